@@ -1,0 +1,1 @@
+"""mlpbench harness: configs, data, training loop, search, results, reporting, CLI."""

@@ -1,0 +1,32 @@
+"""Numerical kernels for fully-connected networks: numpy reference and Numba backends.
+
+Every backend module exposes the same four names, with the signatures of
+:mod:`kernels.reference`:
+
+* ``workspace_size(sizes, mini_batch) -> int``: scratch elements to preallocate;
+* ``train_steps(params, velocity, work, sizes, X, y, order, start, n_steps, mini_batch,
+  eta, lmbda_n, mu, hidden, output) -> float``: fused SGD over many mini-batches;
+* ``evaluate(params, work, sizes, X, y, chunk, hidden, output) -> (correct, cost_sum)``.
+
+Backends are looked up by name with :func:`load_backend`; modules are imported lazily so
+that choosing ``numpy`` never imports Numba.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+BACKEND_MODULES: dict[str, str] = {
+    "numpy": "kernels.reference",
+    "numba": "kernels.numba_serial",
+    "numba-parallel": "kernels.numba_parallel",
+}
+BACKENDS: tuple[str, ...] = tuple(BACKEND_MODULES)
+
+
+def load_backend(name: str) -> ModuleType:
+    """The backend module registered as ``name`` (one of :data:`BACKENDS`)."""
+    if name not in BACKEND_MODULES:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    return importlib.import_module(BACKEND_MODULES[name])
