@@ -1,0 +1,175 @@
+"""The ``mlpbench`` command line: parse options into frozen specs, run, render, save.
+
+Every bad value is turned into one line ``mlpbench: error: OPTION: problem; fix`` and exit
+status 2 before any training starts. Live progress goes to stderr (rich), tables to stdout.
+Subcommands beyond ``sweep``/``train``/``data`` live in their own modules and register here
+through :data:`COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.cli_options import (
+    add_training_options,
+    check_results_dir,
+    int_list,
+    specs_from_args,
+)
+from bench.config import ConfigError, TrialSpec
+from bench.progress import RichObserver
+from bench.report import fastest_verdict, sweep_table
+from bench.results import Run
+from bench.runner import (
+    DataCache,
+    PlannedTrial,
+    QuietObserver,
+    plan_sweep,
+    resume_or_new,
+    run_planned,
+)
+
+# Modules exposing ``register(subparsers) -> None`` for further subcommands.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _run_and_show(
+    args: argparse.Namespace, kind: str, trials: list[PlannedTrial], base: TrialSpec
+) -> Run:
+    """Shared body of sweep and train: check, run with progress, print, save JSON and plot."""
+    out = Console()
+    results_dir = check_results_dir(Path(args.results_dir))
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None and json_path.exists() and not args.resume:
+        raise ConfigError(
+            "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
+        )
+    data = DataCache()
+    for t in trials:  # load and check everything before any work
+        data.get(t.spec)
+    run = resume_or_new(
+        json_path if args.resume else None,
+        kind,
+        dtype=base.train.dtype,
+        threads=base.train.threads,
+    )
+    if json_path is None:
+        json_path = results_dir / "runs" / f"{run.run_id}.json"
+    observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
+    with observer if isinstance(observer, RichObserver) else _nullcontext():
+        run_planned(trials, run, json_path, observer, data)
+    out.print(sweep_table(run))
+    out.print(fastest_verdict(run))
+    out.print(f"run saved: {json_path}")
+    if not args.no_plot:
+        from bench.plots import accuracy_vs_time, save_figure
+
+        png = save_figure(accuracy_vs_time(run), json_path.with_suffix(".png"))
+        out.print(f"plot saved: {png}")
+    return run
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``mlpbench sweep``: the same network at several mini-batch sizes."""
+    base = specs_from_args(args, mini_batch=min(args.batch_sizes))
+    trials = plan_sweep(base, tuple(args.batch_sizes), args.repeats, args.eta_scaling)
+    _run_and_show(args, "sweep", trials, base)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``mlpbench train``: one configuration (``--repeats`` seeds)."""
+    base = specs_from_args(args, mini_batch=args.batch_size)
+    trials = plan_sweep(base, (args.batch_size,), args.repeats, "none")
+    _run_and_show(args, "train", trials, base)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """``mlpbench data``: load a data source (downloading if needed) and describe it."""
+    from rich.table import Table
+
+    spec = specs_from_args(args, mini_batch=1)
+    data = DataCache().get(spec)
+    table = Table(title=f"data set {data.name} ({spec.train.dtype})")
+    table.add_column("split")
+    table.add_column("images", justify="right")
+    table.add_column("features", justify="right")
+    table.add_column("per class", justify="left")
+    for split, y in (("train", data.y_train), ("validation", data.y_val)):
+        counts = [int((y == c).sum()) for c in range(data.n_classes)]
+        table.add_row(split, f"{len(y):,}", str(data.n_features), " ".join(map(str, counts)))
+    Console().print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mlpbench",
+        description="Train small fully-connected networks fast and see validation accuracy "
+        "against real elapsed time.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sweep = sub.add_parser(
+        "sweep", help="train one network at several mini-batch sizes (the main job)"
+    )
+    add_training_options(sweep)
+    sweep.add_argument(
+        "--batch-sizes", type=int_list("--batch-sizes"), default=[1, 10, 100],
+        help="comma-separated mini-batch sizes (default 1,10,100)",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--eta-scaling", choices=["none", "linear", "sqrt"], default="none",
+        help="scale η with batch size relative to 10 (default none)",
+    )  # fmt: skip
+    sweep.set_defaults(handler=cmd_sweep)
+
+    train = sub.add_parser("train", help="train one configuration")
+    add_training_options(train)
+    train.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    train.set_defaults(handler=cmd_train)
+
+    data = sub.add_parser("data", help="load (download) a data set and describe it")
+    add_training_options(data)
+    data.set_defaults(handler=cmd_data)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mlpbench`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as err:
+        Console(stderr=True).print(f"[bold red]mlpbench: error:[/] {err}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted; finished trials are saved (use --resume)")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Live progress for trials with rich: one bar per trial, updated at each checkpoint.
+
+Updates happen in the checkpoint hook, outside the timed kernel calls, and go to the
+console given (stderr from the CLI) so stdout carries only tables.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from bench.config import TrialSpec
+from bench.results import CurvePoint, TrialResult
+
+
+class RichObserver:
+    """A :class:`bench.runner.Observer` drawing rich progress bars; use as a context manager."""
+
+    def __init__(self, console: Console, base: TrialSpec) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}", justify="left"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("images"),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.overall: TaskID | None = None
+        self.task: TaskID | None = None
+        self.base = base
+
+    def __enter__(self) -> RichObserver:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.__exit__(exc_type, exc, tb)
+
+    def trial_started(self, index: int, total: int, label: str, spec: TrialSpec) -> None:
+        """Add a bar for the trial (total = epochs × training images, known after loading)."""
+        self.task = self.progress.add_task(
+            f"[{index + 1}/{total}] {label}", total=None, status="compiling…"
+        )
+
+    def checkpoint(self, point: CurvePoint) -> None:
+        """Advance the bar; show validation accuracy and elapsed training time."""
+        if self.task is None:
+            return
+        total = None
+        if point.epoch > 0:
+            n_train = point.images_seen / point.epoch
+            # epochs is unknown here; show progress within the planned epochs of the base spec
+            total = int(round(n_train * self.base.train.epochs))
+        self.progress.update(
+            self.task,
+            completed=point.images_seen,
+            total=total,
+            status=f"val {point.val_accuracy:6.2%}  train {point.train_seconds:7.3f}s"
+            f"  η={point.eta:g}",
+        )
+
+    def trial_finished(self, result: TrialResult) -> None:
+        """Mark the bar finished with the trial's outcome."""
+        if self.task is None:
+            return
+        s = result.summary
+        reason = result.stop_reason if result.status == "completed" else result.status
+        self.progress.update(
+            self.task,
+            total=max(s.images_seen, 1),
+            completed=s.images_seen,
+            status=f"best {s.best_val_accuracy:6.2%}  {s.samples_per_second:,.0f} img/s  "
+            f"[{'green' if result.status == 'completed' else 'red'}]{reason}[/]",
+        )
+        self.task = None

@@ -1,0 +1,145 @@
+"""Run trials one after another, saving the run after each, and report progress to an observer.
+
+Trials run serially by default: concurrent trials share the machine's cores and distort the
+elapsed times this tool exists to measure. The run file is rewritten (atomically) after
+every trial, so an interrupted sweep loses at most the trial in flight, and ``resume``
+skips trials already recorded with the same label and configuration. Data sets are loaded
+once per (data spec, dtype). Nothing here prints: the CLI passes an :class:`Observer`.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from bench.config import TrialSpec, check_against_data, scaled_eta
+from bench.data import Dataset, load
+from bench.machine import machine_info
+from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
+from bench.train import run_trial
+
+
+class Observer(Protocol):
+    """Receives progress; implementations render it (rich) or ignore it."""
+
+    def trial_started(self, index: int, total: int, label: str, spec: TrialSpec) -> None:
+        """A trial is about to start (after its data is loaded)."""
+
+    def checkpoint(self, point: CurvePoint) -> None:
+        """A validation checkpoint of the running trial."""
+
+    def trial_finished(self, result: TrialResult) -> None:
+        """A trial ended and was saved."""
+
+
+class QuietObserver:
+    """Observer that ignores everything (tests, scripts)."""
+
+    def trial_started(self, index: int, total: int, label: str, spec: TrialSpec) -> None:
+        """Ignore."""
+
+    def checkpoint(self, point: CurvePoint) -> None:
+        """Ignore."""
+
+    def trial_finished(self, result: TrialResult) -> None:
+        """Ignore."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedTrial:
+    """A trial to run: its label (unique in the run) and full configuration."""
+
+    label: str
+    spec: TrialSpec
+
+
+def plan_sweep(
+    base: TrialSpec, batch_sizes: tuple[int, ...], repeats: int, eta_scaling: str = "none"
+) -> list[PlannedTrial]:
+    """One trial per mini-batch size and seed; η optionally scaled from batch size 10."""
+    trials = []
+    for r in range(repeats):
+        for mb in batch_sizes:
+            train = replace(
+                base.train,
+                mini_batch=mb,
+                eta=scaled_eta(base.train.eta, mb, eta_scaling),
+                seed=base.train.seed + r,
+            )
+            label = f"mb={mb}" + (f" seed={train.seed}" if repeats > 1 else "")
+            trials.append(PlannedTrial(label=label, spec=replace(base, train=train)))
+    return trials
+
+
+class DataCache:
+    """Loads each (data spec, dtype) once and checks trials against it."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], Dataset] = {}
+
+    def get(self, spec: TrialSpec) -> Dataset:
+        """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
+        key = (spec.data, spec.train.dtype)
+        if key not in self._cache:
+            self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
+        data = self._cache[key]
+        check_against_data(
+            spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
+        )
+        return data
+
+
+def new_run(kind: str, *, dtype: str, threads: int, peak: bool = True) -> Run:
+    """An empty run stamped with time, command line and machine info."""
+    stamp = datetime.now(UTC)
+    return Run(
+        run_id=f"{kind}-{stamp:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
+        kind=kind,
+        created=stamp.isoformat(timespec="seconds"),
+        command=["mlpbench", *sys.argv[1:]],
+        machine=machine_info(dtype=dtype, threads=threads, peak=peak),
+    )
+
+
+def run_planned(
+    trials: list[PlannedTrial],
+    run: Run,
+    path: Path | None,
+    observer: Observer,
+    data: DataCache | None = None,
+) -> Run:
+    """Run ``trials`` serially into ``run``, saving ``run`` at ``path`` after each one.
+
+    All data sets are loaded and every trial checked against its data before the first
+    trial starts, so bad input fails before any training. Trials already in ``run`` with
+    the same label and configuration are skipped (resume).
+    """
+    data = data or DataCache()
+    sets = [data.get(t.spec) for t in trials]
+    done = {(t.label, repr(t.config)) for t in run.trials}
+    for i, (planned, dataset) in enumerate(zip(trials, sets, strict=True)):
+        if (planned.label, repr(planned.spec)) in done:
+            continue
+        observer.trial_started(i, len(trials), planned.label, planned.spec)
+
+        def hook(point: CurvePoint) -> bool:
+            observer.checkpoint(point)
+            return False
+
+        result = run_trial(planned.spec, dataset, on_checkpoint=hook, label=planned.label)
+        run.trials.append(result)
+        if path is not None:
+            save_run(run, path)
+        observer.trial_finished(result)
+    return run
+
+
+def resume_or_new(path: Path | None, kind: str, *, dtype: str, threads: int) -> Run:
+    """Load the run at ``path`` to resume it, or start a new one."""
+    if path is not None and path.exists():
+        return load_run(path)
+    return new_run(kind, dtype=dtype, threads=threads)
