@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -64,7 +65,7 @@ def _run_and_show(
     if json_path is None:
         json_path = results_dir / "runs" / f"{run.run_id}.json"
     observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
-    with observer if isinstance(observer, RichObserver) else _nullcontext():
+    with observer if isinstance(observer, RichObserver) else nullcontext():
         run_planned(trials, run, json_path, observer, data)
     out.print(sweep_table(run))
     out.print(fastest_verdict(run))
@@ -75,14 +76,6 @@ def _run_and_show(
         png = save_figure(accuracy_vs_time(run), json_path.with_suffix(".png"))
         out.print(f"plot saved: {png}")
     return run
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

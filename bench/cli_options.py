@@ -52,66 +52,133 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     """Network, training, data and output options common to every training command."""
     d_net, d_tr, d_data = NetSpec(), TrainSpec(), DataSpec()
     net = p.add_argument_group("network")
-    net.add_argument("--sizes", type=int_list("--sizes"), default=list(d_net.sizes),
-                     help="layer sizes, input first (default 784,30,10)")
-    net.add_argument("--activation", default=d_net.activation,
-                     help=f"hidden activation: {_choices(list(HIDDEN_CODES))}")
-    net.add_argument("--cost", default=d_net.cost,
-                     help=f"output cost: {_choices(list(COST_CODES))}")
+    net.add_argument(
+        "--sizes",
+        type=int_list("--sizes"),
+        default=list(d_net.sizes),
+        help="layer sizes, input first (default 784,30,10)",
+    )
+    net.add_argument(
+        "--activation",
+        default=d_net.activation,
+        help=f"hidden activation: {_choices(list(HIDDEN_CODES))}",
+    )
+    net.add_argument(
+        "--cost", default=d_net.cost, help=f"output cost: {_choices(list(COST_CODES))}"
+    )
     net.add_argument("--init", default=d_net.init, help=f"weights: {_choices(INITIALIZERS)}")
 
     tr = p.add_argument_group("training")
     tr.add_argument("--eta", type=float, default=d_tr.eta, help="learning rate η (default 0.5)")
-    tr.add_argument("--lmbda", type=float, default=d_tr.lmbda,
-                    help="L2 regularisation λ, applied as λ/n (default 5.0)")
+    tr.add_argument(
+        "--lmbda",
+        type=float,
+        default=d_tr.lmbda,
+        help="L2 regularisation λ, applied as λ/n (default 5.0)",
+    )
     tr.add_argument("--mu", type=float, default=d_tr.mu, help="momentum μ in [0, 1) (default 0)")
     tr.add_argument("--epochs", type=int, default=d_tr.epochs, help="max epochs (default 10)")
-    tr.add_argument("--time-budget", type=float, default=None,
-                    help="stop a trial after this many training seconds")
-    tr.add_argument("--target", type=float, default=d_tr.target,
-                    help="target validation accuracy, a fraction (default 0.90)")
-    tr.add_argument("--stop-at-target", action="store_true",
-                    help="stop each trial once it reaches the target")
-    tr.add_argument("--monitor-every", type=int, default=d_tr.monitor_every,
-                    help="training images between validation checkpoints (default 1000)")
-    tr.add_argument("--schedule", default=d_tr.schedule,
-                    help=f"learning-rate schedule: {_choices(SCHEDULES)}")
-    tr.add_argument("--plateau-patience", type=int, default=d_tr.plateau_patience,
-                    help="checkpoints without improvement before η is halved (default 10)")
-    tr.add_argument("--eta-stop-factor", type=float, default=d_tr.eta_stop_factor,
-                    help="halve-on-plateau stops once η fell by this factor (default 1024)")
-    tr.add_argument("--early-stop", type=int, default=None,
-                    help="stop after N checkpoints with no improvement in validation accuracy")
-    tr.add_argument("--diverge-factor", type=float, default=d_tr.diverge_factor,
-                    help="diverged once validation cost exceeds this × initial (default 100)")
+    tr.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="stop a trial after this many training seconds",
+    )
+    tr.add_argument(
+        "--target",
+        type=float,
+        default=d_tr.target,
+        help="target validation accuracy, a fraction (default 0.90)",
+    )
+    tr.add_argument(
+        "--stop-at-target", action="store_true", help="stop each trial once it reaches the target"
+    )
+    tr.add_argument(
+        "--monitor-every",
+        type=int,
+        default=d_tr.monitor_every,
+        help="training images between validation checkpoints (default 1000)",
+    )
+    tr.add_argument(
+        "--schedule", default=d_tr.schedule, help=f"learning-rate schedule: {_choices(SCHEDULES)}"
+    )
+    tr.add_argument(
+        "--plateau-patience",
+        type=int,
+        default=d_tr.plateau_patience,
+        help="checkpoints without improvement before η is halved (default 10)",
+    )
+    tr.add_argument(
+        "--eta-stop-factor",
+        type=float,
+        default=d_tr.eta_stop_factor,
+        help="halve-on-plateau stops once η fell by this factor (default 1024)",
+    )
+    tr.add_argument(
+        "--early-stop",
+        type=int,
+        default=None,
+        help="stop after N checkpoints with no improvement in validation accuracy",
+    )
+    tr.add_argument(
+        "--diverge-factor",
+        type=float,
+        default=d_tr.diverge_factor,
+        help="diverged once validation cost exceeds this × initial (default 100)",
+    )
     tr.add_argument("--seed", type=int, default=d_tr.seed, help="training seed (default 0)")
-    tr.add_argument("--repeats", type=int, default=1,
-                    help="run each configuration with this many seeds (default 1)")
+    tr.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run each configuration with this many seeds (default 1)",
+    )
     tr.add_argument("--dtype", default=d_tr.dtype, help=f"{_choices(DTYPES)}")
     tr.add_argument("--backend", default=d_tr.backend, help=f"{_choices(BACKENDS)}")
-    tr.add_argument("--threads", type=int, default=d_tr.threads,
-                    help="threads for numba-parallel (default 1)")
+    tr.add_argument(
+        "--threads", type=int, default=d_tr.threads, help="threads for numba-parallel (default 1)"
+    )
 
     da = p.add_argument_group("data")
     da.add_argument("--dataset", default=d_data.source, help=f"{_choices(DATASETS)}")
-    da.add_argument("--data-dir", default=None,
-                    help="folder with the IDX files (mnist, fashion-mnist); else downloaded")
-    da.add_argument("--digits", type=int_list("--digits"), default=None,
-                    help="keep only these digits, e.g. 0,1")
+    da.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the IDX files (mnist, fashion-mnist); else downloaded",
+    )
+    da.add_argument(
+        "--digits", type=int_list("--digits"), default=None, help="keep only these digits, e.g. 0,1"
+    )
     da.add_argument("--train-size", type=int, default=None, help="first N training images")
     da.add_argument("--val-size", type=int, default=None, help="first V validation images")
-    da.add_argument("--synthetic-size", type=int, default=d_data.n_synthetic,
-                    help="training rows of the synthetic source (default 50000)")
-    da.add_argument("--data-seed", type=int, default=d_data.seed,
-                    help="seed of the shuffle/split of the data (default 0)")
+    da.add_argument(
+        "--synthetic-size",
+        type=int,
+        default=d_data.n_synthetic,
+        help="training rows of the synthetic source (default 50000)",
+    )
+    da.add_argument(
+        "--data-seed",
+        type=int,
+        default=d_data.seed,
+        help="seed of the shuffle/split of the data (default 0)",
+    )
 
     out = p.add_argument_group("output")
-    out.add_argument("--results-dir", default="results",
-                     help="where runs are saved (default results/)")
-    out.add_argument("--json", default=None, metavar="PATH",
-                     help="save the run JSON here instead of results/runs/<run-id>.json")
-    out.add_argument("--resume", action="store_true",
-                     help="continue the run in --json PATH, skipping finished trials")
+    out.add_argument(
+        "--results-dir", default="results", help="where runs are saved (default results/)"
+    )
+    out.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="save the run JSON here instead of results/runs/<run-id>.json",
+    )
+    out.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --json PATH, skipping finished trials",
+    )
     out.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
     out.add_argument("--quiet", action="store_true", help="no live progress")
 
@@ -120,20 +187,37 @@ def specs_from_args(args: argparse.Namespace, *, mini_batch: int) -> TrialSpec:
     """Frozen specs from parsed options; raises ConfigError on any bad value."""
     if args.repeats < 1:
         raise ConfigError("--repeats", f"{args.repeats} is < 1; use 1 or more")
-    net = NetSpec(sizes=tuple(args.sizes), activation=args.activation, cost=args.cost,
-                  init=args.init)
+    net = NetSpec(
+        sizes=tuple(args.sizes), activation=args.activation, cost=args.cost, init=args.init
+    )
     train = TrainSpec(
-        eta=args.eta, lmbda=args.lmbda, mu=args.mu, mini_batch=mini_batch, epochs=args.epochs,
-        time_budget=args.time_budget, target=args.target, stop_at_target=args.stop_at_target,
-        monitor_every=args.monitor_every, schedule=args.schedule,
-        plateau_patience=args.plateau_patience, eta_stop_factor=args.eta_stop_factor,
-        early_stop=args.early_stop, diverge_factor=args.diverge_factor, seed=args.seed,
-        dtype=args.dtype, backend=args.backend, threads=args.threads,
+        eta=args.eta,
+        lmbda=args.lmbda,
+        mu=args.mu,
+        mini_batch=mini_batch,
+        epochs=args.epochs,
+        time_budget=args.time_budget,
+        target=args.target,
+        stop_at_target=args.stop_at_target,
+        monitor_every=args.monitor_every,
+        schedule=args.schedule,
+        plateau_patience=args.plateau_patience,
+        eta_stop_factor=args.eta_stop_factor,
+        early_stop=args.early_stop,
+        diverge_factor=args.diverge_factor,
+        seed=args.seed,
+        dtype=args.dtype,
+        backend=args.backend,
+        threads=args.threads,
     )
     data = DataSpec(
-        source=args.dataset, digits=tuple(args.digits) if args.digits else None,
-        n_train=args.train_size, n_val=args.val_size, path=args.data_dir,
-        n_synthetic=args.synthetic_size, seed=args.data_seed,
+        source=args.dataset,
+        digits=tuple(args.digits) if args.digits else None,
+        n_train=args.train_size,
+        n_val=args.val_size,
+        path=args.data_dir,
+        n_synthetic=args.synthetic_size,
+        seed=args.data_seed,
     )
     return TrialSpec(net=net, train=train, data=data)
 

@@ -179,9 +179,7 @@ class TrialSpec:
         return cls(net=NetSpec(**net), train=TrainSpec(**d["train"]), data=DataSpec(**data))
 
 
-def check_against_data(
-    spec: TrialSpec, *, n_features: int, n_classes: int, n_train: int
-) -> None:
+def check_against_data(spec: TrialSpec, *, n_features: int, n_classes: int, n_train: int) -> None:
     """Checks that need the loaded data: input/output sizes and the batch size."""
     sizes = spec.net.sizes
     if sizes[0] != n_features:

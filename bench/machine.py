@@ -99,15 +99,18 @@ def gemm_peak_gflops(dtype: str, threads: int, n: int = 2000, repeats: int = 3) 
     return 2 * n**3 / best / 1e9
 
 
-def machine_info(*, dtype: str | None = None, threads: int = 1, peak: bool = True) -> dict[str, Any]:
+def machine_info(
+    *, dtype: str | None = None, threads: int = 1, peak: bool = True
+) -> dict[str, Any]:
     """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too."""
     import llvmlite
     import numba
 
+    layer: str
     try:
-        layer = numba.threading_layer()
+        layer = str(numba.threading_layer())  # type: ignore[attr-defined]
     except ValueError:  # not chosen until a parallel kernel has run
-        layer = str(numba.config.THREADING_LAYER)
+        layer = str(getattr(numba.config, "THREADING_LAYER", "default"))
     info: dict[str, Any] = {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),

@@ -12,11 +12,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from bench.report import group_trials  # noqa: E402
-from bench.results import Run, atomic_write_bytes  # noqa: E402
+from bench.report import group_trials
+from bench.results import Run, atomic_write_bytes
 
 
 def accuracy_vs_time(run: Run, *, time_axis: str = "train_seconds") -> Figure:

@@ -66,7 +66,7 @@ class RichObserver:
         if point.epoch > 0:
             n_train = point.images_seen / point.epoch
             # epochs is unknown here; show progress within the planned epochs of the base spec
-            total = int(round(n_train * self.base.train.epochs))
+            total = round(n_train * self.base.train.epochs)
         self.progress.update(
             self.task,
             completed=point.images_seen,

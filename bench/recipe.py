@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -158,7 +159,7 @@ def cost_verdict(costs: tuple[float, ...] | list[float], tolerance: float = 0.01
     """
     if len(costs) < 2 or not all(math.isfinite(c) for c in costs) or costs[-1] >= costs[0]:
         return RISES
-    if any(b > a * (1 + tolerance) for a, b in zip(costs, costs[1:], strict=False)):
+    if any(b > a * (1 + tolerance) for a, b in itertools.pairwise(costs)):
         return OSCILLATES
     return FALLS
 
@@ -325,7 +326,7 @@ def mean_accuracy(trial: TrialResult, horizon: float, time_axis: str = "train_se
     if horizon <= 0 or not pts:
         return pts[-1][1] if pts else 0.0
     area = 0.0
-    for (t0, a0), (t1, a1) in zip(pts, pts[1:], strict=False):
+    for (t0, a0), (t1, a1) in itertools.pairwise(pts):
         if t0 >= horizon:
             break
         if t1 > horizon:  # interpolate to the horizon

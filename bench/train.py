@@ -52,14 +52,18 @@ def set_threads(backend: str, threads: int) -> None:
     if backend == "numba-parallel":
         import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
-def l2_term(params: npt.NDArray[np.floating], sizes: npt.NDArray[np.int64], lmbda_n: float) -> float:
+def l2_term(
+    params: npt.NDArray[np.floating], sizes: npt.NDArray[np.int64], lmbda_n: float
+) -> float:
     """``0.5·(λ/n)·Σw²`` over the weights (biases excluded)."""
     if lmbda_n == 0:
         return 0.0
-    return 0.5 * lmbda_n * sum(float(np.dot(W.ravel(), W.ravel())) for W, _ in views(params, sizes))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged net may overflow: inf
+        total = sum(float(np.dot(W.ravel(), W.ravel())) for W, _ in views(params, sizes))
+    return 0.5 * lmbda_n * total
 
 
 def run_trial(
@@ -199,7 +203,9 @@ def _check_stop(
     """Divergence and target checks for one checkpoint."""
     tr = spec.train
     if not math.isfinite(point.val_cost) or not bool(np.isfinite(params).all()):
-        return _Stop(DIVERGED, f"non-finite validation cost or weights at image {point.images_seen}")
+        return _Stop(
+            DIVERGED, f"non-finite validation cost or weights at image {point.images_seen}"
+        )
     if point.val_cost > tr.diverge_factor * cost0:
         return _Stop(
             DIVERGED,

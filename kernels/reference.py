@@ -72,7 +72,7 @@ def output_activation(z: Array, output: int) -> Array:
     """Output activation: sigmoid for cross-entropy/quadratic, softmax for log-likelihood."""
     if output == LOG_LIKELIHOOD:
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
     return sigmoid(z)
 
 
