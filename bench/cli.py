@@ -19,6 +19,7 @@ from rich.console import Console
 
 from bench.cli_options import (
     add_training_options,
+    apply_strip,
     check_results_dir,
     int_list,
     specs_from_args,
@@ -37,7 +38,7 @@ from bench.runner import (
 )
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe",)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -80,7 +81,7 @@ def _run_and_show(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``mlpbench sweep``: the same network at several mini-batch sizes."""
-    base = specs_from_args(args, mini_batch=min(args.batch_sizes))
+    base = apply_strip(args, specs_from_args(args, mini_batch=min(args.batch_sizes)))
     trials = plan_sweep(base, tuple(args.batch_sizes), args.repeats, args.eta_scaling)
     _run_and_show(args, "sweep", trials, base)
     return 0
@@ -88,7 +89,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mlpbench train``: one configuration (``--repeats`` seeds)."""
-    base = specs_from_args(args, mini_batch=args.batch_size)
+    base = apply_strip(args, specs_from_args(args, mini_batch=args.batch_size))
     trials = plan_sweep(base, (args.batch_size,), args.repeats, "none")
     _run_and_show(args, "train", trials, base)
     return 0

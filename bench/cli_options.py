@@ -163,6 +163,14 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         default=d_data.seed,
         help="seed of the shuffle/split of the data (default 0)",
     )
+    da.add_argument(
+        "--strip",
+        action="store_true",
+        help="the chapter's stripped problem: digits 0,1, first 1000 training and 100 "
+        "validation images, a checkpoint every 1000 images, network 784,10 (each piece "
+        "overridable); λ is rescaled to keep ηλ/n fixed",
+    )
+    da.add_argument("--keep-lmbda", action="store_true", help="with --strip: use --lmbda as given")
 
     out = p.add_argument_group("output")
     out.add_argument(
@@ -235,3 +243,33 @@ def check_results_dir(path: Path) -> Path:
             f"{path} cannot be written ({err.strerror or err}); choose a writable folder",
         ) from None
     return path
+
+
+def apply_strip(args: argparse.Namespace, spec: TrialSpec) -> TrialSpec:
+    """``spec`` with the ``--strip`` preset applied (if asked); says on stderr what changed.
+
+    Pieces given explicitly (a non-default ``--sizes``, ``--digits``, ``--train-size``,
+    ``--val-size``, ``--monitor-every``) are kept; λ is rescaled unless ``--keep-lmbda``.
+    """
+    if not getattr(args, "strip", False):
+        return spec
+    from rich.console import Console
+
+    from bench.recipe import strip_preset
+    from bench.runner import DataCache
+
+    d_net, d_tr = NetSpec(), TrainSpec()
+    given = {
+        "sizes": tuple(args.sizes) != d_net.sizes,
+        "digits": args.digits is not None,
+        "train_size": args.train_size is not None,
+        "val_size": args.val_size is not None,
+        "monitor_every": args.monitor_every != d_tr.monitor_every,
+    }
+    explicit = frozenset(k for k, v in given.items() if v)
+    spec, notes = strip_preset(
+        spec, explicit=explicit, cache=DataCache(), rescale=not args.keep_lmbda
+    )
+    for note in notes:
+        Console(stderr=True).print(note, highlight=False)
+    return spec

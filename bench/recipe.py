@@ -57,8 +57,9 @@ def rescale_lmbda(lmbda: float, n_from: int, n_to: int) -> float:
 
 
 def _run(spec: TrialSpec, data: Dataset, label: str, sink: TrialSink | None) -> TrialResult:
-    check_against_data(spec, n_features=data.n_features, n_classes=data.n_classes,
-                       n_train=data.n_train)  # fmt: skip
+    check_against_data(
+        spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
+    )
     result = run_trial(spec, data, label=label)
     if sink is not None:
         sink(result)
@@ -85,16 +86,25 @@ def strip_preset(
     notes = []
     n_train = d.n_train
     if "train_size" not in explicit:
-        avail = cache.get(replace(spec, data=replace(d, digits=digits, n_train=None,
-                                                     n_val=None))).n_train  # fmt: skip
+        avail = cache.get(
+            replace(spec, data=replace(d, digits=digits, n_train=None, n_val=None))
+        ).n_train
         n_train = min(STRIP_N_TRAIN, avail)
         if n_train < STRIP_N_TRAIN:
             notes.append(f"only {avail:,} training images of digits {digits} in {d.source}")
-    avail_val = cache.get(replace(spec, data=replace(d, digits=digits, n_train=None,
-                                                     n_val=None))).n_val  # fmt: skip
+    avail_val = cache.get(
+        replace(spec, data=replace(d, digits=digits, n_train=None, n_val=None))
+    ).n_val
     n_val = d.n_val if "val_size" in explicit else min(STRIP_N_VAL, avail_val)
-    data = DataSpec(source=d.source, digits=digits, n_train=n_train, n_val=n_val, path=d.path,
-                    n_synthetic=d.n_synthetic, seed=d.seed)  # fmt: skip
+    data = DataSpec(
+        source=d.source,
+        digits=digits,
+        n_train=n_train,
+        n_val=n_val,
+        path=d.path,
+        n_synthetic=d.n_synthetic,
+        seed=d.seed,
+    )
     sizes = spec.net.sizes if "sizes" in explicit else (full.n_features, full.n_classes)
     monitor = spec.train.monitor_every if "monitor_every" in explicit else STRIP_MONITOR
     n_new = cache.get(replace(spec, data=data, net=replace(spec.net, sizes=sizes))).n_train
@@ -105,11 +115,14 @@ def strip_preset(
             f"λ rescaled {spec.train.lmbda:g} → {lmbda:.4g} to keep ηλ/n fixed "
             f"(n {n_full:,} → {n_new:,}); --keep-lmbda uses λ as given"
         )
-    notes.insert(0, (
-        f"--strip: digits {','.join(map(str, digits or ()))}, first {n_new:,} training images, "
-        f"{n_val} validation images, a checkpoint every {monitor:,} images, "
-        f"network {','.join(map(str, sizes))}"
-    ))  # fmt: skip
+    notes.insert(
+        0,
+        (
+            f"--strip: digits {','.join(map(str, digits or ()))}, first {n_new:,} training images, "
+            f"{n_val} validation images, a checkpoint every {monitor:,} images, "
+            f"network {','.join(map(str, sizes))}"
+        ),
+    )
     out = replace(
         spec,
         net=replace(spec.net, sizes=sizes),
@@ -170,9 +183,15 @@ def probe_eta(
     """Train ``epochs`` epochs at ``eta`` (λ as in ``spec``) with a checkpoint per epoch."""
     train_view = training_cost_view(data)
     train = replace(
-        spec.train, eta=eta, epochs=epochs, monitor_every=data.n_train, schedule="constant",
-        early_stop=None, stop_at_target=False, time_budget=None,
-    )  # fmt: skip
+        spec.train,
+        eta=eta,
+        epochs=epochs,
+        monitor_every=data.n_train,
+        schedule="constant",
+        early_stop=None,
+        stop_at_target=False,
+        time_budget=None,
+    )
     trial = _run(replace(spec, train=train), train_view, f"η={eta:g}", sink)
     costs = tuple(p.val_cost for p in trial.curve)
     verdict = RISES if trial.status == DIVERGED else cost_verdict(costs)
@@ -280,8 +299,9 @@ def search_lmbda(
 
     def acc(lmbda: float) -> float:
         if lmbda not in probes:
-            trial = _run(replace(spec, train=replace(spec.train, lmbda=lmbda)), data,
-                         f"λ={lmbda:g}", sink)  # fmt: skip
+            trial = _run(
+                replace(spec, train=replace(spec.train, lmbda=lmbda)), data, f"λ={lmbda:g}", sink
+            )
             probes[lmbda] = LambdaProbe(
                 lmbda=lmbda, accuracy=trial.summary.best_val_accuracy, trial=trial
             )
@@ -308,9 +328,12 @@ def search_lmbda(
     if probes[best].accuracy >= chosen.accuracy:
         chosen = probes[best]
     return LambdaSearch(
-        probes=list(probes.values()), best=chosen.lmbda, best_accuracy=chosen.accuracy,
-        baseline_accuracy=baseline, eta=spec.train.eta,
-    )  # fmt: skip
+        probes=list(probes.values()),
+        best=chosen.lmbda,
+        best_accuracy=chosen.accuracy,
+        baseline_accuracy=baseline,
+        eta=spec.train.eta,
+    )
 
 
 # --- choice by accuracy against elapsed time ---------------------------------------------
@@ -360,8 +383,11 @@ def choose_by_time(trials: list[TrialResult], time_axis: str = "train_seconds") 
     horizon = min(getattr(t.curve[-1], time_axis) for t in trials)
     areas = {t.label: mean_accuracy(t, horizon, time_axis) for t in trials}
     reached = [t for t in trials if t.summary.time_to_target_seconds is not None]
-    by_target = min(reached, key=lambda t: t.summary.time_to_target_seconds or 0.0).label \
-        if reached else None  # fmt: skip
+    by_target = (
+        min(reached, key=lambda t: t.summary.time_to_target_seconds or 0.0).label
+        if reached
+        else None
+    )
     by_area = max(trials, key=lambda t: areas[t.label]).label
     return TimeChoice(by_target=by_target, by_area=by_area, horizon=horizon, areas=areas)
 
@@ -371,3 +397,51 @@ def check_values(option: str, values: list[float], low: float, high: float) -> N
     bad = [v for v in values if not low <= v < high]
     if bad:
         raise ConfigError(option, f"{bad[0]:g} is outside [{low:g}, {high:g})")
+
+
+def train_command(spec: TrialSpec) -> list[str]:
+    """The ``mlpbench train`` argument list that reproduces ``spec`` (defaults left out)."""
+    d_net, d_data = type(spec.net)(), type(spec.data)()
+    d_tr = type(spec.train)()
+    tr, net, data = spec.train, spec.net, spec.data
+    args = [
+        "mlpbench",
+        "train",
+        "--sizes",
+        ",".join(map(str, net.sizes)),
+        "--eta",
+        f"{tr.eta:g}",
+        "--lmbda",
+        f"{tr.lmbda:g}",
+        "--batch-size",
+        str(tr.mini_batch),
+        "--epochs",
+        str(tr.epochs),
+    ]
+    optional: list[tuple[str, object, object]] = [
+        ("--mu", tr.mu, d_tr.mu),
+        ("--activation", net.activation, d_net.activation),
+        ("--cost", net.cost, d_net.cost),
+        ("--init", net.init, d_net.init),
+        ("--monitor-every", tr.monitor_every, d_tr.monitor_every),
+        ("--schedule", tr.schedule, d_tr.schedule),
+        ("--plateau-patience", tr.plateau_patience, d_tr.plateau_patience),
+        ("--eta-stop-factor", tr.eta_stop_factor, d_tr.eta_stop_factor),
+        ("--early-stop", tr.early_stop, d_tr.early_stop),
+        ("--target", tr.target, d_tr.target),
+        ("--seed", tr.seed, d_tr.seed),
+        ("--dtype", tr.dtype, d_tr.dtype),
+        ("--backend", tr.backend, d_tr.backend),
+        ("--threads", tr.threads, d_tr.threads),
+        ("--dataset", data.source, d_data.source),
+        ("--data-dir", data.path, d_data.path),
+        ("--train-size", data.n_train, d_data.n_train),
+        ("--val-size", data.n_val, d_data.n_val),
+        ("--data-seed", data.seed, d_data.seed),
+    ]
+    for option, value, default in optional:
+        if value != default and value is not None:
+            args += [option, f"{value:g}" if isinstance(value, float) else str(value)]
+    if data.digits is not None:
+        args += ["--digits", ",".join(map(str, data.digits))]
+    return args

@@ -1,0 +1,317 @@
+"""Subcommands of the tuning recipe and of automated search: eta, lmbda, batch, momentum,
+tune, search.
+
+Each command takes the training options of :func:`bench.cli_options.add_training_options`
+(``--strip`` included), saves its trials as a run JSON under ``results/runs/`` and its
+plots next to it, and prints rich tables (stdout) with one-line progress (stderr).
+Registered from :data:`bench.cli.COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bench.cli_options import (
+    add_training_options,
+    apply_strip,
+    check_results_dir,
+    int_list,
+    specs_from_args,
+)
+from bench.config import ConfigError, TrialSpec
+from bench.plots import save_figure
+from bench.recipe import (
+    check_values,
+    choose_by_time,
+    search_eta,
+    search_lmbda,
+)
+from bench.recipe_report import eta_stage, lmbda_stage, stage_panel, time_stage
+from bench.results import Run, TrialResult, save_run
+from bench.runner import DataCache, PlannedTrial, QuietObserver, new_run, plan_sweep, run_planned
+
+
+def float_list(option: str) -> Any:
+    """argparse type: comma-separated numbers such as ``0,0.5,0.9``."""
+
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{option} needs at least one number")
+        return values
+
+    return parse
+
+
+class _Session:
+    """What every recipe command shares: specs, data, the run record and where files go."""
+
+    def __init__(self, args: argparse.Namespace, kind: str, *, mini_batch: int) -> None:
+        if args.resume or args.json:
+            raise ConfigError("--json", f"not supported by {kind}; runs go to --results-dir")
+        self.args = args
+        self.out = Console()
+        self.err = Console(stderr=True)
+        self.spec: TrialSpec = apply_strip(args, specs_from_args(args, mini_batch=mini_batch))
+        self.results = check_results_dir(Path(args.results_dir))
+        self.cache = DataCache()
+        self.data = self.cache.get(self.spec)
+        tr = self.spec.train
+        self.run: Run = new_run(kind, dtype=tr.dtype, threads=tr.threads, peak=False)
+        self.json_path = self.results / "runs" / f"{self.run.run_id}.json"
+
+    def line(self, trial: TrialResult) -> None:
+        """Print one progress line for a finished trial (stderr) unless ``--quiet``."""
+        if not self.args.quiet:
+            s = trial.summary
+            self.err.print(
+                f"  {trial.label:<24} {trial.status:<9} best val {s.best_val_accuracy:6.2%}  "
+                f"{s.train_seconds:7.3f} s  {s.images_seen:,} images",
+                highlight=False,
+            )
+
+    def sink(self, trial: TrialResult) -> None:
+        """Record a finished trial, save the run, print one progress line."""
+        self.run.trials.append(trial)
+        save_run(self.run, self.json_path)
+        self.line(trial)
+
+    def figure_path(self, name: str) -> Path:
+        """PNG path next to the run JSON."""
+        return self.json_path.with_name(f"{self.run.run_id}-{name}.png")
+
+    def finish(self) -> None:
+        """Save the run one last time and say where it is."""
+        save_run(self.run, self.json_path)
+        self.out.print(f"run saved: {self.json_path}")
+
+
+def cmd_eta(args: argparse.Namespace) -> int:
+    """``mlpbench eta``: the learning-rate threshold on training cost, with λ = 0."""
+    s = _Session(args, "eta", mini_batch=args.batch_size)
+    s.err.print("λ = 0 for the threshold search (the book's first step)", highlight=False)
+    search = search_eta(
+        s.spec,
+        s.data,
+        start=args.start,
+        epochs=args.probe_epochs,
+        refine_steps=args.refine,
+        sink=s.sink,
+    )
+    s.run.notes.update(threshold=search.threshold, recommended=search.recommended)
+    png = None
+    if not args.no_plot:
+        from bench.recipe_plots import cost_vs_epoch
+
+        png = save_figure(cost_vs_epoch(search), s.figure_path("cost"))
+    s.out.print(stage_panel(eta_stage("Learning-rate threshold (training cost)", search, png)))
+    s.finish()
+    return 0
+
+
+def cmd_lmbda(args: argparse.Namespace) -> int:
+    """``mlpbench lmbda``: λ by factors of 10 on validation accuracy, then refined."""
+    s = _Session(args, "lmbda", mini_batch=args.batch_size)
+    search = search_lmbda(s.spec, s.data, start=args.start, refine_steps=args.refine, sink=s.sink)
+    s.run.notes.update(lmbda=search.best, accuracy=search.best_accuracy)
+    png = None
+    if not args.no_plot:
+        from bench.recipe_plots import accuracy_vs_lmbda
+
+        png = save_figure(accuracy_vs_lmbda(search), s.figure_path("lmbda"))
+    s.out.print(stage_panel(lmbda_stage("λ by factors of 10 (validation accuracy)", search, png)))
+    s.finish()
+    return 0
+
+
+def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
+    """Run ``trials`` serially (timing), then choose by accuracy against elapsed time."""
+    for t in trials:
+        s.cache.get(t.spec)
+
+    class _Lines(QuietObserver):
+        def trial_finished(self, result: TrialResult) -> None:
+            s.line(result)
+
+    run_planned(trials, s.run, s.json_path, _Lines(), s.cache)
+    choice = choose_by_time(s.run.trials)
+    s.run.notes.update(by_target=choice.by_target, by_area=choice.by_area)
+    png = None
+    if not s.args.no_plot:
+        from bench.recipe_plots import accuracy_vs_time
+
+        png = save_figure(
+            accuracy_vs_time(
+                s.run.trials,
+                title=f"{what}: validation accuracy vs time",
+                target=s.spec.train.target,
+            ),
+            s.figure_path(what.replace(" ", "-")),
+        )
+    s.out.print(
+        stage_panel(
+            time_stage(f"{what} by accuracy vs elapsed time", s.run.trials, choice, png, what)
+        )
+    )
+    s.finish()
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``mlpbench batch``: mini-batch size by time to target and mean accuracy over time."""
+    s = _Session(args, "batch", mini_batch=min(args.batch_sizes))
+    trials = plan_sweep(s.spec, tuple(args.batch_sizes), args.repeats, args.eta_scaling)
+    return _by_time(s, trials, "mini-batch")
+
+
+def cmd_momentum(args: argparse.Namespace) -> int:
+    """``mlpbench momentum``: the momentum coefficient μ by the same method."""
+    check_values("--mus", args.mus, 0.0, 1.0)
+    s = _Session(args, "momentum", mini_batch=args.batch_size)
+    trials = [
+        PlannedTrial(label=f"μ={mu:g}", spec=replace(s.spec, train=replace(s.spec.train, mu=mu)))
+        for mu in args.mus
+    ]
+    return _by_time(s, trials, "momentum")
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``mlpbench tune``: the whole recipe, a panel per stage, a Markdown study report."""
+    from bench.recipe_report import markdown_report
+    from bench.results import atomic_write_text
+    from bench.tune import TuneOptions, tune
+
+    opts = TuneOptions(
+        probe_epochs=args.probe_epochs,
+        eta_refine=args.eta_refine,
+        lmbda_epochs=args.lmbda_epochs,
+        lmbda_refine=args.lmbda_refine,
+        batch_sizes=tuple(args.batch_sizes),
+        batch_epochs=args.batch_epochs,
+        eta_scaling=args.eta_scaling,
+        patience=args.patience,
+        max_epochs=args.max_epochs,
+    )
+    if min(opts.probe_epochs, opts.lmbda_epochs, opts.batch_epochs, opts.max_epochs) < 1:
+        raise ConfigError("--probe-epochs", "every epoch count must be >= 1")
+    if args.strip:
+        raise ConfigError("--strip", "tune strips the problem itself; leave --strip out")
+    s = _Session(args, "tune", mini_batch=10)
+    folder = s.results / "tune" / s.run.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    result = tune(
+        s.spec,
+        s.cache,
+        folder,
+        options=opts,
+        on_stage=lambda st: s.out.print(stage_panel(st)),
+        on_trial=s.sink,
+    )
+    final = result.final_command
+    s.run.notes.update(final_command=final, stages=[st.values for st in result.stages])
+    report = markdown_report(
+        "mlpbench tune: study report",
+        result.stages,
+        command=s.run.command,
+        final=final,
+        folder=folder,
+        preamble=[
+            f"Run `{s.run.run_id}`; trials in `{s.json_path}`. Machine: "
+            f"{s.run.machine.get('cpu', {}) or s.run.machine.get('cpu_model', '')}."
+        ],
+    )
+    atomic_write_text(folder / "report.md", report)
+    s.out.print(f"study report: {folder / 'report.md'}")
+    s.finish()
+    s.out.print("recommended configuration:")
+    s.out.print(shlex.join(final), highlight=False, soft_wrap=True)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add eta, lmbda, batch, momentum, tune and search to the ``mlpbench`` subparsers."""
+    eta = sub.add_parser("eta", help="learning-rate threshold on training cost (λ = 0)")
+    add_training_options(eta)
+    eta.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    eta.add_argument("--start", type=float, default=0.01, help="first η tried (default 0.01)")
+    eta.add_argument("--probe-epochs", type=int, default=5, help="epochs per η (default 5)")
+    eta.add_argument("--refine", type=int, default=2, help="bisections after the orders (2)")
+    eta.set_defaults(handler=cmd_eta)
+
+    lm = sub.add_parser("lmbda", help="λ by factors of 10 on validation accuracy, refined")
+    add_training_options(lm)
+    lm.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    lm.add_argument("--start", type=float, default=1.0, help="first λ tried (default 1.0)")
+    lm.add_argument("--refine", type=int, default=1, help="refinement rounds (default 1)")
+    lm.set_defaults(handler=cmd_lmbda)
+
+    ba = sub.add_parser("batch", help="mini-batch size by validation accuracy vs elapsed time")
+    add_training_options(ba)
+    ba.add_argument(
+        "--batch-sizes",
+        type=int_list("--batch-sizes"),
+        default=[1, 10, 100],
+        help="comma-separated mini-batch sizes (default 1,10,100)",
+    )
+    ba.add_argument(
+        "--eta-scaling",
+        choices=["none", "linear", "sqrt"],
+        default="none",
+        help="scale η with batch size relative to 10 (default none)",
+    )
+    ba.set_defaults(handler=cmd_batch)
+
+    mo = sub.add_parser("momentum", help="momentum μ by validation accuracy vs elapsed time")
+    add_training_options(mo)
+    mo.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    mo.add_argument(
+        "--mus",
+        type=float_list("--mus"),
+        default=[0.0, 0.5, 0.9],
+        help="comma-separated μ values (default 0,0.5,0.9)",
+    )
+    mo.set_defaults(handler=cmd_momentum)
+
+    tu = sub.add_parser("tune", help="the chapter's whole recipe, with a study report")
+    add_training_options(tu)
+    tu.add_argument(
+        "--batch-sizes",
+        type=int_list("--batch-sizes"),
+        default=[1, 10, 100],
+        help="mini-batch sizes compared by time (default 1,10,100)",
+    )
+    tu.add_argument(
+        "--eta-scaling",
+        choices=["none", "linear", "sqrt"],
+        default="none",
+        help="scale η with batch size relative to 10 (default none)",
+    )
+    for flag, default, text in (
+        ("--probe-epochs", 4, "epochs per η probe"),
+        ("--eta-refine", 2, "η bisections"),
+        ("--lmbda-epochs", 10, "epochs per λ probe"),
+        ("--lmbda-refine", 1, "λ refinements"),
+        ("--batch-epochs", 3, "epochs per mini-batch trial"),
+        ("--patience", 10, "early stopping: checkpoints without improvement"),
+        ("--max-epochs", 30, "epochs cap of the early-stopping run"),
+    ):
+        tu.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
+    tu.set_defaults(handler=cmd_tune)
+
+    from bench.cli_search import register_search
+
+    register_search(sub)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the mlpbench command")

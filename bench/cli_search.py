@@ -1,0 +1,190 @@
+"""``mlpbench search``: Optuna search from the command line (see :mod:`bench.search`).
+
+Prints a rich table of the best trials, the parameter importances and the winning
+configuration as a ``mlpbench train`` command line; writes the optimization-history PNG
+and the run JSON (kind ``search``) under ``--results-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import optuna
+from rich.console import Console
+from rich.table import Table
+
+from bench.cli_options import add_training_options, apply_strip, check_results_dir, specs_from_args
+from bench.config import ConfigError
+from bench.recipe import train_command
+from bench.results import save_run
+from bench.runner import DataCache, new_run
+from bench.search import (
+    PRUNERS,
+    RESULT_ATTR,
+    SAMPLERS,
+    SearchConfig,
+    apply_params,
+    finished,
+    importances,
+    load_space,
+    parse_dimension,
+    run_search,
+    study_run,
+)
+
+
+def best_trials_table(study: optuna.Study, top: int) -> Table:
+    """The ``top`` trials by best validation accuracy (completed ones first)."""
+    done = [t for t in finished(study) if t.value is not None or RESULT_ATTR in t.user_attrs]
+
+    def score(t: optuna.trial.FrozenTrial) -> float:
+        if t.value is not None:
+            return t.value
+        r = t.user_attrs.get(RESULT_ATTR)
+        return float(r["summary"]["best_val_accuracy"]) - 1.0 if r else -2.0  # pruned last
+
+    table = Table(
+        title=f"study {study.study_name}: best {min(top, len(done))} of {len(done)} finished trials"
+    )
+    names = sorted({k for t in done for k in t.params})
+    for col in ("#", "trial", "best val", "state", *names, "images", "train s"):
+        table.add_column(col, justify="right")
+    for rank, t in enumerate(sorted(done, key=score, reverse=True)[:top], 1):
+        r = t.user_attrs.get(RESULT_ATTR, {})
+        s = r.get("summary", {})
+        acc = s.get("best_val_accuracy")
+        table.add_row(
+            str(rank),
+            str(t.number),
+            f"{acc:.2%}" if acc is not None else "—",
+            t.state.name.lower(),
+            *[
+                f"{t.params.get(n, ''):.4g}"
+                if isinstance(t.params.get(n), float)
+                else str(t.params.get(n, ""))
+                for n in names
+            ],
+            f"{s.get('images_seen', 0):,}",
+            f"{s.get('train_seconds', 0.0):.2f}",
+        )
+    return table
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``mlpbench search``: run (or resume) an Optuna study and report it."""
+    out, err = Console(), Console(stderr=True)
+    if args.sampler not in SAMPLERS:
+        raise ConfigError("--sampler", f"unknown {args.sampler!r}; use {', '.join(SAMPLERS)}")
+    if args.pruner not in PRUNERS:
+        raise ConfigError("--pruner", f"unknown {args.pruner!r}; use {', '.join(PRUNERS)}")
+    if args.workers < 1:
+        raise ConfigError("--workers", f"{args.workers} is < 1")
+    dims = [parse_dimension(s) for s in args.space or []]
+    if args.space_file:
+        dims += load_space(Path(args.space_file))
+    if not dims:
+        raise ConfigError("--space", "give at least one, e.g. --space eta=log:0.01:10")
+    if len({d.name for d in dims}) != len(dims):
+        raise ConfigError("--space", "a parameter is given twice")
+    spec = apply_strip(args, specs_from_args(args, mini_batch=args.batch_size))
+    results = check_results_dir(Path(args.results_dir))
+    cache = DataCache()
+    data = cache.get(spec)
+    name = args.study or f"search-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    cfg = SearchConfig(
+        base=spec.to_dict(),
+        max_images=spec.train.epochs * data.n_train,
+        dims=tuple(dims),
+        study=name,
+        storage_url=args.storage,
+        results_dir=str(results),
+        sampler=args.sampler,
+        pruner=args.pruner,
+        seed=args.seed,
+        grid_points=args.grid_points,
+    )
+    trials = args.trials
+    if trials is None:
+        trials = 1
+        for d in dims:
+            trials *= len(d.grid(args.grid_points))
+        trials = trials if args.sampler == "grid" else 20
+    where = args.storage or str(results / "studies" / f"{name}.journal")
+    err.print(
+        f"study {name} in {where}: {trials} trials, sampler {args.sampler}, "
+        f"pruner {args.pruner}, {args.workers} worker(s)",
+        highlight=False,
+    )
+    study = run_search(cfg, trials=trials, workers=args.workers)
+
+    run = study_run(
+        study, new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False)
+    )
+    run.notes.update(study=name, storage=where, sampler=args.sampler, pruner=args.pruner)
+    out.print(best_trials_table(study, args.top))
+    imp = importances(study)
+    if isinstance(imp, str):
+        out.print(f"parameter importances: {imp}")
+    else:
+        out.print("parameter importances: " + ", ".join(f"{k} {v:.0%}" for k, v in imp.items()))
+        run.notes["importances"] = imp
+    if run.concurrent:
+        out.print("[yellow]trials ran concurrently: their elapsed times share cores[/]")
+    json_path = results / "runs" / f"{run.run_id}.json"
+    complete = [t for t in finished(study) if t.value is not None]
+    if complete:
+        best = max(complete, key=lambda t: t.value or 0.0)
+        final = train_command(apply_params(spec, best.params))
+        run.notes.update(best_trial=best.number, best_value=best.value, final_command=final)
+        if not args.no_plot:
+            from bench.plots import save_figure
+            from bench.recipe_plots import optimization_history
+
+            png = save_figure(optimization_history(study), json_path.with_suffix(".png"))
+            out.print(f"optimization history: {png}")
+        out.print(f"best: trial {best.number}, best validation accuracy {best.value:.2%}")
+        out.print(shlex.join(final), highlight=False, soft_wrap=True)
+    else:
+        out.print("no completed trial yet")
+    save_run(run, json_path)
+    out.print(f"run saved: {json_path}")
+    return 0
+
+
+def register_search(sub: Any) -> None:
+    """Add ``search`` to the ``mlpbench`` subparsers."""
+    p = sub.add_parser("search", help="automated search on Optuna (grid/random/tpe/gp/cmaes)")
+    add_training_options(p)
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    p.add_argument("--sampler", default="tpe", help=f"{'|'.join(SAMPLERS)} (default tpe)")
+    p.add_argument("--pruner", default="none", help=f"{'|'.join(PRUNERS)} (default none)")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="finished trials the study should reach (default: the grid, else 20)",
+    )
+    p.add_argument(
+        "--space",
+        action="append",
+        metavar="NAME=KIND:LOW:HIGH",
+        help="searched parameter, e.g. eta=log:0.01:10 or batch_size=choice:10,100; "
+        "names: eta lmbda mu batch_size epochs hidden; kinds: log float int "
+        "logint choice",
+    )
+    p.add_argument("--space-file", metavar="TOML", help='a [space] table of NAME = "KIND:…"')
+    p.add_argument("--grid-points", type=int, default=3, help="grid values per range (3)")
+    p.add_argument("--study", default=None, help="study name; an existing one is resumed")
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna storage URL (e.g. postgresql://…) instead of the journal file "
+        "results/studies/<study>.journal",
+    )
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (spawn)")
+    p.add_argument("--top", type=int, default=10, help="rows in the best-trials table")
+    p.set_defaults(handler=cmd_search)
