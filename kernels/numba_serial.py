@@ -1,0 +1,256 @@
+# mypy: allow-untyped-defs
+"""Single-threaded Numba backend (``numba``).
+
+Dispatch by mini-batch size, all inside one compiled function (so one warm-up call
+compiles every path for the given dtypes):
+
+* ``mini_batch == 1``: hand-written loops; the layer-1 weight update is fused with the next
+  sample's layer-1 dot products (one sweep over the big weight matrix per sample), and with
+  ``mu == 0`` the L2 decay is a global scale so the update is one FMA per weight;
+* ``2 <= mini_batch < USE_BLAS_FROM``: register-blocked loops (2 samples × 4 rows forward,
+  4-sample blocks for the weight gradients);
+* larger batches: ``np.dot`` (BLAS) on contiguous views of ``work``.
+
+Signatures and semantics are those of :mod:`kernels.reference`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from kernels.numba_common import (
+    USE_BLAS_FROM,
+    batch_grad,
+    check_work,
+    eval_rows,
+    jit,
+    param_offsets,
+    rescale_weights,
+    slot_offsets,
+    slot_size,
+    train_mb1,
+    update_range,
+)
+
+Array = npt.NDArray[np.floating]
+IntArray = npt.NDArray[np.int64]
+
+
+@jit
+def _train(
+    params,
+    velocity,
+    work,
+    sizes,
+    X,
+    y,
+    order,
+    start,
+    n_steps,
+    m,
+    eta,
+    lam,
+    mu,
+    hidden,
+    output,
+    one,
+    inv_m,
+    blas_from,
+):
+    if m == 1:
+        return train_mb1(
+            params,
+            velocity,
+            work,
+            sizes,
+            X,
+            y,
+            order,
+            start,
+            n_steps,
+            eta,
+            lam,
+            mu,
+            hidden,
+            output,
+            one,
+        )
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, m)
+    og = so[2 * L + 2]
+    c = one - eta * lam
+    use_scale = mu == one - one and c > one / (one + one)
+    s = one
+    total = 0.0
+    alpha_b = -(eta * inv_m)
+    for k in range(n_steps):
+        total += batch_grad(
+            params,
+            work,
+            0,
+            so,
+            po,
+            sizes,
+            X,
+            y,
+            order,
+            start + k * m,
+            m,
+            s,
+            hidden,
+            output,
+            one,
+            blas_from,
+        )
+        s_new = s * c if use_scale else one
+        alpha_w = alpha_b / s_new
+        for li in range(L):
+            update_range(
+                params,
+                velocity,
+                work,
+                og,
+                0,
+                1,
+                po[2 * li],
+                po[2 * li + 1],
+                True,
+                alpha_w,
+                eta,
+                inv_m,
+                lam,
+                mu,
+                use_scale,
+            )
+            update_range(
+                params,
+                velocity,
+                work,
+                og,
+                0,
+                1,
+                po[2 * li + 1],
+                po[2 * li + 2],
+                False,
+                alpha_b,
+                eta,
+                inv_m,
+                lam,
+                mu,
+                use_scale,
+            )
+        s = s_new
+        if s < 2.0**-10:
+            rescale_weights(params, po, sizes, s)
+            s = one
+    if s != one:
+        rescale_weights(params, po, sizes, s)
+    return total
+
+
+@jit
+def _evaluate(params, work, sizes, X, y, chunk, hidden, output, one, blas_from):
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, chunk)
+    n = X.shape[0]
+    correct = 0
+    cost = 0.0
+    for r0 in range(0, n, chunk):
+        mc = min(chunk, n - r0)
+        c, cs = eval_rows(
+            params, work, 0, so, po, sizes, X, y, r0, mc, hidden, output, one, blas_from
+        )
+        correct += c
+        cost += cs
+    return correct, cost
+
+
+def workspace_size(sizes: IntArray, mini_batch: int) -> int:
+    """Scratch elements: one slot (inputs, activations, deltas, gradient) for the batch."""
+    return slot_size(sizes, max(int(mini_batch), 1))
+
+
+def check_inputs(
+    params: Array, velocity: Array, work: Array, sizes: IntArray, X: Array, y: IntArray
+) -> None:
+    """Shapes and dtypes the compiled kernels rely on (ValueError otherwise)."""
+    dt = params.dtype
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"params must be float32 or float64, got {dt}")
+    for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
+        if arr.dtype != dt:
+            raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
+    n_par = sum(int(sizes[i + 1]) * (int(sizes[i]) + 1) for i in range(len(sizes) - 1))
+    if params.shape != (n_par,) or velocity.shape != (n_par,):
+        raise ValueError(f"params and velocity must have shape ({n_par},)")
+    if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
+        raise ValueError("X must be (n, sizes[0]) and y (n,)")
+    if not (X.flags.c_contiguous and params.flags.c_contiguous and work.flags.c_contiguous):
+        raise ValueError("params, work and X must be C-contiguous")
+
+
+def train_steps(
+    params: Array,
+    velocity: Array,
+    work: Array,
+    sizes: IntArray,
+    X: Array,
+    y: IntArray,
+    order: IntArray,
+    start: int,
+    n_steps: int,
+    mini_batch: int,
+    eta: float,
+    lmbda_n: float,
+    mu: float,
+    hidden: int,
+    output: int,
+) -> float:
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    m = int(mini_batch)
+    n_steps = int(n_steps)
+    if m < 1 or n_steps < 1:
+        return 0.0
+    check_inputs(params, velocity, work, sizes, X, y)
+    check_work(work, workspace_size(sizes, m), f"train_steps(mini_batch={m})")
+    if start < 0 or start + n_steps * m > order.shape[0]:
+        raise ValueError("order too short for start + n_steps*mini_batch")
+    one = params.dtype.type(1)
+    total = _train(
+        params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
+        params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
+        int(hidden), int(output), one, params.dtype.type(1.0 / m), USE_BLAS_FROM,
+    )  # fmt: skip
+    return float(total) / (n_steps * m)
+
+
+def evaluate(
+    params: Array,
+    work: Array,
+    sizes: IntArray,
+    X: Array,
+    y: IntArray,
+    chunk: int,
+    hidden: int,
+    output: int,
+) -> tuple[int, float]:
+    """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
+    chunk = max(1, min(int(chunk), X.shape[0]))
+    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    if X.shape[0] == 0:
+        return 0, 0.0
+    correct, cost = _evaluate(
+        params,
+        work,
+        sizes,
+        X,
+        y,
+        chunk,
+        int(hidden),
+        int(output),
+        params.dtype.type(1),
+        USE_BLAS_FROM,
+    )
+    return int(correct), float(cost)
