@@ -1,0 +1,1 @@
+"""pytest-benchmark suites of mlpbench (run with ``pytest --benchmark-only``)."""

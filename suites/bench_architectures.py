@@ -1,0 +1,56 @@
+"""The fused training call by network shape: [784, 10], [784, 30, 10], [784, 100, 10],
+[784, 30, 30, 10], at mini-batch 10 (the chapter's) on every backend, float32 and float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from suites.harness import record, threads_limited, train_call
+from suites.params import BACKENDS, DTYPES, backend_marks
+
+ARCHITECTURES = ((784, 10), (784, 30, 10), (784, 100, 10), (784, 30, 30, 10))
+MINI_BATCH = 10
+THREADS = 1
+
+
+def _grid() -> list[Any]:
+    grid = []
+    for sizes in ARCHITECTURES:
+        for backend in BACKENDS:
+            for dtype in DTYPES:
+                marks = backend_marks(backend)
+                if sizes == (784, 100, 10) and dtype == "float64" and backend == "numba":
+                    marks.append(pytest.mark.quick)
+                name = "-".join(map(str, sizes))
+                grid.append(pytest.param(sizes, backend, dtype, marks=marks,
+                                         id=f"{name}-{backend}-{dtype}"))  # fmt: skip
+    return grid
+
+
+@pytest.mark.parametrize(("sizes", "backend", "dtype"), _grid())
+def test_architecture(
+    benchmark: Any,
+    synthetic_data: Any,
+    peak: Any,
+    samples_per_call: int,
+    sizes: tuple[int, ...],
+    backend: str,
+    dtype: str,
+) -> None:
+    """Seconds per call of ``samples_per_call`` samples at mini-batch 10, one thread."""
+    benchmark.group = f"architecture {dtype}"
+    data = synthetic_data(dtype)
+    call, work = train_call(
+        backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
+        samples=samples_per_call,
+    )  # fmt: skip
+    with threads_limited(backend, THREADS):
+        call()  # warm-up: compile or load the cache
+        benchmark(call)
+    record(
+        benchmark, work, peak_gflops=peak(dtype, THREADS), dtype=dtype, threads=THREADS,
+        backend=backend, mini_batch=MINI_BATCH,
+    )  # fmt: skip

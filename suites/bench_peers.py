@@ -1,0 +1,90 @@
+"""mlpbench against its peers: the same [784, 30, 10] network, data and hyper-parameters.
+
+Peers (see :mod:`suites.peers`): mlpbench's ``numba`` and ``numba-parallel`` backends, its
+``numpy`` reference, a Nielsen-style per-sample loop, PyTorch CPU eager and scikit-learn's
+``MLPClassifier.partial_fit``; the last two are skipped with a reason when not installed
+(``pip install -e .[peers]``). float32, mini-batch 1, 10, 100, 1000, on all cores (up to
+2 threads; the serial backend and the Python loop use one). One call trains
+``--peer-samples`` rows (default 2,000); the published table uses 50,000, Nielsen's epoch::
+
+    pytest suites/bench_peers.py --benchmark-only --peer-samples 50000 --peer-rounds 3 \\
+        --benchmark-save peers
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from suites.conftest import synthetic
+from suites.harness import NIELSEN, Work, have_backend, have_module, record, threads_limited
+from suites.params import MINI_BATCHES
+from suites.peers import MlpbenchPeer, NielsenLoop, Peer, SklearnPeer, TorchPeer
+
+DTYPE = "float32"
+THREADS = min(2, os.cpu_count() or 1)
+
+Factory = Callable[[np.ndarray, np.ndarray, int], Peer]
+PEERS: dict[str, tuple[Factory, int, str | None]] = {
+    # name: (factory(X, y, mini_batch), threads used, why it is skipped or None)
+    "mlpbench-numba": (
+        lambda X, y, mb: MlpbenchPeer("numba", X, y, NIELSEN, mb), 1,
+        None if have_backend("numba") else "backend 'numba' is not here",
+    ),
+    "mlpbench-numba-parallel": (
+        lambda X, y, mb: MlpbenchPeer("numba-parallel", X, y, NIELSEN, mb), THREADS,
+        None if have_backend("numba-parallel") else "backend 'numba-parallel' is not here",
+    ),
+    "numpy-reference": (lambda X, y, mb: MlpbenchPeer("numpy", X, y, NIELSEN, mb), THREADS, None),
+    "nielsen-loop": (lambda X, y, mb: NielsenLoop(X, y, NIELSEN, mb), THREADS, None),
+    "pytorch-eager": (
+        lambda X, y, mb: TorchPeer(X, y, NIELSEN, mb, THREADS), THREADS,
+        None if have_module("torch") else "PyTorch is not installed (pip install -e .[peers])",
+    ),
+    "sklearn": (
+        lambda X, y, mb: SklearnPeer(X, y, NIELSEN, mb), THREADS,
+        None if have_module("sklearn") else "scikit-learn is not installed",
+    ),
+}  # fmt: skip
+QUICK = {("mlpbench-numba", 10), ("nielsen-loop", 10), ("pytorch-eager", 10)}
+
+
+def _grid() -> list[Any]:
+    grid = []
+    for name, (_factory, _threads, skip) in PEERS.items():
+        for mb in MINI_BATCHES:
+            marks: list[Any] = [pytest.mark.skipif(skip is not None, reason=skip or "")]
+            if (name, mb) in QUICK:
+                marks.append(pytest.mark.quick)
+            grid.append(pytest.param(name, mb, marks=marks, id=f"{name}-mb{mb}"))
+    return grid
+
+
+@pytest.mark.parametrize(("peer", "mini_batch"), _grid())
+def test_peer(
+    benchmark: Any, pytestconfig: pytest.Config, peak: Any, peer_samples: int, peer: str,
+    mini_batch: int,
+) -> None:  # fmt: skip
+    """Seconds for one peer to train ``--peer-samples`` rows at ``mini_batch``."""
+    benchmark.group = f"peers mb={mini_batch} {DTYPE}"
+    factory, threads, _skip = PEERS[peer]
+    data = synthetic(peer_samples, DTYPE)
+    backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else "numpy"
+    samples = (peer_samples // mini_batch) * mini_batch
+    rounds = pytestconfig.getoption("peer_rounds")
+    with threads_limited(backend, threads):
+        factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)  # warm-up
+        model = factory(data.X_train, data.y_train, mini_batch)
+        if rounds:
+            benchmark.pedantic(model.fit, args=(samples,), rounds=int(rounds), iterations=1)
+        else:
+            benchmark(model.fit, samples)
+    record(
+        benchmark, Work(sizes=NIELSEN, samples=samples, updates=samples // mini_batch),
+        peak_gflops=peak(DTYPE, threads), dtype=DTYPE, threads=threads, peer=peer,
+        mini_batch=mini_batch,
+    )  # fmt: skip

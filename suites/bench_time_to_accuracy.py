@@ -1,0 +1,78 @@
+"""Time to accuracy on mnist5k by mini-batch size (MLPerf/DAWNBench style).
+
+One round is one seed: a full monitored trial (:func:`bench.train.run_trial`) that stops at
+the target validation accuracy or after ``EPOCHS`` epochs. The benchmark's time is the
+trial's wall time (evaluation included); ``extra_info`` carries the kernel-only
+``time_to_target_seconds`` per seed and their median, the accuracy reached and the images
+seen. η is set per mini-batch size so that each has a fair chance; mini-batch 1000 makes
+only four updates per epoch of 4,000 images and may not reach the target (recorded, not
+failed).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bench.config import TrainSpec, TrialSpec
+from bench.results import TrialResult
+from bench.train import run_trial
+from suites.harness import have_backend
+
+TARGET = 0.88  # validation accuracy (fraction) that stops a trial
+EPOCHS = 10  # at most, per trial
+SEEDS = (0, 1, 2)  # rounds
+ETA = {1: 0.1, 10: 0.5, 100: 1.0, 1000: 2.0}  # learning rate per mini-batch size
+BACKEND = "numba" if have_backend("numba") else "numpy"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mini_batch", [pytest.param(mb, id=f"mb{mb}") for mb in ETA])
+def test_time_to_accuracy(benchmark: Any, mnist5k_data: Any, peak: Any, mini_batch: int) -> None:
+    """Wall seconds of a trial that stops at ``TARGET``; one round per seed."""
+    benchmark.group = f"time to {TARGET:.0%} mnist5k float64"
+    data = mnist5k_data("float64")
+    epochs = 1 if benchmark.disabled else EPOCHS
+    base = TrainSpec(
+        backend=BACKEND, mini_batch=mini_batch, eta=ETA[mini_batch], epochs=epochs,
+        target=TARGET, stop_at_target=True, dtype="float64",
+    )  # fmt: skip
+    seeds = iter(SEEDS)
+    results: list[TrialResult] = []
+
+    def setup() -> tuple[tuple[TrialSpec], dict[str, Any]]:
+        return (TrialSpec(train=replace(base, seed=next(seeds))),), {}
+
+    def trial(spec: TrialSpec) -> None:
+        results.append(run_trial(spec, data))
+
+    run_trial(TrialSpec(train=replace(base, epochs=1)), data)  # warm-up
+    benchmark.pedantic(trial, setup=setup, rounds=1 if benchmark.disabled else len(SEEDS))
+    reached = [r.summary.time_to_target_seconds for r in results]
+    hit = [t for t in reached if t is not None]
+    images = sum(r.summary.images_seen for r in results)
+    seconds = sum(r.summary.train_seconds for r in results)
+    gflops = statistics.median(r.summary.gflops for r in results)
+    benchmark.extra_info.update(
+        {
+            "backend": BACKEND,
+            "dtype": "float64",
+            "threads": 1,
+            "mini_batch": mini_batch,
+            "eta": ETA[mini_batch],
+            "target": TARGET,
+            "seeds": len(results),
+            "time_to_target_seconds": reached,
+            "median_time_to_target_seconds": statistics.median(hit) if hit else None,
+            "reached": f"{len(hit)}/{len(results)}",
+            "images_to_target": [r.summary.images_to_target for r in results],
+            "best_val_accuracy": [r.summary.best_val_accuracy for r in results],
+            "images_seen": [r.summary.images_seen for r in results],
+            "samples_per_s": images / seconds if seconds > 0 else None,
+            "gflops": gflops,
+            "fraction_of_peak": gflops / peak("float64", 1),
+        }
+    )
