@@ -1,0 +1,203 @@
+# mypy: allow-untyped-defs
+"""Multi-threaded Numba backend (``numba-parallel``).
+
+The thread count is the caller's ``numba.set_num_threads``. Each mini-batch is split into
+one contiguous chunk of samples per thread; every thread runs forward and backward passes
+over its chunk into its own scratch slot (activations, deltas and a private gradient
+accumulator carved from ``work``), then a second parallel loop over slices of the flat
+parameter array sums the per-thread gradients and applies the update. ``evaluate`` splits
+the rows. Mini-batch 1 (nothing to split) runs the serial fused kernel.
+
+Results equal the serial backend up to float rounding (the per-thread sums are added in a
+different order). Signatures and semantics are those of :mod:`kernels.reference`.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+from kernels import numba_serial
+from kernels.numba_common import (
+    FASTMATH,
+    batch_grad,
+    check_work,
+    eval_rows,
+    param_offsets,
+    rescale_weights,
+    slot_offsets,
+    slot_size,
+    train_mb1,
+    update_range,
+)
+
+Array = npt.NDArray[np.floating]
+IntArray = npt.NDArray[np.int64]
+
+# Per-thread chunks of at least this many samples use np.dot (BLAS) inside the threads;
+# below, the register-blocked loops (a huge value means: never).
+PAR_BLAS_FROM = 1 << 40
+# Mini-batches smaller than this are not split (the fork/join costs more than it saves).
+PAR_FROM = 4
+
+pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
+
+
+@pjit
+def _train(
+    params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
+    one, inv_m, blas_from, par_from, n_threads,
+):  # fmt: skip
+    if m == 1:
+        return train_mb1(
+            params, velocity, work, sizes, X, y, order, start, n_steps, eta, lam, mu, hidden,
+            output, one,
+        )  # fmt: skip
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    n_par = po[2 * L]
+    T = min(n_threads, m)
+    if m < par_from:
+        T = 1
+    chunk = (m + T - 1) // T
+    T = (m + chunk - 1) // chunk
+    so = slot_offsets(sizes, chunk)
+    slot = so[2 * L + 3]
+    og = so[2 * L + 2]
+    span = (n_par + T - 1) // T
+    costs = np.zeros(T)
+    c = one - eta * lam
+    use_scale = mu == one - one and c > one / (one + one)
+    s = one
+    total = 0.0
+    alpha_b = -(eta * inv_m)
+    for k in range(n_steps):
+        pos = start + k * m
+        for t in prange(T):
+            lo = t * chunk
+            mc = min(chunk, m - lo)
+            costs[t] = batch_grad(
+                params, work, t * slot, so, po, sizes, X, y, order, pos + lo, mc, s, hidden,
+                output, one, blas_from,
+            )  # fmt: skip
+        for t in range(T):
+            total += costs[t]
+        s_new = s * c if use_scale else one
+        alpha_w = alpha_b / s_new
+        for t in prange(T):
+            lo = t * span
+            hi = min(n_par, lo + span)
+            for li in range(L):
+                for part in range(2):
+                    a = max(lo, po[2 * li + part])
+                    b = min(hi, po[2 * li + part + 1])
+                    if a < b:
+                        update_range(
+                            params, velocity, work, og, slot, T, a, b, part == 0,
+                            alpha_w if part == 0 else alpha_b, eta, inv_m, lam, mu, use_scale,
+                        )  # fmt: skip
+        s = s_new
+        if s < 2.0**-10:
+            rescale_weights(params, po, sizes, s)
+            s = one
+    if s != one:
+        rescale_weights(params, po, sizes, s)
+    return total
+
+
+@pjit
+def _evaluate(params, work, sizes, X, y, chunk, hidden, output, one, blas_from, n_threads):
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, chunk)
+    slot = so[2 * L + 3]
+    n = X.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    T = min(n_threads, n_chunks)
+    corrects = np.zeros(T, np.int64)
+    costs = np.zeros(T)
+    for t in prange(T):
+        for ci in range(t, n_chunks, T):
+            r0 = ci * chunk
+            mc = min(chunk, n - r0)
+            cr, cs = eval_rows(
+                params, work, t * slot, so, po, sizes, X, y, r0, mc, hidden, output, one,
+                blas_from,
+            )  # fmt: skip
+            corrects[t] += cr
+            costs[t] += cs
+    return corrects.sum(), costs.sum()
+
+
+def max_threads() -> int:
+    """Upper bound of ``numba.get_num_threads()``: the slots workspace_size provides for."""
+    return max(1, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
+
+
+def _n_threads() -> int:
+    """Threads the caller asked for (``numba.set_num_threads``), capped by the slots."""
+    return max(1, min(int(numba.get_num_threads()), max_threads()))
+
+
+def workspace_size(sizes: IntArray, mini_batch: int) -> int:
+    """One scratch slot per possible thread (``NUMBA_NUM_THREADS``), each for the full batch."""
+    return max_threads() * slot_size(sizes, max(int(mini_batch), 1))
+
+
+def train_steps(
+    params: Array,
+    velocity: Array,
+    work: Array,
+    sizes: IntArray,
+    X: Array,
+    y: IntArray,
+    order: IntArray,
+    start: int,
+    n_steps: int,
+    mini_batch: int,
+    eta: float,
+    lmbda_n: float,
+    mu: float,
+    hidden: int,
+    output: int,
+) -> float:
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    m = int(mini_batch)
+    n_steps = int(n_steps)
+    if m < 1 or n_steps < 1:
+        return 0.0
+    numba_serial.check_inputs(params, velocity, work, sizes, X, y)
+    check_work(work, workspace_size(sizes, m), f"train_steps(mini_batch={m})")
+    if start < 0 or start + n_steps * m > order.shape[0]:
+        raise ValueError("order too short for start + n_steps*mini_batch")
+    dt = params.dtype.type
+    total = _train(
+        params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
+        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), PAR_BLAS_FROM,
+        PAR_FROM, _n_threads(),
+    )  # fmt: skip
+    return float(total) / (n_steps * m)
+
+
+def evaluate(
+    params: Array,
+    work: Array,
+    sizes: IntArray,
+    X: Array,
+    y: IntArray,
+    chunk: int,
+    hidden: int,
+    output: int,
+) -> tuple[int, float]:
+    """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
+    chunk = max(1, min(int(chunk), X.shape[0]))
+    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    if X.shape[0] == 0:
+        return 0, 0.0
+    correct, cost = _evaluate(
+        params, work, sizes, X, y, chunk, int(hidden), int(output), params.dtype.type(1),
+        PAR_BLAS_FROM, _n_threads(),
+    )  # fmt: skip
+    return int(correct), float(cost)

@@ -1,0 +1,278 @@
+"""The Numba backends against the numpy reference (also run with NUMBA_DISABLE_JIT=1)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numba
+import numpy as np
+import pytest
+
+from kernels import layout, load_backend, reference
+from kernels.layout import COST_CODES, HIDDEN_CODES
+
+NUMBA_BACKENDS = ["numba", "numba-parallel"]
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+ETA, LMBDA_N = 0.1, 0.02  # a small step: SGD on these nets is not chaotic, so runs compare
+
+
+def _problem(
+    sizes: list[int], dtype: Any, n: int = 120, n_order: int = 2400, seed: int = 0
+) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, sizes[0])).astype(dtype)
+    y = rng.integers(0, sizes[-1], n).astype(np.int64)
+    order = np.concatenate([rng.permutation(n) for _ in range(-(-n_order // n))])
+    params = layout.init_params(sizes, "default", rng, dtype)
+    velocity = (0.01 * rng.standard_normal(params.size)).astype(dtype)
+    return {
+        "sizes": layout.sizes_array(sizes),
+        "X": X,
+        "y": y,
+        "order": order.astype(np.int64),
+        "params": params,
+        "velocity": velocity,
+    }
+
+
+def _train(
+    backend: ModuleType,
+    pb: dict[str, Any],
+    runs: list[tuple[int, int, int]],
+    mu: float,
+    hidden: int,
+    output: int,
+    work_batch: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Run ``train_steps`` for each ``(start, n_steps, mini_batch)``; one shared workspace."""
+    p, v = pb["params"].copy(), pb["velocity"].copy()
+    dt = p.dtype
+    wb = work_batch or max(r[2] for r in runs)
+    work = np.full(backend.workspace_size(pb["sizes"], wb), np.nan, dtype=dt)
+    costs = []
+    for start, n_steps, mb in runs:
+        costs.append(
+            backend.train_steps(
+                p,
+                v,
+                work,
+                pb["sizes"],
+                pb["X"],
+                pb["y"],
+                pb["order"],
+                start,
+                n_steps,
+                mb,
+                ETA,
+                LMBDA_N,
+                mu,
+                hidden,
+                output,
+            )
+        )
+    return p, v, costs
+
+
+def _compare(
+    name: str,
+    sizes: list[int],
+    dtype: Any,
+    runs: list[tuple[int, int, int]],
+    mu: float,
+    hidden: int,
+    output: int,
+) -> None:
+    pb = _problem(sizes, dtype)
+    p_ref, v_ref, c_ref = _train(reference, pb, runs, mu, hidden, output)
+    p, v, c = _train(load_backend(name), pb, runs, mu, hidden, output)
+    tol = TOL[dtype]
+    assert p.dtype == dtype and v.dtype == dtype
+    assert np.all(np.isfinite(p))
+    np.testing.assert_allclose(p, p_ref, rtol=0, atol=tol)
+    if mu != 0.0:  # with mu == 0 the velocity array may be skipped
+        np.testing.assert_allclose(v, v_ref, rtol=0, atol=tol)
+    np.testing.assert_allclose(c, c_ref, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cost", list(COST_CODES))
+@pytest.mark.parametrize("activation", list(HIDDEN_CODES))
+@pytest.mark.parametrize(("mini_batch", "mu"), [(10, 0.5), (20, 0.0)])
+def test_train_matches_reference(
+    name: str, dtype: Any, cost: str, activation: str, mini_batch: int, mu: float
+) -> None:
+    """>= 100 updates with L2 (and momentum), loop-kernel and BLAS-sized batches."""
+    n_steps = 1000 // mini_batch
+    _compare(
+        name,
+        [10, 6, 4],
+        dtype,
+        [(0, n_steps, mini_batch)],
+        mu,
+        HIDDEN_CODES[activation],
+        COST_CODES[cost],
+    )
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+@pytest.mark.parametrize("cost", list(COST_CODES))
+def test_mini_batch_one(name: str, dtype: Any, mu: float, cost: str) -> None:
+    _compare(name, [10, 6, 4], dtype, [(0, 150, 1), (150, 50, 1)], mu, 0, COST_CODES[cost])
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+def test_ragged_final_batch(name: str, dtype: Any, mu: float) -> None:
+    """Full batches then one smaller batch, sharing the workspace sized for the full one."""
+    for mb, last in [(10, 7), (3, 2), (20, 13), (2, 1)]:
+        runs = [(0, 30, mb), (30 * mb, 1, last)]
+        _compare(name, [10, 6, 4], dtype, runs, mu, 1, 0)
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mini_batch", [1, 5, 20])
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+def test_deep_and_shallow_nets(name: str, dtype: Any, mini_batch: int, mu: float) -> None:
+    n_steps = max(100, 400 // mini_batch)
+    for sizes in ([10, 8, 6, 5, 4], [10, 4]):
+        _compare(name, sizes, dtype, [(0, n_steps, mini_batch)], mu, 2, 2)
+        _compare(name, sizes, dtype, [(0, n_steps, mini_batch)], mu, 0, 1)
+
+
+def test_scale_trick_renormalises() -> None:
+    """Strong weight decay over many steps (the folded scale drops below its threshold)."""
+    pb = _problem([10, 6, 4], np.float64)
+    backend = load_backend("numba")
+    for mb in (1, 10):
+        runs = [(0, 1200 // mb, mb)]
+        lam = 0.05  # c = 1 - 0.1*0.05: the scale halves every ~140 steps
+        out = []
+        for mod in (reference, backend):
+            p, v = pb["params"].copy(), pb["velocity"].copy()
+            work = np.empty(mod.workspace_size(pb["sizes"], mb))
+            mod.train_steps(
+                p,
+                v,
+                work,
+                pb["sizes"],
+                pb["X"],
+                pb["y"],
+                pb["order"],
+                0,
+                runs[0][1],
+                mb,
+                ETA,
+                lam,
+                0.0,
+                0,
+                0,
+            )
+            out.append(p)
+        np.testing.assert_allclose(out[1], out[0], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cost", list(COST_CODES))
+@pytest.mark.parametrize("chunk", [1, 7, 64, 500])
+def test_evaluate_matches_reference(name: str, dtype: Any, cost: str, chunk: int) -> None:
+    pb = _problem([10, 6, 4], dtype, n=150)
+    backend = load_backend(name)
+    for hidden in HIDDEN_CODES.values():
+        args = (pb["sizes"], pb["X"], pb["y"])
+        c_ref, s_ref = reference.evaluate(
+            pb["params"], None, *args, chunk, hidden, COST_CODES[cost]
+        )  # type: ignore[arg-type]
+        work = np.empty(backend.workspace_size(pb["sizes"], chunk), dtype=dtype)
+        c, s = backend.evaluate(pb["params"], work, *args, chunk, hidden, COST_CODES[cost])
+        assert isinstance(c, int) and isinstance(s, float)
+        assert c == c_ref
+        assert s == pytest.approx(s_ref, rel=TOL[dtype], abs=TOL[dtype])
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+def test_workspace_too_small_raises(name: str) -> None:
+    pb = _problem([10, 6, 4], np.float64)
+    backend = load_backend(name)
+    for mb in (1, 10, 20):
+        need = backend.workspace_size(pb["sizes"], mb)
+        big = np.zeros(need + 5)
+        work = big[: need - 1]
+        with pytest.raises(ValueError, match="work array too small"):
+            backend.train_steps(
+                pb["params"].copy(),
+                pb["velocity"].copy(),
+                work,
+                pb["sizes"],
+                pb["X"],
+                pb["y"],
+                pb["order"],
+                0,
+                3,
+                mb,
+                ETA,
+                LMBDA_N,
+                0.5,
+                0,
+                0,
+            )
+        assert not big.any()
+        with pytest.raises(ValueError, match="work array too small"):
+            backend.evaluate(pb["params"], work, pb["sizes"], pb["X"], pb["y"], mb, 0, 0)
+    with pytest.raises(ValueError, match="dtype"):
+        backend.train_steps(
+            pb["params"].astype(np.float32),
+            pb["velocity"],
+            np.zeros(10**5),
+            pb["sizes"],
+            pb["X"],
+            pb["y"],
+            pb["order"],
+            0,
+            3,
+            10,
+            ETA,
+            LMBDA_N,
+            0.5,
+            0,
+            0,
+        )
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parallel_equals_serial(threads: int) -> None:
+    if threads > numba.config.NUMBA_NUM_THREADS:  # type: ignore[attr-defined]
+        pytest.skip("not enough Numba threads")
+    pb = _problem([10, 6, 4], np.float64)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        for mb in (1, 3, 10, 33):
+            runs = [(0, 1000 // mb, mb)]
+            a = _train(load_backend("numba"), pb, runs, 0.5, 0, 2)
+            b = _train(load_backend("numba-parallel"), pb, runs, 0.5, 0, 2)
+            np.testing.assert_allclose(b[0], a[0], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(b[2], a[2], rtol=1e-12)
+        ev = [
+            load_backend(n).evaluate(
+                a[0],
+                np.empty(load_backend(n).workspace_size(pb["sizes"], 16)),
+                pb["sizes"],
+                pb["X"],
+                pb["y"],
+                16,
+                0,
+                2,
+            )
+            for n in NUMBA_BACKENDS
+        ]
+        assert ev[0][0] == ev[1][0]
+        assert ev[0][1] == pytest.approx(ev[1][1], rel=1e-12)
+    finally:
+        numba.set_num_threads(before)
