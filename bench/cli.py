@@ -38,7 +38,7 @@ from bench.runner import (
 )
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
-COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe",)
+COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report")
 
 Handler = Callable[[argparse.Namespace], int]
 

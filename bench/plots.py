@@ -52,3 +52,25 @@ def save_figure(fig: Figure, path: Path) -> Path:
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def samples_per_s_by_batch(
+    series: dict[str, dict[int, float]], *, title: str = "Training throughput"
+) -> Figure:
+    """Training samples/s (log scale) against mini-batch size (log scale), one line per series.
+
+    ``series`` maps a label (backend, dtype, threads, or a peer) to ``{mini_batch: samples/s}``.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    for label, points in series.items():
+        batches = sorted(points)
+        ax.plot(batches, [points[b] for b in batches], "o-", lw=1.5, ms=4, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("mini-batch size")
+    ax.set_ylabel("training samples per second")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    if series:
+        ax.legend(loc="best", fontsize=7)
+    return fig

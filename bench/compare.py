@@ -1,0 +1,270 @@
+"""Load pytest-benchmark JSON and mlpbench run JSON into one shape, and align them by name.
+
+A :class:`Source` is one file: the machine it ran on (CPU, threads, library versions, GEMM
+peaks) and its :class:`Entry` records keyed by an alignment key:
+
+* pytest-benchmark files: the test's name with its parameters, e.g.
+  ``bench_batch_size.py::test_train_steps[numba-float32-mb10-t1]``; the time is the
+  median seconds per call; throughput comes from ``extra_info``.
+* mlpbench run files: one entry per configuration (seeds grouped), keyed by network,
+  data, backend, dtype, threads, mini-batch and η; the time is the median kernel seconds to
+  the target accuracy (None if no seed reached it); throughput from the trial summaries.
+
+:func:`align` puts the entries of several sources side by side; :func:`ratio` compares two
+entries (time of the later over time of the first, so above 1 is slower);
+:func:`differences` lists what makes a comparison unfair (versions, dtype, threads).
+Rendering is :func:`bench.report.comparison_table`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.config import ConfigError
+from bench.report import group_trials, peak_for
+from bench.results import Run
+
+PYTEST_BENCHMARK = "pytest-benchmark"
+RUN = "run"
+VERSION_KEYS = ("python", "numpy", "numba", "llvmlite")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One comparable measurement: a benchmark, or one configuration of a run."""
+
+    key: str  # alignment key (see the module docstring)
+    group: str  # pytest-benchmark group or the run kind
+    median_s: float | None  # seconds per call (benchmark) or to target (run)
+    samples_per_s: float | None  # training (or evaluated) samples per second
+    gflops: float | None  # useful GFLOP/s
+    fraction_of_peak: float | None  # of the machine's GEMM GFLOP/s, 0–1
+    dtype: str | None
+    threads: int | None
+    extra: dict[str, Any]  # everything else the file says about it
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """One loaded file: where it came from, its machine, its entries in file order."""
+
+    path: Path
+    kind: str  # PYTEST_BENCHMARK | RUN
+    cpu: str
+    threads: int | None  # Numba/BLAS threads available (benchmarks) or used (runs)
+    versions: dict[str, str]
+    created: str
+    entries: dict[str, Entry]
+    run: Run | None = None  # the run itself, for run files (tables and plots need it)
+
+    @property
+    def label(self) -> str:
+        """Machine label for a column group: short CPU name and thread count."""
+        threads = f", {self.threads} thr" if self.threads else ""
+        return f"{short_cpu(self.cpu)}{threads}"
+
+    @property
+    def dtypes(self) -> set[str]:
+        """The dtypes its entries ran in."""
+        return {e.dtype for e in self.entries.values() if e.dtype}
+
+
+def short_cpu(brand: str) -> str:
+    """A CPU brand string without trademarks, 'CPU', 'Processor' and the clock speed."""
+    text = re.sub(r"\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\d+-Core", " ", brand)
+    return " ".join(text.split()) or brand
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value == value else None
+
+
+def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
+    """A :class:`Source` from a pytest-benchmark JSON document (``--benchmark-json``/save)."""
+    mi = data.get("machine_info", {})
+    ml = mi.get("mlpbench", {})
+    entries: dict[str, Entry] = {}
+    for b in data.get("benchmarks", []):
+        extra = dict(b.get("extra_info") or {})
+        params = b.get("params") or {}
+        fullname = str(b.get("fullname") or b["name"])
+        key = fullname.rsplit("/", 1)[-1]
+        threads = extra.get("threads", params.get("threads"))
+        entries[key] = Entry(
+            key=key,
+            group=str(b.get("group") or ""),
+            median_s=_num((b.get("stats") or {}).get("median")),
+            samples_per_s=_num(extra.get("samples_per_s")),
+            gflops=_num(extra.get("gflops")),
+            fraction_of_peak=_num(extra.get("fraction_of_peak")),
+            dtype=extra.get("dtype", params.get("dtype")),
+            threads=int(threads) if threads is not None else None,
+            extra=extra,
+        )
+    versions = {"python": mi.get("python_version")} | {k: ml.get(k) for k in VERSION_KEYS[1:]}
+    return Source(
+        path=path,
+        kind=PYTEST_BENCHMARK,
+        cpu=str(ml.get("cpu") or (mi.get("cpu") or {}).get("brand_raw") or "unknown CPU"),
+        threads=ml.get("numba_threads") or (mi.get("cpu") or {}).get("count"),
+        versions={k: str(v) for k, v in versions.items() if v},
+        created=str(data.get("datetime", "")),
+        entries=entries,
+    )
+
+
+def run_key(run: Run, index: int) -> str:
+    """Alignment key of the configuration group ``index`` of ``run`` (seed left out)."""
+    spec = group_trials(run.trials)[index].first.config
+    tr = spec.train
+    sizes = ",".join(map(str, spec.net.sizes))
+    return (
+        f"{run.kind} [{sizes}] {spec.data.source} {tr.backend} {tr.dtype} t{tr.threads} "
+        f"mb={tr.mini_batch} η={tr.eta:g}"
+    )
+
+
+def from_run(run: Run, path: Path) -> Source:
+    """A :class:`Source` from an mlpbench run: one entry per configuration group."""
+    entries: dict[str, Entry] = {}
+    for i, g in enumerate(group_trials(run.trials)):
+        tr = g.first.config.train
+        key = run_key(run, i)
+        ttt = g.median(lambda t: t.summary.time_to_target_seconds)
+        gflops = g.median(lambda t: t.summary.gflops)
+        peak = peak_for(run, tr.dtype, tr.threads)
+        entries[key] = Entry(
+            key=key,
+            group=run.kind,
+            median_s=ttt,
+            samples_per_s=g.median(lambda t: t.summary.samples_per_second),
+            gflops=gflops,
+            fraction_of_peak=gflops / peak if gflops is not None and peak else None,
+            dtype=tr.dtype,
+            threads=tr.threads,
+            extra={
+                "mini_batch": tr.mini_batch,
+                "backend": tr.backend,
+                "seeds": len(g.trials),
+                "best_val_accuracy": g.median(lambda t: t.summary.best_val_accuracy),
+            },
+        )
+    m = run.machine
+    threads = {t.config.train.threads for t in run.trials}
+    return Source(
+        path=path,
+        kind=RUN,
+        cpu=str(m.get("cpu") or "unknown CPU"),
+        threads=max(threads) if threads else m.get("numba_threads"),
+        versions={k: str(m[k]) for k in VERSION_KEYS if m.get(k)},
+        created=run.created,
+        entries=entries,
+        run=run,
+    )
+
+
+def load_source(path: Path) -> Source:
+    """Read one JSON file of either kind; a bad file raises ConfigError naming it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ConfigError("PATH", f"cannot read {path}: {err}") from None
+    if isinstance(data, dict) and "benchmarks" in data and "machine_info" in data:
+        return from_pytest_benchmark(data, path)
+    if isinstance(data, dict) and "schema_version" in data and "trials" in data:
+        try:
+            return from_run(Run.from_dict(data), path)
+        except (KeyError, TypeError, ValueError) as err:
+            raise ConfigError("PATH", f"{path} is not a readable mlpbench run: {err}") from None
+    raise ConfigError("PATH", f"{path} is neither a pytest-benchmark JSON nor an mlpbench run JSON")
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and the ``*.json`` files under each folder (sorted, recursive)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*.json") if not q.name.startswith("."))
+            if not found:
+                raise ConfigError("PATH", f"folder {p} holds no .json files")
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise ConfigError("PATH", f"{p} does not exist")
+    return out
+
+
+def load_sources(paths: list[Path]) -> list[Source]:
+    """Every file named (folders expanded), loaded in order."""
+    return [load_source(p) for p in expand(paths)]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One alignment key with the matching entry of each source (None where absent)."""
+
+    key: str
+    cells: list[Entry | None]
+
+
+def align(sources: list[Source]) -> list[Row]:
+    """Rows for every key found in any source, in first-seen order."""
+    keys: dict[str, None] = {}
+    for s in sources:
+        keys.update(dict.fromkeys(s.entries))
+    return [Row(k, [s.entries.get(k) for s in sources]) for k in keys]
+
+
+def ratio(first: Entry | None, other: Entry | None) -> float | None:
+    """How much slower ``other`` is than ``first``: time ratio (above 1 = slower).
+
+    Falls back to the inverse samples/s ratio when either time is unknown.
+    """
+    if first is None or other is None:
+        return None
+    if first.median_s and other.median_s:
+        return other.median_s / first.median_s
+    if first.samples_per_s and other.samples_per_s:
+        return first.samples_per_s / other.samples_per_s
+    return None
+
+
+def regressions(rows: list[Row], percent: float) -> list[tuple[str, int, float]]:
+    """``(key, source index, ratio)`` for entries more than ``percent`` % slower than the first."""
+    limit = 1 + percent / 100
+    found = []
+    for row in rows:
+        for i, cell in enumerate(row.cells[1:], start=1):
+            r = ratio(row.cells[0], cell)
+            if r is not None and r > limit:
+                found.append((row.key, i, r))
+    return found
+
+
+def differences(sources: list[Source], rows: list[Row]) -> list[str]:
+    """Sentences naming what differs between the sources: versions, dtype, threads."""
+    notes = []
+    for name in sorted({k for s in sources for k in s.versions}):
+        seen = [s.versions.get(name, "?") for s in sources]
+        if len(set(seen)) > 1:
+            notes.append(f"{name} versions differ: {', '.join(seen)}")
+    dtypes = [",".join(sorted(s.dtypes)) or "?" for s in sources]
+    if len(set(dtypes)) > 1:
+        notes.append(f"dtypes differ: {'; '.join(dtypes)}")
+    threads = [str(s.threads) if s.threads else "?" for s in sources]
+    if len(set(threads)) > 1:
+        notes.append(f"thread counts differ: {', '.join(threads)}")
+    mixed = [
+        r.key
+        for r in rows
+        if len({c.dtype for c in r.cells if c}) > 1 or len({c.threads for c in r.cells if c}) > 1
+    ]
+    if mixed:
+        notes.append(f"{len(mixed)} aligned entries differ in dtype or threads, e.g. {mixed[0]}")
+    return notes

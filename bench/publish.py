@@ -1,0 +1,263 @@
+"""Publishable tables (comparison, benchmarks, peers, throughput) and their export formats.
+
+Tables are built as rich :class:`~rich.table.Table` objects from loaded sources
+(:mod:`bench.compare`), so the terminal and the files show the same thing. Export:
+
+* ``md``: GitHub Markdown, one pipe table per rich table, its title as a heading and its
+  caption as a paragraph; ``csv``: the csv module, one header row per table and a first
+  ``table`` column naming it;
+* ``html``, ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
+
+Files are written atomically. Training, loading and plotting live elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from bench.compare import Entry, Row, Source, ratio
+from bench.results import atomic_write_text
+
+FORMATS = ("md", "html", "csv", "svg", "txt")
+EPOCH = 50_000  # samples in Nielsen's training epoch: the peers table's unit
+PEER_ORDER = ("numpy-reference", "nielsen-loop", "pytorch-eager", "sklearn")
+METRICS = ("time s", "samples/s", "GFLOP/s", "peak")
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _ratio_text(value: float | None, slower_pct: float | None) -> Text:
+    if value is None:
+        return Text("—")
+    limit = 1 + (slower_pct if slower_pct is not None else 5.0) / 100
+    style = "red" if value > limit else "green" if value < 1 / limit else ""
+    return Text(f"{value:.2f}×", style=style)
+
+
+def comparison_table(
+    sources: Sequence[Source], rows: Sequence[Row], *, slower_pct: float | None = None
+) -> Table:
+    """Entries side by side: per source (A, B, …) time, samples/s, GFLOP/s, peak, and ×A.
+
+    ``×A`` is the time ratio to the first source (above 1 = slower); red above
+    ``slower_pct`` % (5 % if not given).
+    """
+    tags = [chr(ord("A") + i) if i < 26 else f"S{i}" for i in range(len(sources))]
+    legend = "; ".join(f"{t} = {s.path.name} ({s.label}, {s.created[:10]})" for t, s in
+                       zip(tags, sources, strict=True))  # fmt: skip
+    table = Table(
+        title="comparison",
+        caption=f"{legend}. time s: median seconds per call (benchmarks) or kernel seconds to "
+        "target (runs); peak: share of the machine's GEMM GFLOP/s; ×A: time / A's time, "
+        "above 1 is slower.",
+    )
+    table.add_column("entry", overflow="fold")
+    for i, (tag, source) in enumerate(zip(tags, sources, strict=True)):
+        for j, metric in enumerate(METRICS):
+            head = f"{tag}: {source.label}" if j == 0 else ""
+            table.add_column(f"{head}\n{metric}", justify="right")
+        if i > 0:
+            table.add_column(f"\n×{tags[0]}", justify="right")
+    for row in rows:
+        cells: list[RenderableType] = [Text(row.key)]
+        for i, cell in enumerate(row.cells):
+            cells += _metric_cells(cell)
+            if i > 0:
+                cells.append(_ratio_text(ratio(row.cells[0], cell), slower_pct))
+        table.add_row(*cells)
+    return table
+
+
+def _metric_cells(cell: Entry | None) -> list[RenderableType]:
+    if cell is None:
+        return ["—"] * len(METRICS)
+    peak = cell.fraction_of_peak
+    return [
+        _fmt(cell.median_s, ".4g"),
+        _fmt(cell.samples_per_s, ",.0f"),
+        _fmt(cell.gflops, ".2f"),
+        "—" if peak is None else f"{peak:.0%}",
+    ]
+
+
+def benchmark_table(source: Source) -> Table:
+    """Every entry of a pytest-benchmark file: group, name, median time and throughput."""
+    table = Table(
+        title=f"benchmarks {source.path.name} — {source.label}",
+        caption="time: median seconds per call; peak: share of this machine's GEMM GFLOP/s "
+        "for the same dtype and threads",
+    )
+    for name in ("group", "benchmark", *METRICS):
+        table.add_column(name, justify="left" if name in ("group", "benchmark") else "right")
+    for entry in source.entries.values():
+        table.add_row(Text(entry.group), Text(entry.key.split("::")[-1]), *_metric_cells(entry))
+    return table
+
+
+def peer_entries(source: Source) -> dict[tuple[str, int], Entry]:
+    """Entries of the peers suite keyed by (peer, mini-batch)."""
+    return {
+        (str(e.extra["peer"]), int(e.extra["mini_batch"])): e
+        for e in source.entries.values()
+        if "peer" in e.extra and "mini_batch" in e.extra and e.median_s
+    }
+
+
+def _per_epoch(entry: Entry) -> float:
+    samples = int(entry.extra.get("samples_per_call") or EPOCH)
+    return float(entry.median_s or 0.0) * EPOCH / samples
+
+
+def peers_table(source: Source) -> Table | None:
+    """Seconds per 50,000-sample epoch by mini-batch: mlpbench's best backend vs its peers.
+
+    Each peer's column is followed by its ratio to mlpbench's best at that mini-batch
+    (above 1: the peer is slower). None when the source holds no peers entries.
+    """
+    entries = peer_entries(source)
+    if not entries:
+        return None
+    batches = sorted({mb for _, mb in entries})
+    peers = [p for p in PEER_ORDER if any((p, mb) in entries for mb in batches)]
+    samples = {int(e.extra.get("samples_per_call") or 0) for e in entries.values()}
+    scaled = "" if samples == {EPOCH} else f" (measured on {min(samples):,} samples, scaled)"
+    dtype = ", ".join(sorted({str(e.dtype) for e in entries.values()}))
+    table = Table(
+        title=f"seconds per epoch of {EPOCH:,} samples — {source.label}",
+        caption=f"[784, 30, 10], {dtype}, median over rounds{scaled}; mlpbench: its fastest "
+        "backend at each mini-batch; ×: the peer's time / mlpbench's (above 1 = slower)",
+    )
+    table.add_column("mini-batch", justify="right")
+    table.add_column("mlpbench s", justify="right")
+    table.add_column("backend", justify="left")
+    for p in peers:
+        table.add_column(f"{p} s", justify="right")
+        table.add_column("×", justify="right")
+    for mb in batches:
+        ours = {p: e for (p, b), e in entries.items() if b == mb and p.startswith("mlpbench-")}
+        best_name, best = min(ours.items(), key=lambda pe: _per_epoch(pe[1]), default=("", None))
+        cells: list[RenderableType] = [str(mb)]
+        cells += [
+            _fmt(_per_epoch(best), ".3f") if best else "—",
+            best_name.removeprefix("mlpbench-"),
+        ]
+        for p in peers:
+            e = entries.get((p, mb))
+            cells.append(_fmt(_per_epoch(e), ".3f") if e else "—")
+            cells.append(f"{_per_epoch(e) / _per_epoch(best):.1f}×" if e and best else "—")
+        table.add_row(*cells)
+    return table
+
+
+def throughput_series(sources: Sequence[Source]) -> dict[str, dict[int, float]]:
+    """samples/s by mini-batch for each backend (dtype, threads) or peer, from all sources.
+
+    Benchmark entries count when they have a mini-batch and a backend or peer (the batch-size
+    and peers suites); run entries always. The median is taken when a series repeats.
+    """
+    collected: dict[str, dict[int, list[float]]] = {}
+    for s in sources:
+        for e in s.entries.values():
+            mb, sps = e.extra.get("mini_batch"), e.samples_per_s
+            name = e.extra.get("peer") or e.extra.get("backend")
+            if mb is None or sps is None or name is None or "architecture" in e.group:
+                continue
+            label = f"{name} {e.dtype} t{e.threads}" + ("" if len(sources) == 1 else
+                                                        f" [{s.label}]")  # fmt: skip
+            collected.setdefault(label, {}).setdefault(int(mb), []).append(sps)
+    return {
+        label: {mb: sorted(v)[len(v) // 2] for mb, v in sorted(points.items())}
+        for label, points in sorted(collected.items())
+    }
+
+
+def throughput_table(series: dict[str, dict[int, float]]) -> Table:
+    """samples/s: one row per series (backend or peer), one column per mini-batch size."""
+    batches = sorted({mb for points in series.values() for mb in points})
+    table = Table(title="samples/s by mini-batch size", caption="training samples per second")
+    table.add_column("backend", justify="left")
+    for mb in batches:
+        table.add_column(f"mb {mb}", justify="right")
+    for label, points in series.items():
+        table.add_row(Text(label), *(_fmt(points.get(mb), ",.0f") for mb in batches))
+    return table
+
+
+def cell_text(cell: RenderableType) -> str:
+    """Plain text of a table cell (markup strings are parsed, Text keeps its plain)."""
+    if isinstance(cell, Text):
+        return cell.plain
+    if isinstance(cell, str):
+        return Text.from_markup(cell).plain
+    return str(cell)
+
+
+def table_cells(table: Table) -> tuple[list[str], list[list[str]]]:
+    """Header texts (line breaks become spaces) and row texts of ``table``."""
+    headers = [" ".join(cell_text(c.header).split()) for c in table.columns]
+    columns = [[cell_text(x) for x in c._cells] for c in table.columns]
+    return headers, [list(r) for r in zip(*columns, strict=True)]
+
+
+def to_markdown(tables: Sequence[Table]) -> str:
+    """GitHub Markdown: per table a ``###`` title, a pipe table and the caption below."""
+    parts = []
+    for table in tables:
+        headers, rows = table_cells(table)
+        right = [c.justify == "right" for c in table.columns]
+
+        def line(cells: list[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        block = [f"### {cell_text(table.title)}", ""] if table.title else []
+        block += [line(headers), "|" + "|".join("---:" if r else "---" for r in right) + "|"]
+        block += [line(r) for r in rows]
+        if table.caption:
+            block += ["", cell_text(table.caption)]
+        parts.append("\n".join(block))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_csv(tables: Sequence[Table]) -> str:
+    """CSV: per table a header row (``table`` first) and its rows, tables one after another."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for table in tables:
+        headers, rows = table_cells(table)
+        title = cell_text(table.title) if table.title else ""
+        writer.writerow(["table", *headers])
+        writer.writerows([title, *r] for r in rows)
+    return buf.getvalue()
+
+
+def render(tables: Sequence[Table], fmt: str, *, width: int = 160) -> str:
+    """The tables as ``fmt`` (one of :data:`FORMATS`) text."""
+    if fmt == "md":
+        return to_markdown(tables)
+    if fmt == "csv":
+        return to_csv(tables)
+    console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
+    for table in tables:
+        console.print(table)
+    if fmt == "html":
+        return console.export_html()
+    if fmt == "svg":
+        return console.export_svg(title="mlpbench")
+    if fmt == "txt":
+        return console.export_text()
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write(tables: Sequence[Table], fmt: str, path: Path, *, width: int = 160) -> Path:
+    """Render ``tables`` as ``fmt`` and write them to ``path`` atomically."""
+    atomic_write_text(path, render(tables, fmt, width=width))
+    return path
