@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.compare import RUN, Source, align, differences, load_sources, regressions
@@ -63,7 +64,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         highlight=False,
     )
     for key, index, r in slower:
-        err.print(f"  {key}: {sources[index].path.name} {r:.2f}×", highlight=False)
+        err.print(
+            f"  {escape(key)}: {sources[index].path.name} {r:.2f}×", highlight=False, soft_wrap=True
+        )
     return 1
 
 
