@@ -79,8 +79,8 @@ def _train(
             lo = t * chunk
             mc = min(chunk, m - lo)
             costs[t] = batch_grad(
-                params, work, t * slot, so, po, sizes, X, y, order, pos + lo, mc, s, hidden,
-                output, one, blas_from,
+                params, velocity, work, t * slot, so, po, sizes, X, y, order, pos + lo, mc, s,
+                hidden, output, one, blas_from, 0, one, eta, inv_m, lam, mu,
             )  # fmt: skip
         for t in range(T):
             total += costs[t]

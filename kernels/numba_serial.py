@@ -7,9 +7,10 @@ compiles every path for the given dtypes):
 * ``mini_batch == 1``: hand-written loops; the layer-1 weight update is fused with the next
   sample's layer-1 dot products (one sweep over the big weight matrix per sample), and with
   ``mu == 0`` the L2 decay is a global scale so the update is one FMA per weight;
-* ``2 <= mini_batch < USE_BLAS_FROM``: register-blocked loops (2 samples × 4 rows forward,
-  4-sample blocks for the weight gradients);
-* larger batches: ``np.dot`` (BLAS) on contiguous views of ``work``.
+* forward pass: register-blocked loops (2 samples × 4 rows) at every batch size (they beat
+  ``np.dot`` here); weight gradients: row pairs × 4-sample blocks, each finished row applied
+  to the weights at once while in L1, for ``2 <= mini_batch < USE_BLAS_FROM``; from there on
+  ``np.dot`` (BLAS) on contiguous views of ``work`` for the gradient GEMMs.
 
 Signatures and semantics are those of :mod:`kernels.reference`.
 """
@@ -85,62 +86,19 @@ def _train(
     s = one
     total = 0.0
     alpha_b = -(eta * inv_m)
+    mode = 1 if use_scale else 2
     for k in range(n_steps):
-        total += batch_grad(
-            params,
-            work,
-            0,
-            so,
-            po,
-            sizes,
-            X,
-            y,
-            order,
-            start + k * m,
-            m,
-            s,
-            hidden,
-            output,
-            one,
-            blas_from,
-        )
         s_new = s * c if use_scale else one
         alpha_w = alpha_b / s_new
-        for li in range(L):
+        total += batch_grad(
+            params, velocity, work, 0, so, po, sizes, X, y, order, start + k * m, m, s, hidden,
+            output, one, blas_from, mode, alpha_w, eta, inv_m, lam, mu,
+        )  # fmt: skip
+        for li in range(L):  # weights were updated inside batch_grad
             update_range(
-                params,
-                velocity,
-                work,
-                og,
-                0,
-                1,
-                po[2 * li],
-                po[2 * li + 1],
-                True,
-                alpha_w,
-                eta,
-                inv_m,
-                lam,
-                mu,
-                use_scale,
-            )
-            update_range(
-                params,
-                velocity,
-                work,
-                og,
-                0,
-                1,
-                po[2 * li + 1],
-                po[2 * li + 2],
-                False,
-                alpha_b,
-                eta,
-                inv_m,
-                lam,
-                mu,
-                use_scale,
-            )
+                params, velocity, work, og, 0, 1, po[2 * li + 1], po[2 * li + 2], False, alpha_b,
+                eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
         s = s_new
         if s < 2.0**-10:
             rescale_weights(params, po, sizes, s)

@@ -11,6 +11,7 @@ import pytest
 
 from kernels import layout, load_backend, reference
 from kernels.layout import COST_CODES, HIDDEN_CODES
+from kernels.numba_common import USE_BLAS_FROM
 
 NUMBA_BACKENDS = ["numba", "numba-parallel"]
 TOL = {np.float64: 1e-10, np.float32: 1e-4}
@@ -103,7 +104,7 @@ def _compare(
 def test_train_matches_reference(
     name: str, dtype: Any, cost: str, activation: str, mini_batch: int, mu: float
 ) -> None:
-    """>= 100 updates with L2 (and momentum), loop-kernel and BLAS-sized batches."""
+    """>= 100 updates with L2, with momentum (velocity path) and without (scaled decay)."""
     n_steps = 1000 // mini_batch
     _compare(
         name,
@@ -132,6 +133,15 @@ def test_ragged_final_batch(name: str, dtype: Any, mu: float) -> None:
     for mb, last in [(10, 7), (3, 2), (20, 13), (2, 1)]:
         runs = [(0, 30, mb), (30 * mb, 1, last)]
         _compare(name, [10, 6, 4], dtype, runs, mu, 1, 0)
+
+
+@pytest.mark.parametrize("name", NUMBA_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+def test_blas_sized_batches(name: str, dtype: Any, mu: float) -> None:
+    """Batches past ``USE_BLAS_FROM`` (np.dot gradients), then a ragged one."""
+    mb = USE_BLAS_FROM + 2
+    _compare(name, [10, 6, 4], dtype, [(0, 12, mb), (12 * mb, 1, mb // 2 + 1)], mu, 0, 0)
 
 
 @pytest.mark.parametrize("name", NUMBA_BACKENDS)
