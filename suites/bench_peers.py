@@ -4,7 +4,7 @@ Peers (see :mod:`suites.peers`): mlpbench's ``numba`` and ``numba-parallel`` bac
 ``numpy`` reference, a Nielsen-style per-sample loop, PyTorch CPU eager and scikit-learn's
 ``MLPClassifier.partial_fit``; the last two are skipped with a reason when not installed
 (``pip install -e .[peers]``). float32, mini-batch 1, 10, 100, 1000, on all cores (up to
-2 threads; the serial backend and the Python loop use one). One call trains
+2 threads: Numba's, and BLAS threads where the code calls BLAS). One call trains
 ``--peer-samples`` rows (default 2,000); the published table uses 50,000, Nielsen's epoch::
 
     pytest suites/bench_peers.py --benchmark-only --peer-samples 50000 --peer-rounds 3 \\
@@ -32,7 +32,7 @@ Factory = Callable[[np.ndarray, np.ndarray, int], Peer]
 PEERS: dict[str, tuple[Factory, int, str | None]] = {
     # name: (factory(X, y, mini_batch), threads used, why it is skipped or None)
     "mlpbench-numba": (
-        lambda X, y, mb: MlpbenchPeer("numba", X, y, NIELSEN, mb), 1,
+        lambda X, y, mb: MlpbenchPeer("numba", X, y, NIELSEN, mb), THREADS,
         None if have_backend("numba") else "backend 'numba' is not here",
     ),
     "mlpbench-numba-parallel": (

@@ -47,10 +47,13 @@ def have_module(name: str) -> bool:
 
 @contextmanager
 def threads_limited(backend: str, threads: int) -> Iterator[None]:
-    """Run the body with ``threads`` Numba threads (numba-parallel) and BLAS threads (numpy).
+    """Run the body with ``threads`` Numba threads (numba-parallel) and BLAS threads.
 
-    The serial Numba backend ignores both; the previous settings are restored on exit.
+    BLAS threads matter to numpy and to Numba's ``np.dot``, which calls SciPy's OpenBLAS:
+    importing ``scipy.linalg.cython_blas`` first lets threadpoolctl see and limit that one
+    too. The previous settings are restored on exit.
     """
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot calls)
     from threadpoolctl import threadpool_limits
 
     previous = None

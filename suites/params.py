@@ -16,7 +16,7 @@ from suites.harness import have_backend
 BACKENDS = ("numba", "numba-parallel", "numpy")
 MINI_BATCHES = (1, 10, 100, 1000)
 DTYPES = ("float32", "float64")
-THREADED = {"numba-parallel", "numpy"}  # backends whose speed depends on the thread count
+THREADED = {"numba", "numba-parallel", "numpy"}  # speed depends on threads (BLAS too)
 
 
 def backend_marks(backend: str) -> list[Any]:
