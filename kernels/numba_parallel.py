@@ -6,7 +6,8 @@ one contiguous chunk of samples per thread; every thread runs forward and backwa
 over its chunk into its own scratch slot (activations, deltas and a private gradient
 accumulator carved from ``work``), then a second parallel loop over slices of the flat
 parameter array sums the per-thread gradients and applies the update. ``evaluate`` splits
-the rows. Mini-batch 1 (nothing to split) runs the serial fused kernel.
+the rows. Mini-batches below ``PAR_FROM`` (and one thread) run the serial kernels, mini-batch 1
+included (the fused kernel).
 
 Results equal the serial backend up to float rounding (the per-thread sums are added in a
 different order). Signatures and semantics are those of :mod:`kernels.reference`.
@@ -22,6 +23,7 @@ from numba import njit, prange
 from kernels import numba_serial
 from kernels.numba_common import (
     FASTMATH,
+    USE_BLAS_FROM,
     batch_grad,
     check_work,
     eval_rows,
@@ -29,7 +31,6 @@ from kernels.numba_common import (
     rescale_weights,
     slot_offsets,
     slot_size,
-    train_mb1,
     update_range,
 )
 
@@ -40,7 +41,7 @@ IntArray = npt.NDArray[np.int64]
 # below, the register-blocked loops (a huge value means: never).
 PAR_BLAS_FROM = 1 << 40
 # Mini-batches smaller than this are not split (the fork/join costs more than it saves).
-PAR_FROM = 4
+PAR_FROM = 32
 
 pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 
@@ -50,17 +51,15 @@ def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
     one, inv_m, blas_from, par_from, n_threads,
 ):  # fmt: skip
-    if m == 1:
-        return train_mb1(
-            params, velocity, work, sizes, X, y, order, start, n_steps, eta, lam, mu, hidden,
-            output, one,
+    T = min(n_threads, m)
+    if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
+        return numba_serial._train(
+            params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
+            hidden, output, one, inv_m, USE_BLAS_FROM,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
     n_par = po[2 * L]
-    T = min(n_threads, m)
-    if m < par_from:
-        T = 1
     chunk = (m + T - 1) // T
     T = (m + chunk - 1) // chunk
     so = slot_offsets(sizes, chunk)

@@ -9,13 +9,19 @@ import numba
 import numpy as np
 import pytest
 
-from kernels import layout, load_backend, reference
+from kernels import layout, load_backend, numba_parallel, reference
 from kernels.layout import COST_CODES, HIDDEN_CODES
 from kernels.numba_common import USE_BLAS_FROM
 
 NUMBA_BACKENDS = ["numba", "numba-parallel"]
 TOL = {np.float64: 1e-10, np.float32: 1e-4}
 ETA, LMBDA_N = 0.1, 0.02  # a small step: SGD on these nets is not chaotic, so runs compare
+
+
+@pytest.fixture(autouse=True)
+def _split_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let numba-parallel split even these tiny batches across threads (default: >= 32)."""
+    monkeypatch.setattr(numba_parallel, "PAR_FROM", 2)
 
 
 def _problem(
