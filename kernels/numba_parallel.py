@@ -23,6 +23,7 @@ from numba import njit, prange
 from kernels import numba_serial
 from kernels.numba_common import (
     FASTMATH,
+    RENORM_BELOW,
     USE_BLAS_FROM,
     batch_grad,
     check_work,
@@ -98,7 +99,7 @@ def _train(
                             alpha_w if part == 0 else alpha_b, eta, inv_m, lam, mu, use_scale,
                         )  # fmt: skip
         s = s_new
-        if s < 2.0**-10:
+        if s < RENORM_BELOW:
             rescale_weights(params, po, sizes, s)
             s = one
     if s != one:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels.numba_common import (
+    RENORM_BELOW,
     USE_BLAS_FROM,
     batch_grad,
     check_work,
@@ -100,7 +101,7 @@ def _train(
                 eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
         s = s_new
-        if s < 2.0**-10:
+        if s < RENORM_BELOW:
             rescale_weights(params, po, sizes, s)
             s = one
     if s != one:
