@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -73,10 +74,27 @@ def run_trial(
     on_checkpoint: CheckpointHook | None = None,
     label: str = "",
 ) -> TrialResult:
-    """Train one network as ``spec`` says on ``data`` and return its monitored result."""
+    """Train one network as ``spec`` says on ``data`` and return its monitored result.
+
+    BLAS (also the BLAS that Numba's ``np.dot`` calls) is limited to ``spec.train.threads``
+    threads for the whole trial, so ``--threads`` bounds every thread pool involved.
+    """
+    from threadpoolctl import threadpool_limits
+
+    backend = load_backend(spec.train.backend)  # loads its BLAS, so the limit reaches it
+    set_threads(spec.train.backend, spec.train.threads)
+    with threadpool_limits(limits=spec.train.threads, user_api="blas"):
+        return _train(spec, data, backend, on_checkpoint, label)
+
+
+def _train(
+    spec: TrialSpec,
+    data: Dataset,
+    backend: ModuleType,
+    on_checkpoint: CheckpointHook | None,
+    label: str,
+) -> TrialResult:
     tr, net = spec.train, spec.net
-    backend = load_backend(tr.backend)
-    set_threads(tr.backend, tr.threads)
     dtype = np.dtype(tr.dtype)
     sizes = sizes_array(net.sizes)
     hidden, output = net.hidden_code, net.cost_code
