@@ -21,19 +21,18 @@ import numpy.typing as npt
 from numba import njit, prange
 
 from kernels import numba_serial
-from kernels.numba_common import (
+from kernels.numba_backward import batch_grad
+from kernels.numba_forward import eval_rows
+from kernels.numba_layout import (
     FASTMATH,
     RENORM_BELOW,
     USE_BLAS_FROM,
-    batch_grad,
     check_work,
-    eval_rows,
     param_offsets,
-    rescale_weights,
     slot_offsets,
     slot_size,
-    update_range,
 )
+from kernels.numba_update import rescale_weights, update_range
 
 Array = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]

@@ -20,20 +20,19 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from kernels.numba_common import (
+from kernels.numba_backward import batch_grad
+from kernels.numba_forward import eval_rows
+from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
-    batch_grad,
     check_work,
-    eval_rows,
     jit,
     param_offsets,
-    rescale_weights,
     slot_offsets,
     slot_size,
-    train_mb1,
-    update_range,
 )
+from kernels.numba_mb1 import train_mb1
+from kernels.numba_update import rescale_weights, update_range
 
 Array = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]

@@ -11,7 +11,7 @@ import pytest
 
 from kernels import layout, load_backend, numba_parallel, reference
 from kernels.layout import COST_CODES, HIDDEN_CODES
-from kernels.numba_common import USE_BLAS_FROM
+from kernels.numba_layout import USE_BLAS_FROM
 
 NUMBA_BACKENDS = ["numba", "numba-parallel"]
 TOL = {np.float64: 1e-10, np.float32: 1e-4}

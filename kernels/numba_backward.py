@@ -1,0 +1,250 @@
+# mypy: allow-untyped-defs
+"""Backward ``@njit`` kernels of the Numba backends: blocked gradients of one mini-batch chunk.
+
+Register-blocked weight-gradient sums (``grad_loops``: ``G = Dᵀ·A``), the delta push-down
+(``bwd_loops``: ``D·W``), the in-L1 row update that ``grad_loops`` can fuse in
+(``_apply_row``), and ``batch_grad``: gather, forward and backward over one chunk of samples
+into a scratch slot (``np.dot``/BLAS from ``blas_from`` samples on).
+
+Leaves out the forward pass and costs (:mod:`kernels.numba_forward`), summing slots and
+updating the parameters (:mod:`kernels.numba_update`) and the mini-batch-1 path
+(:mod:`kernels.numba_mb1`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.numba_forward import dact, forward, gather, output_row
+from kernels.numba_layout import jit
+
+
+@jit
+def _grad_pair(D, A, g0, g1, j, m, n_in):
+    """``g0 = Σ_s D[s,j]·A[s]``, ``g1 = Σ_s D[s,j+1]·A[s]``: 2 rows × 4 samples per sweep."""
+    s = 0
+    first = True
+    while s + 3 < m:
+        p0 = D[s, j]
+        p1 = D[s + 1, j]
+        p2 = D[s + 2, j]
+        p3 = D[s + 3, j]
+        q0 = D[s, j + 1]
+        q1 = D[s + 1, j + 1]
+        q2 = D[s + 2, j + 1]
+        q3 = D[s + 3, j + 1]
+        a0 = A[s]
+        a1 = A[s + 1]
+        a2 = A[s + 2]
+        a3 = A[s + 3]
+        if first:
+            for k in range(n_in):
+                x0 = a0[k]
+                x1 = a1[k]
+                x2 = a2[k]
+                x3 = a3[k]
+                g0[k] = p0 * x0 + p1 * x1 + p2 * x2 + p3 * x3
+                g1[k] = q0 * x0 + q1 * x1 + q2 * x2 + q3 * x3
+        else:
+            for k in range(n_in):
+                x0 = a0[k]
+                x1 = a1[k]
+                x2 = a2[k]
+                x3 = a3[k]
+                g0[k] += p0 * x0 + p1 * x1 + p2 * x2 + p3 * x3
+                g1[k] += q0 * x0 + q1 * x1 + q2 * x2 + q3 * x3
+        first = False
+        s += 4
+    while s < m:
+        p0 = D[s, j]
+        q0 = D[s, j + 1]
+        a0 = A[s]
+        if first:
+            for k in range(n_in):
+                g0[k] = p0 * a0[k]
+                g1[k] = q0 * a0[k]
+        else:
+            for k in range(n_in):
+                g0[k] += p0 * a0[k]
+                g1[k] += q0 * a0[k]
+        first = False
+        s += 1
+
+
+@jit
+def _grad_one(D, A, g0, j, m, n_in):
+    s = 0
+    first = True
+    while s + 3 < m:
+        p0 = D[s, j]
+        p1 = D[s + 1, j]
+        p2 = D[s + 2, j]
+        p3 = D[s + 3, j]
+        a0 = A[s]
+        a1 = A[s + 1]
+        a2 = A[s + 2]
+        a3 = A[s + 3]
+        if first:
+            for k in range(n_in):
+                g0[k] = p0 * a0[k] + p1 * a1[k] + p2 * a2[k] + p3 * a3[k]
+        else:
+            for k in range(n_in):
+                g0[k] += p0 * a0[k] + p1 * a1[k] + p2 * a2[k] + p3 * a3[k]
+        first = False
+        s += 4
+    while s < m:
+        p0 = D[s, j]
+        a0 = A[s]
+        if first:
+            for k in range(n_in):
+                g0[k] = p0 * a0[k]
+        else:
+            for k in range(n_in):
+                g0[k] += p0 * a0[k]
+        first = False
+        s += 1
+
+
+@jit
+def _apply_row(g, w, v, n, mode, alpha, eta, inv_m, lam, mu):
+    """Weight-row update from its (L1-resident) gradient sums; mode 1 scale, 2 momentum."""
+    if mode == 1:
+        for k in range(n):
+            w[k] += alpha * g[k]
+    elif mode == 2:
+        for k in range(n):
+            vk = mu * v[k] - eta * (g[k] * inv_m + lam * w[k])
+            v[k] = vk
+            w[k] += vk
+
+
+@jit
+def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, eta, inv_m, lam, mu):
+    """``G = Dᵀ·A`` (sums over the m samples), row pairs × 4-sample blocks.
+
+    With ``mode`` 1 or 2 each finished row pair is applied to the weights right away
+    (see ``_apply_row``), while its gradient is still in L1.
+    """
+    j = 0
+    while j + 1 < n_out:
+        _grad_pair(D, A, G[j], G[j + 1], j, m, n_in)
+        if mode != 0:
+            _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
+            _apply_row(G[j + 1], W[j + 1], V[j + 1], n_in, mode, alpha, eta, inv_m, lam, mu)
+        j += 2
+    if j < n_out:
+        _grad_one(D, A, G[j], j, m, n_in)
+        if mode != 0:
+            _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
+
+
+@jit
+def bwd_loops(D, W, Dp, m, n_in, n_out):
+    """``Dp = D·W`` (deltas pushed one layer down, before the activation derivative)."""
+    zero = D[0, 0] - D[0, 0]
+    for s in range(m):
+        dp = Dp[s]
+        for k in range(n_in):
+            dp[k] = zero
+        for j in range(n_out):
+            dj = D[s, j]
+            w = W[j]
+            for k in range(n_in):
+                dp[k] += dj * w[k]
+
+
+@jit
+def batch_grad(
+    params,
+    velocity,
+    work,
+    base,
+    so,
+    po,
+    sizes,
+    X,
+    y,
+    order,
+    pos,
+    mc,
+    sc,
+    hidden,
+    output,
+    one,
+    blas_from,
+    mode,
+    alpha,
+    eta,
+    inv_m,
+    lam,
+    mu,
+):
+    """Forward + backward over ``mc`` samples ``order[pos:pos+mc]`` in the slot at ``base``.
+
+    Leaves the summed gradient (not yet divided by the batch size) in the slot's g and
+    returns the summed cost (float64). ``mode`` 1 (scale: ``w += alpha·g``) or 2 (momentum)
+    also applies the weight updates as soon as each gradient row is complete (serial only;
+    biases are left to the caller); ``mode`` 0 only accumulates.
+    """
+    L = sizes.shape[0] - 1
+    n0 = sizes[0]
+    nL = sizes[L]
+    o = base + so[0]
+    gather(X, order, pos, True, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
+    forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from)
+    oz = base + so[2 * L + 1]
+    oa = base + so[L]
+    od = base + so[2 * L]
+    cost = 0.0
+    for s in range(mc):
+        r = s * nL
+        cost += output_row(
+            work[oz + r : oz + r + nL],
+            work[oa + r : oa + r + nL],
+            work[od + r : od + r + nL],
+            y[order[pos + s]],
+            nL,
+            output,
+            one,
+            True,
+        )
+    og = base + so[2 * L + 2]
+    for li in range(L, 0, -1):
+        n_in = sizes[li - 1]
+        n_out = sizes[li]
+        o = base + so[L + li]
+        D = work[o : o + mc * n_out].reshape((mc, n_out))
+        o = base + so[li - 1]
+        A = work[o : o + mc * n_in].reshape((mc, n_in))
+        wo = po[2 * (li - 1)]
+        bo = po[2 * (li - 1) + 1]
+        G = work[og + wo : og + wo + n_out * n_in].reshape((n_out, n_in))
+        gb = work[og + bo : og + bo + n_out]
+        W = params[wo : wo + n_out * n_in].reshape((n_out, n_in))
+        V = velocity[wo : wo + n_out * n_in].reshape((n_out, n_in))
+        if li > 1:  # push the deltas down first: the weights may be updated below
+            o = base + so[L + li - 1]
+            Dp = work[o : o + mc * n_in].reshape((mc, n_in))
+            if mc >= blas_from:
+                np.dot(D, W, Dp)
+            else:
+                bwd_loops(D, W, Dp, mc, n_in, n_out)
+            for s in range(mc):
+                dp = Dp[s]
+                ar = A[s]
+                for k in range(n_in):
+                    dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+        if mc >= blas_from:
+            np.dot(D.T, A, G)
+            if mode != 0:
+                for j in range(n_out):
+                    _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
+        else:
+            grad_loops(D, A, G, W, V, mc, n_in, n_out, mode, alpha, eta, inv_m, lam, mu)
+        for j in range(n_out):
+            gb[j] = D[0, j]
+        for s in range(1, mc):
+            dr = D[s]
+            for j in range(n_out):
+                gb[j] += dr[j]
+    return cost

@@ -1,0 +1,247 @@
+# mypy: allow-untyped-defs
+"""Forward ``@njit`` kernels of the Numba backends: activations, dense forward blocks, costs.
+
+Scalar activations (``sigmoid``, ``act`` and the derivative ``dact``, taken at the
+activation), the register-blocked dense products (``fwd_loops``, ``dots4``), the batch
+gather and forward pass over one scratch slot, the output layer's activations, cost and
+delta (``output_row``), and the evaluation of a block of rows (``eval_rows``).
+
+Leaves out the backward pass and gradient sums (:mod:`kernels.numba_backward`), parameter
+updates (:mod:`kernels.numba_update`, :mod:`kernels.numba_mb1`) and the slot layout
+(:mod:`kernels.numba_layout`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from kernels.numba_layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH, jit
+
+# --------------------------------------------------------------------------- scalars
+
+
+@jit
+def sigmoid(z, one):
+    if z >= 0:
+        return one / (one + math.exp(-z))
+    e = math.exp(z)
+    return e / (one + e)
+
+
+@jit
+def act(z, hidden, one):
+    if hidden == SIGMOID:
+        return sigmoid(z, one)
+    if hidden == TANH:
+        return math.tanh(z)
+    return z if z > 0 else one - one
+
+
+@jit
+def dact(a, hidden, one):
+    if hidden == SIGMOID:
+        return a * (one - a)
+    if hidden == TANH:
+        return one - a * a
+    return one if a > 0 else one - one
+
+
+# --------------------------------------------------------------------------- dense blocks
+
+
+@jit
+def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
+    """``Z[s, j] = sc·(A[s]·W[j]) + b[j]``; 2 samples × 4 rows register blocking."""
+    zero = sc - sc
+    s = 0
+    while s + 1 < m:
+        a0 = A[s]
+        a1 = A[s + 1]
+        j = 0
+        while j + 3 < n_out:
+            w0 = W[j]
+            w1 = W[j + 1]
+            w2 = W[j + 2]
+            w3 = W[j + 3]
+            c00 = zero
+            c01 = zero
+            c02 = zero
+            c03 = zero
+            c10 = zero
+            c11 = zero
+            c12 = zero
+            c13 = zero
+            for k in range(n_in):
+                x0 = a0[k]
+                x1 = a1[k]
+                c00 += w0[k] * x0
+                c01 += w1[k] * x0
+                c02 += w2[k] * x0
+                c03 += w3[k] * x0
+                c10 += w0[k] * x1
+                c11 += w1[k] * x1
+                c12 += w2[k] * x1
+                c13 += w3[k] * x1
+            Z[s, j] = sc * c00 + b[j]
+            Z[s, j + 1] = sc * c01 + b[j + 1]
+            Z[s, j + 2] = sc * c02 + b[j + 2]
+            Z[s, j + 3] = sc * c03 + b[j + 3]
+            Z[s + 1, j] = sc * c10 + b[j]
+            Z[s + 1, j + 1] = sc * c11 + b[j + 1]
+            Z[s + 1, j + 2] = sc * c12 + b[j + 2]
+            Z[s + 1, j + 3] = sc * c13 + b[j + 3]
+            j += 4
+        while j < n_out:
+            w0 = W[j]
+            c00 = zero
+            c10 = zero
+            for k in range(n_in):
+                c00 += w0[k] * a0[k]
+                c10 += w0[k] * a1[k]
+            Z[s, j] = sc * c00 + b[j]
+            Z[s + 1, j] = sc * c10 + b[j]
+            j += 1
+        s += 2
+    if s < m:
+        a0 = A[s]
+        dots4(W, a0, Z[s], n_in, n_out)
+        for j in range(n_out):
+            Z[s, j] = sc * Z[s, j] + b[j]
+
+
+@jit
+def dots4(W, x, out, n_in, n_out):
+    """``out[j] = W[j]·x`` (raw dot products), 4 rows at a time."""
+    zero = x[0] - x[0]
+    j = 0
+    while j + 3 < n_out:
+        w0 = W[j]
+        w1 = W[j + 1]
+        w2 = W[j + 2]
+        w3 = W[j + 3]
+        c0 = zero
+        c1 = zero
+        c2 = zero
+        c3 = zero
+        for k in range(n_in):
+            xk = x[k]
+            c0 += w0[k] * xk
+            c1 += w1[k] * xk
+            c2 += w2[k] * xk
+            c3 += w3[k] * xk
+        out[j] = c0
+        out[j + 1] = c1
+        out[j + 2] = c2
+        out[j + 3] = c3
+        j += 4
+    while j < n_out:
+        w0 = W[j]
+        c0 = zero
+        for k in range(n_in):
+            c0 += w0[k] * x[k]
+        out[j] = c0
+        j += 1
+
+
+# --------------------------------------------------------------------------- batch passes
+
+
+@jit
+def gather(X, order, pos, use_order, Xb, mc, n0):
+    for i in range(mc):
+        r = order[pos + i] if use_order else pos + i
+        xr = X[r]
+        xb = Xb[i]
+        for k in range(n0):
+            xb[k] = xr[k]
+
+
+@jit
+def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from):
+    """Forward pass of the gathered rows of one slot; leaves output pre-activations in z."""
+    L = sizes.shape[0] - 1
+    for li in range(L):
+        n_in = sizes[li]
+        n_out = sizes[li + 1]
+        o = base + so[li]
+        A = work[o : o + mc * n_in].reshape((mc, n_in))
+        W = params[po[2 * li] : po[2 * li] + n_out * n_in].reshape((n_out, n_in))
+        b = params[po[2 * li + 1] : po[2 * li + 1] + n_out]
+        o = base + (so[2 * L + 1] if li == L - 1 else so[li + 1])
+        Z = work[o : o + mc * n_out].reshape((mc, n_out))
+        fwd_loops(A, W, b, Z, sc, mc, n_in, n_out)  # beats np.dot at every batch size
+        if li < L - 1:
+            for s in range(mc):
+                zr = Z[s]
+                for j in range(n_out):
+                    zr[j] = act(zr[j], hidden, one)
+
+
+@jit
+def output_row(z, a, d, label, n, output, one, want_delta):
+    """Output activations into ``a`` (and delta into ``d``); returns the sample's cost."""
+    zero = one - one
+    cost = zero
+    if output == LOG_LIKELIHOOD:
+        mx = z[0]
+        for j in range(1, n):
+            if z[j] > mx:
+                mx = z[j]
+        tot = zero
+        for j in range(n):
+            e = math.exp(z[j] - mx)
+            a[j] = e
+            tot += e
+        for j in range(n):
+            a[j] = a[j] / tot
+        cost = mx + math.log(tot) - z[label]
+    else:
+        for j in range(n):
+            zj = z[j]
+            aj = sigmoid(zj, one)
+            a[j] = aj
+            t = one if j == label else zero
+            if output == CROSS_ENTROPY:
+                sp = (zj if zj > 0 else zero) + math.log1p(math.exp(-abs(zj)))
+                cost += sp - t * zj
+            else:
+                cost += (aj - t) * (aj - t)
+        if output == QUADRATIC:
+            cost = cost * (one / (one + one))
+    if want_delta:
+        for j in range(n):
+            dj = a[j] - (one if j == label else zero)
+            if output == QUADRATIC:
+                dj = dj * a[j] * (one - a[j])
+            d[j] = dj
+    return cost
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@jit
+def eval_rows(params, work, base, so, po, sizes, X, y, r0, mc, hidden, output, one, blas_from):
+    """Forward ``mc`` rows from ``r0`` in the slot at ``base``; returns (correct, cost sum)."""
+    L = sizes.shape[0] - 1
+    n0 = sizes[0]
+    nL = sizes[L]
+    o = base + so[0]
+    gather(X, y, r0, False, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
+    forward(params, work, base, so, po, sizes, mc, one, hidden, one, blas_from)
+    oz = base + so[2 * L + 1]
+    oa = base + so[L]
+    cost = 0.0
+    correct = 0
+    for s in range(mc):
+        r = s * nL
+        a = work[oa + r : oa + r + nL]
+        label = y[r0 + s]
+        cost += output_row(work[oz + r : oz + r + nL], a, a, label, nL, output, one, False)
+        best = 0
+        for j in range(1, nL):
+            if a[j] > a[best]:
+                best = j
+        if best == label:
+            correct += 1
+    return correct, cost
