@@ -15,6 +15,7 @@ that choosing ``numpy`` never imports Numba.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 BACKEND_MODULES: dict[str, str] = {
@@ -30,3 +31,8 @@ def load_backend(name: str) -> ModuleType:
     if name not in BACKEND_MODULES:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     return importlib.import_module(BACKEND_MODULES[name])
+
+
+def available_backends() -> list[str]:
+    """Names of the registered backends whose module is present in this installation."""
+    return [n for n, m in BACKEND_MODULES.items() if importlib.util.find_spec(m) is not None]

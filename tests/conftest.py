@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from bench.config import DataSpec
 from bench.data import Dataset, load
-
-
-def available_backends() -> list[str]:
-    """Backends whose module exists in this checkout (all three once the kernels land)."""
-    from kernels import BACKEND_MODULES
-
-    return [n for n, m in BACKEND_MODULES.items() if importlib.util.find_spec(m) is not None]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from tests.conftest import available_backends
+from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
 SMALL = ["--train-size", "300", "--val-size", "100", "--epochs", "1", "--quiet", "--no-plot"]

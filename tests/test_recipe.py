@@ -25,7 +25,7 @@ from bench.recipe import (
 )
 from bench.runner import DataCache
 from bench.train import run_trial
-from tests.conftest import available_backends
+from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
 

@@ -20,7 +20,7 @@ from bench.results import (
 )
 from bench.runner import DataCache, QuietObserver, new_run, plan_sweep, run_planned
 from bench.train import run_trial
-from tests.conftest import available_backends
+from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
 

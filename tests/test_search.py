@@ -23,7 +23,7 @@ from bench.search import (
     run_search,
     study_run,
 )
-from tests.conftest import available_backends
+from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
 N_TRAIN = 300

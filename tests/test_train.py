@@ -12,7 +12,7 @@ from bench.config import NetSpec, TrainSpec, TrialSpec
 from bench.data import Dataset
 from bench.results import COMPLETED, DIVERGED, PRUNED
 from bench.train import run_trial
-from tests.conftest import available_backends
+from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
 
