@@ -25,7 +25,7 @@ from bench.cli_options import (
     specs_from_args,
 )
 from bench.config import ConfigError, TrialSpec
-from bench.progress import RichObserver
+from bench.progress import RichObserver, stdout_console
 from bench.report import fastest_verdict, sweep_table
 from bench.results import Run
 from bench.runner import (
@@ -47,7 +47,7 @@ def _run_and_show(
     args: argparse.Namespace, kind: str, trials: list[PlannedTrial], base: TrialSpec
 ) -> Run:
     """Shared body of sweep and train: check, run with progress, print, save JSON and plot."""
-    out = Console()
+    out = stdout_console()
     results_dir = check_results_dir(Path(args.results_dir))
     json_path = Path(args.json) if args.json else None
     if json_path is not None and json_path.exists() and not args.resume:
@@ -109,7 +109,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     for split, y in (("train", data.y_train), ("validation", data.y_val)):
         counts = [int((y == c).sum()) for c in range(data.n_classes)]
         table.add_row(split, f"{len(y):,}", str(data.n_features), " ".join(map(str, counts)))
-    Console().print(table)
+    stdout_console().print(table)
     return 0
 
 

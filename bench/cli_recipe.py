@@ -27,6 +27,7 @@ from bench.cli_options import (
 )
 from bench.config import ConfigError, TrialSpec
 from bench.plots import save_figure
+from bench.progress import stdout_console
 from bench.recipe import (
     check_values,
     choose_by_time,
@@ -60,7 +61,7 @@ class _Session:
         if args.resume or args.json:
             raise ConfigError("--json", f"not supported by {kind}; runs go to --results-dir")
         self.args = args
-        self.out = Console()
+        self.out = stdout_console()
         self.err = Console(stderr=True)
         self.spec: TrialSpec = apply_strip(args, specs_from_args(args, mini_batch=mini_batch))
         self.results = check_results_dir(Path(args.results_dir))

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench.compare import RUN, Source, align, differences, load_sources, regressions
 from bench.config import ConfigError
+from bench.progress import stdout_console
 from bench.publish import (
     FORMATS,
     benchmark_table,
@@ -50,7 +51,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     for note in differences(sources, rows):
         err.print(f"[yellow]warning:[/] {note}", highlight=False)
-    out = Console(width=args.width) if args.width else Console()
+    out = Console(width=args.width) if args.width else stdout_console()
     out.print(comparison_table(sources, rows, slower_pct=pct))
     if pct is None:
         return 0
@@ -116,7 +117,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError("--plots", "needs --out PATH; the figures are written next to it")
     sources = load_sources([Path(p) for p in args.paths])
     tables = report_tables(sources)
-    out = Console()
+    out = stdout_console()
     if not args.out:
         out.print(render(tables, args.format, width=args.width), end="", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip

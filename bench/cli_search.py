@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bench.cli_options import add_training_options, apply_strip, check_results_dir, specs_from_args
 from bench.config import ConfigError
+from bench.progress import stdout_console
 from bench.recipe import train_command
 from bench.results import save_run
 from bench.runner import DataCache, new_run
@@ -76,7 +77,7 @@ def best_trials_table(study: optuna.Study, top: int) -> Table:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``mlpbench search``: run (or resume) an Optuna study and report it."""
-    out, err = Console(), Console(stderr=True)
+    out, err = stdout_console(), Console(stderr=True)
     if args.sampler not in SAMPLERS:
         raise ConfigError("--sampler", f"unknown {args.sampler!r}; use {', '.join(SAMPLERS)}")
     if args.pruner not in PRUNERS:

@@ -1,4 +1,4 @@
-"""Live progress for trials with rich: one bar per trial, updated at each checkpoint.
+"""Terminal output with rich: live progress (one bar per trial) and the console for tables.
 
 Updates happen in the checkpoint hook, outside the timed kernel calls, and go to the
 console given (stderr from the CLI) so stdout carries only tables.
@@ -6,6 +6,7 @@ console given (stderr from the CLI) so stdout carries only tables.
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 
 from rich.console import Console
@@ -89,3 +90,14 @@ class RichObserver:
             f"[{'green' if result.status == 'completed' else 'red'}]{reason}[/]",
         )
         self.task = None
+
+
+def stdout_console() -> Console:
+    """Console for tables: the terminal's width, or 120 columns when output is redirected.
+
+    ``COLUMNS`` in the environment always wins (rich reads it).
+    """
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=120)
+    return console

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -79,6 +80,8 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
     """One row per configuration (mini-batch size in a sweep): time to target and speed."""
     target = run.trials[0].config.train.target if run.trials else 0.0
     table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
         title=title or f"{run.kind} {run.run_id}",
         caption=f"to target: training (kernel) seconds to {target:.1%} validation accuracy, "
         "compile excluded; images: training images seen by then; best/final: validation "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,9 @@ def test_train_repeats_report_median_over_seeds(
     assert code == 0
     run = json.loads(path.read_text())
     assert [t["config"]["train"]["seed"] for t in run["trials"]] == [0, 1, 2]
-    assert "│     3 │" in out  # one row, three seeds
+    rows = [line for line in out.splitlines() if re.match(r"\s*10\s", line)]
+    assert len(rows) == 1, out  # one row for the three seeds
+    assert re.search(r"\s3\s+3× epochs", rows[0]), rows[0]  # seeds column and status
 
 
 def test_data_command_describes_the_default_set(capsys: pytest.CaptureFixture[str]) -> None:
