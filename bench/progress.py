@@ -39,7 +39,7 @@ class RichObserver:
         )
         self.overall: TaskID | None = None
         self.task: TaskID | None = None
-        self.base = base
+        self.epochs = base.train.epochs
 
     def __enter__(self) -> RichObserver:
         self.progress.__enter__()
@@ -55,6 +55,7 @@ class RichObserver:
 
     def trial_started(self, index: int, total: int, label: str, spec: TrialSpec) -> None:
         """Add a bar for the trial (total = epochs × training images, known after loading)."""
+        self.epochs = spec.train.epochs
         self.task = self.progress.add_task(
             f"[{index + 1}/{total}] {label}", total=None, status="compiling…"
         )
@@ -66,8 +67,7 @@ class RichObserver:
         total = None
         if point.epoch > 0:
             n_train = point.images_seen / point.epoch
-            # epochs is unknown here; show progress within the planned epochs of the base spec
-            total = round(n_train * self.base.train.epochs)
+            total = round(n_train * self.epochs)  # the running trial's planned images
         self.progress.update(
             self.task,
             completed=point.images_seen,

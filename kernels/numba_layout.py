@@ -27,6 +27,8 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
 
+from kernels.layout import n_params
+
 # No nnan/ninf: sigmoid/softplus rely on exp overflowing to inf.
 FASTMATH: set[str] = {"reassoc", "contract", "nsz", "arcp"}
 jit = njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -44,8 +46,7 @@ def slot_size(sizes: object, cap: int) -> int:
     s = [int(v) for v in sizes]  # type: ignore[attr-defined]
     if len(s) < 2:
         raise ValueError("sizes needs at least two layers")
-    n_par = sum(s[i + 1] * s[i] + s[i + 1] for i in range(len(s) - 1))
-    return cap * (s[0] + 2 * sum(s[1:]) + s[-1]) + n_par
+    return cap * (s[0] + 2 * sum(s[1:]) + s[-1]) + n_params(s)
 
 
 def check_work(work: np.ndarray, need: int, what: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from kernels.layout import n_params
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
@@ -140,7 +141,7 @@ def check_inputs(
     for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
         if arr.dtype != dt:
             raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
-    n_par = sum(int(sizes[i + 1]) * (int(sizes[i]) + 1) for i in range(len(sizes) - 1))
+    n_par = n_params(sizes)
     if params.shape != (n_par,) or velocity.shape != (n_par,):
         raise ValueError(f"params and velocity must have shape ({n_par},)")
     if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
