@@ -224,11 +224,14 @@ def align(sources: list[Source]) -> list[Row]:
 def ratio(first: Entry | None, other: Entry | None) -> float | None:
     """How much slower ``other`` is than ``first``: time ratio (above 1 = slower).
 
-    Falls back to the inverse samples/s ratio when either time is unknown.
+    Uses the inverse samples/s ratio instead when either time is unknown, or when the two
+    benchmarks timed different numbers of samples per call (their times are then not
+    comparable, their throughputs are).
     """
     if first is None or other is None:
         return None
-    if first.median_s and other.median_s:
+    same_work = first.extra.get("samples_per_call") == other.extra.get("samples_per_call")
+    if same_work and first.median_s and other.median_s:
         return other.median_s / first.median_s
     if first.samples_per_s and other.samples_per_s:
         return first.samples_per_s / other.samples_per_s

@@ -15,6 +15,7 @@ from bench.cli import main
 from bench.compare import (
     PYTEST_BENCHMARK,
     RUN,
+    Entry,
     align,
     differences,
     load_source,
@@ -147,3 +148,16 @@ def test_unknown_json_is_a_config_error(tmp_path: Path) -> None:
     broken.write_text("{")
     with pytest.raises(ConfigError, match="cannot read"):
         load_source(broken)
+
+
+def test_ratio_uses_throughput_when_samples_per_call_differ() -> None:
+    def entry(seconds: float, samples: int) -> Entry:
+        return Entry(
+            key="k", group="g", median_s=seconds, samples_per_s=samples / seconds,
+            gflops=None, fraction_of_peak=None, dtype="float32", threads=2,
+            extra={"samples_per_call": samples},
+        )  # fmt: skip
+
+    assert ratio(entry(0.01, 2_000), entry(0.02, 2_000)) == pytest.approx(2.0)
+    # 25× the samples in 30× the time: 1.2× slower, not 30×
+    assert ratio(entry(0.01, 2_000), entry(0.30, 50_000)) == pytest.approx(1.2)
