@@ -18,10 +18,11 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.cli_options import (
+    add_batch_size_option,
+    add_batch_sizes_options,
     add_training_options,
     apply_strip,
     check_results_dir,
-    int_list,
     specs_from_args,
 )
 from bench.config import ConfigError, TrialSpec
@@ -126,19 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", help="train one network at several mini-batch sizes (the main job)"
     )
     add_training_options(sweep)
-    sweep.add_argument(
-        "--batch-sizes", type=int_list("--batch-sizes"), default=[1, 10, 100],
-        help="comma-separated mini-batch sizes (default 1,10,100)",
-    )  # fmt: skip
-    sweep.add_argument(
-        "--eta-scaling", choices=["none", "linear", "sqrt"], default="none",
-        help="scale η with batch size relative to 10 (default none)",
-    )  # fmt: skip
+    add_batch_sizes_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
     train = sub.add_parser("train", help="train one configuration")
     add_training_options(train)
-    train.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    add_batch_size_option(train)
     train.set_defaults(handler=cmd_train)
 
     data = sub.add_parser("data", help="load (download) a data set and describe it")

@@ -16,6 +16,7 @@ from pathlib import Path
 from bench.config import (
     DATASETS,
     DTYPES,
+    ETA_SCALINGS,
     SCHEDULES,
     ConfigError,
     DataSpec,
@@ -189,6 +190,25 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     out.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
     out.add_argument("--quiet", action="store_true", help="no live progress")
+
+
+def add_batch_size_option(p: argparse.ArgumentParser) -> None:
+    """``--batch-size N``: the one mini-batch size of a single-configuration command."""
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+
+
+def add_batch_sizes_options(
+    p: argparse.ArgumentParser, *, help_sizes: str = "comma-separated mini-batch sizes"
+) -> None:
+    """``--batch-sizes 1,10,100`` and ``--eta-scaling``: commands comparing mini-batch sizes."""
+    p.add_argument(
+        "--batch-sizes", type=int_list("--batch-sizes"), default=[1, 10, 100],
+        help=f"{help_sizes} (default 1,10,100)",
+    )  # fmt: skip
+    p.add_argument(
+        "--eta-scaling", choices=list(ETA_SCALINGS), default="none",
+        help="scale η with batch size relative to 10 (default none)",
+    )  # fmt: skip
 
 
 def specs_from_args(args: argparse.Namespace, *, mini_batch: int) -> TrialSpec:

@@ -19,10 +19,11 @@ from typing import Any
 from rich.console import Console
 
 from bench.cli_options import (
+    add_batch_size_option,
+    add_batch_sizes_options,
     add_training_options,
     apply_strip,
     check_results_dir,
-    int_list,
     specs_from_args,
 )
 from bench.config import ConfigError, TrialSpec
@@ -243,7 +244,7 @@ def register(sub: Any) -> None:
     """Add eta, lmbda, batch, momentum, tune and search to the ``mlpbench`` subparsers."""
     eta = sub.add_parser("eta", help="learning-rate threshold on training cost (λ = 0)")
     add_training_options(eta)
-    eta.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    add_batch_size_option(eta)
     eta.add_argument("--start", type=float, default=0.01, help="first η tried (default 0.01)")
     eta.add_argument("--probe-epochs", type=int, default=5, help="epochs per η (default 5)")
     eta.add_argument("--refine", type=int, default=2, help="bisections after the orders (2)")
@@ -251,30 +252,19 @@ def register(sub: Any) -> None:
 
     lm = sub.add_parser("lmbda", help="λ by factors of 10 on validation accuracy, refined")
     add_training_options(lm)
-    lm.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    add_batch_size_option(lm)
     lm.add_argument("--start", type=float, default=1.0, help="first λ tried (default 1.0)")
     lm.add_argument("--refine", type=int, default=1, help="refinement rounds (default 1)")
     lm.set_defaults(handler=cmd_lmbda)
 
     ba = sub.add_parser("batch", help="mini-batch size by validation accuracy vs elapsed time")
     add_training_options(ba)
-    ba.add_argument(
-        "--batch-sizes",
-        type=int_list("--batch-sizes"),
-        default=[1, 10, 100],
-        help="comma-separated mini-batch sizes (default 1,10,100)",
-    )
-    ba.add_argument(
-        "--eta-scaling",
-        choices=["none", "linear", "sqrt"],
-        default="none",
-        help="scale η with batch size relative to 10 (default none)",
-    )
+    add_batch_sizes_options(ba)
     ba.set_defaults(handler=cmd_batch)
 
     mo = sub.add_parser("momentum", help="momentum μ by validation accuracy vs elapsed time")
     add_training_options(mo)
-    mo.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    add_batch_size_option(mo)
     mo.add_argument(
         "--mus",
         type=float_list("--mus"),
@@ -285,18 +275,7 @@ def register(sub: Any) -> None:
 
     tu = sub.add_parser("tune", help="the chapter's whole recipe, with a study report")
     add_training_options(tu)
-    tu.add_argument(
-        "--batch-sizes",
-        type=int_list("--batch-sizes"),
-        default=[1, 10, 100],
-        help="mini-batch sizes compared by time (default 1,10,100)",
-    )
-    tu.add_argument(
-        "--eta-scaling",
-        choices=["none", "linear", "sqrt"],
-        default="none",
-        help="scale η with batch size relative to 10 (default none)",
-    )
+    add_batch_sizes_options(tu, help_sizes="mini-batch sizes compared by time")
     for flag, default, text in (
         ("--probe-epochs", 4, "epochs per η probe"),
         ("--eta-refine", 2, "η bisections"),

@@ -17,7 +17,13 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli_options import add_training_options, apply_strip, check_results_dir, specs_from_args
+from bench.cli_options import (
+    add_batch_size_option,
+    add_training_options,
+    apply_strip,
+    check_results_dir,
+    specs_from_args,
+)
 from bench.config import ConfigError
 from bench.progress import stdout_console
 from bench.recipe import train_command
@@ -160,7 +166,7 @@ def register_search(sub: Any) -> None:
     """Add ``search`` to the ``mlpbench`` subparsers."""
     p = sub.add_parser("search", help="automated search on Optuna (grid/random/tpe/gp/cmaes)")
     add_training_options(p)
-    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    add_batch_size_option(p)
     p.add_argument("--sampler", default="tpe", help=f"{'|'.join(SAMPLERS)} (default tpe)")
     p.add_argument("--pruner", default="none", help=f"{'|'.join(PRUNERS)} (default none)")
     p.add_argument(

@@ -58,6 +58,43 @@ def check_work(work: np.ndarray, need: int, what: str) -> None:
         )
 
 
+def check_train_call(
+    params: np.ndarray,
+    velocity: np.ndarray,
+    work: np.ndarray,
+    sizes: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    start: int,
+    n_steps: int,
+    mini_batch: int,
+    need: int,
+) -> None:
+    """Every check a backend's ``train_steps`` makes before entering compiled code.
+
+    Dtypes and shapes the kernels rely on, C-contiguity, ``work`` holding at least ``need``
+    elements, and ``order`` long enough for ``n_steps`` batches from ``start``; a
+    ``ValueError`` naming the problem otherwise.
+    """
+    dt = params.dtype
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"params must be float32 or float64, got {dt}")
+    for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
+        if arr.dtype != dt:
+            raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
+    n_par = n_params(sizes)
+    if params.shape != (n_par,) or velocity.shape != (n_par,):
+        raise ValueError(f"params and velocity must have shape ({n_par},)")
+    if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
+        raise ValueError("X must be (n, sizes[0]) and y (n,)")
+    if not (X.flags.c_contiguous and params.flags.c_contiguous and work.flags.c_contiguous):
+        raise ValueError("params, work and X must be C-contiguous")
+    check_work(work, need, f"train_steps(mini_batch={mini_batch})")
+    if start < 0 or start + n_steps * mini_batch > order.shape[0]:
+        raise ValueError("order too short for start + n_steps*mini_batch")
+
+
 # --------------------------------------------------------------------------- layout
 
 

@@ -27,6 +27,7 @@ from kernels.numba_layout import (
     FASTMATH,
     RENORM_BELOW,
     USE_BLAS_FROM,
+    check_train_call,
     check_work,
     param_offsets,
     slot_offsets,
@@ -167,10 +168,9 @@ def train_steps(
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
-    numba_serial.check_inputs(params, velocity, work, sizes, X, y)
-    check_work(work, workspace_size(sizes, m), f"train_steps(mini_batch={m})")
-    if start < 0 or start + n_steps * m > order.shape[0]:
-        raise ValueError("order too short for start + n_steps*mini_batch")
+    check_train_call(
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
+    )
     dt = params.dtype.type
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),

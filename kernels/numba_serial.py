@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from kernels.layout import n_params
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
+    check_train_call,
     check_work,
     jit,
     param_offsets,
@@ -131,25 +131,6 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     return slot_size(sizes, max(int(mini_batch), 1))
 
 
-def check_inputs(
-    params: Array, velocity: Array, work: Array, sizes: IntArray, X: Array, y: IntArray
-) -> None:
-    """Shapes and dtypes the compiled kernels rely on (ValueError otherwise)."""
-    dt = params.dtype
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"params must be float32 or float64, got {dt}")
-    for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
-        if arr.dtype != dt:
-            raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
-    n_par = n_params(sizes)
-    if params.shape != (n_par,) or velocity.shape != (n_par,):
-        raise ValueError(f"params and velocity must have shape ({n_par},)")
-    if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
-        raise ValueError("X must be (n, sizes[0]) and y (n,)")
-    if not (X.flags.c_contiguous and params.flags.c_contiguous and work.flags.c_contiguous):
-        raise ValueError("params, work and X must be C-contiguous")
-
-
 def train_steps(
     params: Array,
     velocity: Array,
@@ -172,10 +153,9 @@ def train_steps(
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
-    check_inputs(params, velocity, work, sizes, X, y)
-    check_work(work, workspace_size(sizes, m), f"train_steps(mini_batch={m})")
-    if start < 0 or start + n_steps * m > order.shape[0]:
-        raise ValueError("order too short for start + n_steps*mini_batch")
+    check_train_call(
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
+    )
     one = params.dtype.type(1)
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
