@@ -69,6 +69,9 @@ class TrialResult:
     summary: TrialSummary
     label: str = ""  # free text, e.g. "mb=10" or an Optuna trial number
     params: dict[str, Any] = field(default_factory=dict)  # searched parameters, if any
+    # Where this trial ran, when it differs per trial (studies run by several workers):
+    # machine info plus ``worker`` and ``concurrent``. None: the run's machine.
+    machine: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -81,7 +84,7 @@ class TrialResult:
             "summary": asdict(self.summary),
             "label": self.label,
             "params": self.params,
-        }
+        } | ({"machine": self.machine} if self.machine is not None else {})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrialResult:
@@ -95,6 +98,7 @@ class TrialResult:
             summary=TrialSummary(**d["summary"]),
             label=d.get("label", ""),
             params=d.get("params", {}),
+            machine=d.get("machine"),
         )
 
 

@@ -24,16 +24,34 @@ import math
 import multiprocessing
 import tomllib
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.trial import TrialState
 
 from bench.config import ConfigError, TrialSpec
-from bench.results import CurvePoint, Run, TrialResult
+from bench.results import CurvePoint, Run
 from bench.runner import DataCache
+from bench.storage import Heartbeat, open_storage
+from bench.study import (
+    DONE,
+    KIND_ATTR,
+    RESULT_ATTR,
+    SURPLUS_ATTR,
+    Worker,
+    check_room,
+    create_or_load,
+    export_run,
+    stamp_trial,
+    trial_machine,
+    work,
+    worker_identity,
+)
 from bench.train import run_trial
+
+__all__ = ["RESULT_ATTR", "SearchConfig", "finished", "run_search", "study_run"]
 
 SAMPLERS = ("grid", "random", "tpe", "gp", "cmaes")
 PRUNERS = ("none", "median", "halving", "hyperband")
@@ -48,7 +66,6 @@ PARAMS: dict[str, tuple[str, str]] = {
     "hidden": ("net", "sizes"),
 }
 INT_PARAMS = ("batch_size", "epochs", "hidden")
-RESULT_ATTR = "mlpbench_result"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,18 +201,6 @@ def make_pruner(name: str, *, min_images: int, max_images: int) -> optuna.pruner
     raise ConfigError("--pruner", f"unknown {name!r}; choose one of {', '.join(PRUNERS)}")
 
 
-def open_storage(url: str | None, results_dir: Path, study: str) -> Any:
-    """``url`` as given, or the journal file ``results_dir/studies/<study>.journal``."""
-    if url:
-        return url
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    path = results_dir / "studies" / f"{study}.journal"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(path)))
-
-
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """Everything a worker process needs (picklable: no open storage, no data)."""
@@ -210,12 +215,19 @@ class SearchConfig:
     seed: int
     max_images: int  # the pruners' maximum resource: epochs × training images
     grid_points: int = 3
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    peak: bool = True  # measure each worker's GEMM peak (stored with its trials)
 
 
-def _objective(cfg: SearchConfig, cache: DataCache) -> Any:
+def _objective(
+    cfg: SearchConfig, cache: DataCache, study: optuna.Study, total: int, worker: Worker
+) -> Any:
     base = TrialSpec.from_dict(cfg.base)
+    machine = trial_machine(dtype=base.train.dtype, threads=base.train.threads, peak=cfg.peak)
 
     def objective(trial: optuna.Trial) -> float:
+        stamp_trial(trial, worker, machine)
+        check_room(study, trial, total)
         params = {d.name: d.suggest(trial) for d in cfg.dims}
         spec = apply_params(base, params)
         data = cache.get(spec)
@@ -225,7 +237,7 @@ def _objective(cfg: SearchConfig, cache: DataCache) -> Any:
             return trial.should_prune()
 
         result = run_trial(spec, data, on_checkpoint=hook, label=f"trial {trial.number}")
-        result = replace(result, params=dict(params))
+        result = replace(result, params=dict(params), machine=machine)
         trial.set_user_attr(RESULT_ATTR, result.to_dict())
         if result.status == "pruned":
             raise optuna.TrialPruned()
@@ -234,62 +246,69 @@ def _objective(cfg: SearchConfig, cache: DataCache) -> Any:
     return objective
 
 
-def load_or_create(cfg: SearchConfig, worker: int = 0) -> optuna.Study:
-    """The study ``cfg.study`` in its storage (created if new), with this worker's sampler."""
+def load_or_create(cfg: SearchConfig, worker: Worker | None = None) -> optuna.Study:
+    """The study ``cfg.study`` in its storage (created once if new), with this worker's
+    sampler (seeded from the worker's identity)."""
     base = TrialSpec.from_dict(cfg.base)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(cfg.storage_url, Path(cfg.results_dir), cfg.study)
-    return optuna.create_study(
-        study_name=cfg.study,
-        storage=storage,
+    storage = open_storage(cfg.storage_url, Path(cfg.results_dir), cfg.study, cfg.heartbeat)
+    seed = worker.seed if worker is not None else cfg.seed
+    study, created = create_or_load(
+        cfg.study,
+        storage,
         direction="maximize",
-        load_if_exists=True,
-        sampler=make_sampler(cfg.sampler, list(cfg.dims), cfg.seed + worker, cfg.grid_points),
+        sampler=make_sampler(cfg.sampler, list(cfg.dims), seed, cfg.grid_points),
         pruner=make_pruner(
             cfg.pruner,
             min_images=base.train.monitor_every,
             max_images=max(cfg.max_images, base.train.monitor_every),
         ),
     )
+    if created:
+        study.set_user_attr(KIND_ATTR, "search")
+    return study
 
 
-def run_worker(cfg: SearchConfig, n_trials: int, worker: int = 0) -> None:
-    """Run ``n_trials`` trials of the study in this process (also a spawn target)."""
+def run_worker(cfg: SearchConfig, total: int, index: int = 0) -> None:
+    """Run trials in this process until the study holds ``total`` (also a spawn target)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if n_trials <= 0:
-        return
+    worker = worker_identity(cfg.seed, index)
     study = load_or_create(cfg, worker)
-    study.optimize(_objective(cfg, DataCache()), n_trials=n_trials)
+    if len(finished(study, DONE)) >= total:
+        return
+    objective = _objective(cfg, DataCache(), study, total, worker)
+    work(study, objective, total, poll=min(1.0, cfg.heartbeat.interval / 2))
 
 
-def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """Trials that ended (complete, pruned or failed); running ones are left out."""
-    states = (
-        optuna.trial.TrialState.COMPLETE,
-        optuna.trial.TrialState.PRUNED,
-        optuna.trial.TrialState.FAIL,
-    )
-    return [t for t in study.get_trials(deepcopy=False) if t.state in states]
+def finished(
+    study: optuna.Study, states: tuple[TrialState, ...] = (*DONE, TrialState.FAIL)
+) -> list[optuna.trial.FrozenTrial]:
+    """Trials that ended (complete, pruned or failed; running ones and trials given up
+    for the study's total are left out)."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False, states=states)
+        if not t.user_attrs.get(SURPLUS_ATTR)
+    ]
 
 
 def run_search(cfg: SearchConfig, *, trials: int, workers: int) -> optuna.Study:
-    """Bring the study to ``trials`` finished trials with ``workers`` processes.
+    """Bring the study to ``trials`` finished trials (its total over every worker anywhere)
+    with ``workers`` local processes.
 
-    Finished trials already in the storage count (that is how ``--study`` resumes); the
-    missing ones are split between the workers, so none is run twice and none is lost.
+    Finished trials already in the storage count (that is how ``--study`` resumes, and how
+    workers on other machines share the total).
     """
     study = load_or_create(cfg)
-    missing = trials - len(finished(study))
     if workers > 1:
         study.set_user_attr("concurrent", True)
-    if missing <= 0:
+    if len(finished(study, DONE)) >= trials:
         return study
     if workers == 1:
-        run_worker(cfg, missing)
+        run_worker(cfg, trials)
     else:
         ctx = multiprocessing.get_context("spawn")
-        shares = [missing // workers + (1 if i < missing % workers else 0) for i in range(workers)]
-        procs = [ctx.Process(target=run_worker, args=(cfg, n, i)) for i, n in enumerate(shares)]
+        procs = [ctx.Process(target=run_worker, args=(cfg, trials, i)) for i in range(workers)]
         for p in procs:
             p.start()
         for p in procs:
@@ -301,14 +320,9 @@ def run_search(cfg: SearchConfig, *, trials: int, workers: int) -> optuna.Study:
 
 
 def study_run(study: optuna.Study, run: Run) -> Run:
-    """Fill ``run`` (kind ``search``) with every finished trial of ``study`` in number order."""
-    run.concurrent = bool(study.user_attrs.get("concurrent", False))
-    run.trials = [
-        TrialResult.from_dict(t.user_attrs[RESULT_ATTR])
-        for t in finished(study)
-        if RESULT_ATTR in t.user_attrs
-    ]
-    return run
+    """Fill ``run`` (kind ``search``) with every finished trial of ``study`` in number
+    order, each with the machine it ran on."""
+    return export_run(study, run)
 
 
 def importances(study: optuna.Study) -> dict[str, float] | str:
