@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bench.cli_options import (
     add_batch_size_option,
@@ -25,6 +26,7 @@ from bench.cli_options import (
     check_results_dir,
     specs_from_args,
 )
+from bench.cli_study import add_storage_options
 from bench.config import ConfigError, TrialSpec
 from bench.progress import RichObserver, stdout_console
 from bench.report import fastest_verdict, sweep_table
@@ -84,6 +86,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``mlpbench sweep``: the same network at several mini-batch sizes."""
     base = apply_strip(args, specs_from_args(args, mini_batch=min(args.batch_sizes)))
     trials = plan_sweep(base, tuple(args.batch_sizes), args.repeats, args.eta_scaling)
+    if args.storage or args.study:  # one sweep shared by several machines
+        from bench.cli_study import cmd_distributed_sweep
+
+        cmd_distributed_sweep(args, trials, base)
+        return 0
     _run_and_show(args, "sweep", trials, base)
     return 0
 
@@ -128,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_training_options(sweep)
     add_batch_sizes_options(sweep)
+    add_storage_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
     train = sub.add_parser("train", help="train one configuration")
@@ -152,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ConfigError as err:
-        Console(stderr=True).print(f"[bold red]mlpbench: error:[/] {err}", highlight=False)
+        Console(stderr=True).print(
+            f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False
+        )
         return 2
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; finished trials are saved (use --resume)")

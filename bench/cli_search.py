@@ -24,6 +24,7 @@ from bench.cli_options import (
     check_results_dir,
     specs_from_args,
 )
+from bench.cli_study import add_storage_options, heartbeat_from_args, register_study
 from bench.config import ConfigError
 from bench.progress import stdout_console
 from bench.recipe import train_command
@@ -42,6 +43,7 @@ from bench.search import (
     run_search,
     study_run,
 )
+from bench.storage import open_storage, where
 
 
 def best_trials_table(study: optuna.Study, top: int) -> Table:
@@ -99,9 +101,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise ConfigError("--space", "a parameter is given twice")
     spec = apply_strip(args, specs_from_args(args, mini_batch=args.batch_size))
     results = check_results_dir(Path(args.results_dir))
+    name = args.study or f"search-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    heartbeat = heartbeat_from_args(args)
+    open_storage(args.storage, results, name, heartbeat)  # a bad URL fails before any work
     cache = DataCache()
     data = cache.get(spec)
-    name = args.study or f"search-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     cfg = SearchConfig(
         base=spec.to_dict(),
         max_images=spec.train.epochs * data.n_train,
@@ -113,6 +117,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         pruner=args.pruner,
         seed=args.seed,
         grid_points=args.grid_points,
+        heartbeat=heartbeat,
     )
     trials = args.trials
     if trials is None:
@@ -120,9 +125,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         for d in dims:
             trials *= len(d.grid(args.grid_points))
         trials = trials if args.sampler == "grid" else 20
-    where = args.storage or str(results / "studies" / f"{name}.journal")
+    location = where(args.storage, results, name)
     err.print(
-        f"study {name} in {where}: {trials} trials, sampler {args.sampler}, "
+        f"study {name} in {location}: {trials} trials in all, sampler {args.sampler}, "
         f"pruner {args.pruner}, {args.workers} worker(s)",
         highlight=False,
     )
@@ -131,7 +136,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     run = study_run(
         study, new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False)
     )
-    run.notes.update(study=name, storage=where, sampler=args.sampler, pruner=args.pruner)
+    run.notes.update(study=name, storage=location, sampler=args.sampler, pruner=args.pruner)
     out.print(best_trials_table(study, args.top))
     imp = importances(study)
     if isinstance(imp, str):
@@ -173,7 +178,8 @@ def register_search(sub: Any) -> None:
         "--trials",
         type=int,
         default=None,
-        help="finished trials the study should reach (default: the grid, else 20)",
+        help="finished trials the study should reach, over all its workers on all machines "
+        "(default: the grid, else 20)",
     )
     p.add_argument(
         "--space",
@@ -185,13 +191,12 @@ def register_search(sub: Any) -> None:
     )
     p.add_argument("--space-file", metavar="TOML", help='a [space] table of NAME = "KIND:…"')
     p.add_argument("--grid-points", type=int, default=3, help="grid values per range (3)")
-    p.add_argument("--study", default=None, help="study name; an existing one is resumed")
+    add_storage_options(p)
     p.add_argument(
-        "--storage",
-        default=None,
-        help="Optuna storage URL (e.g. postgresql://…) instead of the journal file "
-        "results/studies/<study>.journal",
-    )
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (spawn)")
+        "--workers", type=int, default=1,
+        help="local worker processes (spawn); start the same command on other machines "
+        "with the same --study and --storage to add more",
+    )  # fmt: skip
     p.add_argument("--top", type=int, default=10, help="rows in the best-trials table")
     p.set_defaults(handler=cmd_search)
+    register_study(sub)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
 from bench.report import group_trials, peak_for
-from bench.results import Run
+from bench.results import Run, TrialResult
 
 PYTEST_BENCHMARK = "pytest-benchmark"
 RUN = "run"
@@ -201,8 +201,32 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def load_sources(paths: list[Path]) -> list[Source]:
-    """Every file named (folders expanded), loaded in order."""
-    return [load_source(p) for p in expand(paths)]
+    """Every file named (folders expanded), loaded in order; a run whose trials ran on
+    several machines (a shared study) becomes one source per machine."""
+    return [part for p in expand(paths) for part in split_by_machine(load_source(p))]
+
+
+def split_by_machine(source: Source) -> list[Source]:
+    """``source`` as one source per host its trials ran on (trials carrying a ``machine``),
+    each labelled by that machine and named ``FILE@HOST``; other sources unchanged."""
+    run = source.run
+    if run is None or not any(t.machine for t in run.trials):
+        return [source]
+    hosts: dict[str, list[TrialResult]] = {}
+    for t in run.trials:
+        hosts.setdefault(str((t.machine or run.machine).get("hostname", "?")), []).append(t)
+    parts = []
+    for host, trials in hosts.items():
+        machine = trials[0].machine or run.machine
+        part = replace(
+            run,
+            machine=machine,
+            trials=trials,
+            concurrent=any((t.machine or {}).get("concurrent") for t in trials),
+        )
+        path = source.path.with_name(f"{source.path.stem}@{host}{source.path.suffix}")
+        parts.append(from_run(part, path))
+    return parts
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ def work(
     copy is run here. Without a heartbeat (journal) it leaves instead. ``queue_only``
     runs only queued (WAITING) trials, never new ones (queue studies).
     """
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # not the give-ups; errors propagate
     wait = heartbeat_enabled(study)
     while True:
         with warnings.catch_warnings():
