@@ -151,7 +151,9 @@ def test_distributed_sweep_runs_each_point_once(pg_url: str, tmp_path: Path) -> 
     sources = load_sources([out])
     assert sum(len(s.run.trials) for s in sources if s.run) == 6
     assert all("@" in s.path.name for s in sources)
-    assert main(["compare", str(out)]) == 0
+    local = next((tmp_path / "w0" / "runs").glob("*.json"))  # what worker 0 saved
+    assert main(["compare", str(out), str(local)]) == 0
+    assert main(["report", str(out)]) == 0
 
 
 def test_wrong_password_exits_2(
