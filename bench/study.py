@@ -185,7 +185,9 @@ def fail_stale(study: optuna.Study, older_than: float | None) -> list[int]:
         raise ConfigError("--older-than", "this storage has no heartbeat; give the age in seconds")
     now = datetime.now()
     failed = []
-    retry = RetryHeartbeatStaleTrialCallback()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = RetryHeartbeatStaleTrialCallback()
     for t in study.get_trials(states=(TrialState.RUNNING,)):
         age = (now - t.datetime_start).total_seconds() if t.datetime_start else 0.0
         if age > older_than and study._storage.set_trial_state_values(
