@@ -7,15 +7,17 @@ Nothing here searches by itself: samplers are Optuna's ``GridSampler``, ``Random
 step=images seen)`` and ``trial.should_prune()``. The objective is the trial's best
 validation accuracy (a fraction, maximised); resources are training images.
 
-Storage is Optuna's journal file ``results/studies/<study>.journal`` by default
-(``JournalStorage`` + ``JournalFileBackend``), so ``--study NAME`` resumes a search: the
-finished trials are in the journal and only the missing ones run. ``--storage URL`` takes
-any URL Optuna accepts, e.g. ``postgresql://user:pw@host/db``: start ``mlpbench search``
-with the same ``--study`` and ``--storage`` on several machines and they share the study.
-``--workers N`` runs N local processes (spawn context: Numba's thread pools are not
-fork-safe) that share the storage; their trials then share cores, which the run records.
-Every trial's full result is kept as a user attribute in the study and written into a
-``Run`` of kind ``search`` so ``compare`` and ``report`` read searches too.
+Storage is Optuna's journal file ``results/studies/<study>.journal`` by default, so
+``--study NAME`` resumes a search: the finished trials are in the journal and only the
+missing ones run. ``--storage URL`` (:mod:`bench.storage`: PostgreSQL, MySQL, SQLite) lets
+``mlpbench search`` with the same ``--study`` and ``--storage`` run on several machines at
+once; ``--trials`` is then the study's total over all of them, every worker seeds its
+sampler from its own identity, and crashed workers' trials are re-run
+(:mod:`bench.study`). ``--workers N`` runs N local processes (spawn context: Numba's
+thread pools are not fork-safe) that share the storage; their trials then share cores,
+which the run records. Every trial's full result, worker and machine are kept as user
+attributes in the study and written into a ``Run`` of kind ``search`` so ``compare`` and
+``report`` read searches too.
 """
 
 from __future__ import annotations

@@ -172,6 +172,9 @@ def test_search_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     run = json.loads(runs[0].read_text())
     assert run["kind"] == "search" and len(run["trials"]) == 3
     assert set(run["trials"][0]["params"]) == {"eta", "lmbda", "batch_size"}
+    machine = run["trials"][0]["machine"]  # where the trial ran, not where it was saved
+    assert machine["hostname"] and machine["isa"] and machine["gemm_peak_gflops"]
+    assert machine["concurrent"] is False and machine["worker"].count(":") == 2
     argv[argv.index("--trials") + 1] = "4"  # resume the study by name: one more trial
     assert main(argv) == 0
     runs = sorted((tmp_path / "runs").glob("*.json"))
