@@ -112,7 +112,7 @@ def test_killed_worker_is_recovered(pg_url: str, tmp_path: Path) -> None:
             running = study_of(pg_url, "kill").get_trials(states=(optuna.trial.TrialState.RUNNING,))
         except (KeyError, Exception):  # the study or tables may not exist yet
             continue
-        victim = next((t for t in running if WORKER_ATTR in t.user_attrs), None)
+        victim = next((t for t in running if len(t.params) == 2), None)  # training
     assert victim is not None, "no trial started"
     pid = int(victim.user_attrs[WORKER_ATTR].split(":")[1])
     os.kill(pid, signal.SIGKILL)
@@ -123,7 +123,7 @@ def test_killed_worker_is_recovered(pg_url: str, tmp_path: Path) -> None:
     assert states(study).count("COMPLETE") == 9
     retried = [t for t in trials.values() if t.system_attrs.get("failed_trial") == victim.number]
     assert len(retried) == 1 and retried[0].state == optuna.trial.TrialState.COMPLETE
-    assert retried[0].params == victim.params
+    assert retried[0].params == victim.params == trials[victim.number].params
     assert retried[0].user_attrs[WORKER_ATTR] != victim.user_attrs[WORKER_ATTR]
 
 
