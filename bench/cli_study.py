@@ -112,6 +112,7 @@ def trials_table(study: optuna.Study) -> Table:
 def cmd_study(args: argparse.Namespace) -> int:
     """``mlpbench study ACTION NAME``: create, list trials, export or fail stale trials."""
     out = stdout_console()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     if args.action == "create":
         storage = open_storage(args.storage, Path(args.results_dir), args.name)
         optuna.create_study(
