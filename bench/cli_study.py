@@ -170,7 +170,7 @@ def cmd_distributed_sweep(
         kind=kind,
         heartbeat=heartbeat_from_args(args),
     )
-    run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads, peak=False)
+    run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
     run.notes.update(study=args.study, storage=where(args.storage, results, args.study))
     run = export_run(study, run)
     json_arg = getattr(args, "json", None)
