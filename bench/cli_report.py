@@ -47,12 +47,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("PATH", f"found {len(sources)} file(s); compare needs two or more")
     if args.filter:
         sources = [_filtered(s, args.filter) for s in sources]
+    sources = with_labels(sources, args.label)
     rows = align(sources)
     err = Console(stderr=True)
     for note in differences(sources, rows):
         err.print(f"[yellow]warning:[/] {note}", highlight=False)
     out = Console(width=args.width) if args.width else stdout_console()
-    out.print(comparison_table(sources, rows, slower_pct=pct))
+    out.print(comparison_table(sources, rows, slower_pct=pct, width=out.width))
     if pct is None:
         return 0
     slower = regressions(rows, pct)
@@ -69,6 +70,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"  {escape(key)}: {sources[index].path.name} {r:.2f}×", highlight=False, soft_wrap=True
         )
     return 1
+
+
+def with_labels(sources: list[Source], labels: list[str] | None) -> list[Source]:
+    """Sources with the user's ``--label`` texts, in order (fewer labels: the rest keep theirs)."""
+    from dataclasses import replace
+
+    labels = labels or []
+    if len(labels) > len(sources):
+        raise ConfigError("--label", f"{len(labels)} labels for {len(sources)} files; give one "
+                          "--label per file, in the order of the files")  # fmt: skip
+    return [replace(s, label_override=lab) for s, lab in zip(sources, labels, strict=False)] + \
+        sources[len(labels):]  # fmt: skip
 
 
 def _filtered(source: Source, text: str) -> Source:
@@ -154,6 +167,9 @@ def register(sub: Any) -> None:
     compare.add_argument("--filter", default=None, metavar="TEXT",
                          help="only entries whose name contains TEXT")  # fmt: skip
     compare.add_argument("--width", type=int, default=None, help="table width in characters")
+    compare.add_argument("--label", action="append", default=None, metavar="TEXT",
+                         help="machine label for the next file, in order (repeat per file; "
+                         "default: CPU model · micro-architecture · ISA · cores)")  # fmt: skip
     compare.set_defaults(handler=cmd_compare)
 
     report = sub.add_parser("report", help="publishable tables and plots from result files")

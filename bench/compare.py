@@ -19,12 +19,13 @@ Rendering is :func:`bench.report.comparison_table`; nothing here prints.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
+from bench.machine import hardware_label
+from bench.machine import short_cpu as short_cpu
 from bench.report import group_trials, peak_for
 from bench.results import Run
 
@@ -46,6 +47,7 @@ class Entry:
     dtype: str | None
     threads: int | None
     extra: dict[str, Any]  # everything else the file says about it
+    name: str = ""  # short row name from its parameters, e.g. "mb=10 float64 numba t1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,12 +62,19 @@ class Source:
     created: str
     entries: dict[str, Entry]
     run: Run | None = None  # the run itself, for run files (tables and plots need it)
+    machine: dict[str, Any] = field(default_factory=dict)  # cpu, isa, cores, gpu, peaks, …
+    commit: str | None = None  # git commit the measurements were taken at
+    label_override: str | None = None  # a user's --label
 
     @property
     def label(self) -> str:
-        """Machine label for a column group: short CPU name and thread count."""
-        threads = f", {self.threads} thr" if self.threads else ""
-        return f"{short_cpu(self.cpu)}{threads}"
+        """Machine label for a column group: the user's, or the hardware (CPU, ISA, cores)."""
+        return self.label_override or hardware_label(self.machine or {"cpu": self.cpu})
+
+    @property
+    def machine_id(self) -> str:
+        """What tells machines apart: hardware label and host name."""
+        return f"{hardware_label(self.machine or {'cpu': self.cpu})} @ {self.machine.get('hostname') or '?'}"
 
     @property
     def dtypes(self) -> set[str]:
@@ -73,10 +82,42 @@ class Source:
         return {e.dtype for e in self.entries.values() if e.dtype}
 
 
-def short_cpu(brand: str) -> str:
-    """A CPU brand string without trademarks, 'CPU', 'Processor' and the clock speed."""
-    text = re.sub(r"\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\d+-Core", " ", brand)
-    return " ".join(text.split()) or brand
+_PARAM_ORDER = ("mini_batch", "mb", "dtype", "backend", "peer", "threads")
+
+
+def entry_name(params: dict[str, Any], fallback: str) -> str:
+    """Short row name from benchmark parameters: ``mb=10 float64 numba t1``; else ``fallback``."""
+    parts = []
+    for k in sorted(params, key=lambda k: (_PARAM_ORDER + (k,)).index(k)):
+        v = params[k]
+        if k in ("mini_batch", "mb"):
+            parts.append(f"mb={v}")
+        elif k == "threads":
+            parts.append(f"t{v}")
+        elif k in ("dtype", "backend", "peer"):
+            parts.append(str(v))
+        elif isinstance(v, list):
+            parts.append("-".join(map(str, v)))
+        else:
+            parts.append(f"{k}={v}")
+    return " ".join(parts) or fallback
+
+
+def _bench_machine(mi: dict[str, Any]) -> dict[str, Any]:
+    """pytest-benchmark's machine_info flattened like :func:`bench.machine.machine_info`."""
+    cpu = mi.get("cpu") or {}
+    flat = {
+        "cpu_vendor": cpu.get("vendor_id_raw"),
+        "cpu_family": cpu.get("family"),
+        "cpu_model_number": cpu.get("model"),
+        "flags": cpu.get("flags") or [],
+        "cores": cpu.get("count"),
+        "machine": mi.get("machine"),
+        "hostname": mi.get("node"),
+        "python": mi.get("python_version"),
+        "cpu": cpu.get("brand_raw"),
+    }
+    return {k: v for k, v in flat.items() if v} | (mi.get("mlpbench") or {})
 
 
 def _num(value: Any) -> float | None:
@@ -104,6 +145,7 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
             dtype=extra.get("dtype", params.get("dtype")),
             threads=int(threads) if threads is not None else None,
             extra=extra,
+            name=entry_name(params, str(b.get("param") or b.get("name") or key)),
         )
     versions = {"python": mi.get("python_version")} | {k: ml.get(k) for k in VERSION_KEYS[1:]}
     return Source(
@@ -114,6 +156,8 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
         versions={k: str(v) for k, v in versions.items() if v},
         created=str(data.get("datetime", "")),
         entries=entries,
+        machine=_bench_machine(mi),
+        commit=(data.get("commit_info") or {}).get("id") or ml.get("git_commit"),
     )
 
 
@@ -128,6 +172,12 @@ def run_key(run: Run, index: int) -> str:
     )
 
 
+def run_group(run: Run, index: int) -> str:
+    """Group of configuration ``index`` of ``run``: the run kind, network and data."""
+    spec = group_trials(run.trials)[index].first.config
+    return f"{run.kind} [{','.join(map(str, spec.net.sizes))}] {spec.data.source}"
+
+
 def from_run(run: Run, path: Path) -> Source:
     """A :class:`Source` from an mlpbench run: one entry per configuration group."""
     entries: dict[str, Entry] = {}
@@ -139,7 +189,7 @@ def from_run(run: Run, path: Path) -> Source:
         peak = peak_for(run, tr.dtype, tr.threads)
         entries[key] = Entry(
             key=key,
-            group=run.kind,
+            group=run_group(run, i),
             median_s=ttt,
             samples_per_s=g.median(lambda t: t.summary.samples_per_second),
             gflops=gflops,
@@ -152,6 +202,7 @@ def from_run(run: Run, path: Path) -> Source:
                 "seeds": len(g.trials),
                 "best_val_accuracy": g.median(lambda t: t.summary.best_val_accuracy),
             },
+            name=f"mb={tr.mini_batch} η={tr.eta:g} {tr.dtype} {tr.backend} t{tr.threads}",
         )
     m = run.machine
     threads = {t.config.train.threads for t in run.trials}
@@ -164,6 +215,8 @@ def from_run(run: Run, path: Path) -> Source:
         created=run.created,
         entries=entries,
         run=run,
+        machine=dict(m),
+        commit=m.get("git_commit"),
     )
 
 
