@@ -6,7 +6,8 @@ Tables are built as rich :class:`~rich.table.Table` objects from loaded sources
 * ``md``: GitHub Markdown, one pipe table per rich table, its title as a heading and its
   caption as a paragraph; ``csv``: the csv module, one header row per table and a first
   ``table`` column naming it;
-* ``html``, ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
+* ``html``: real ``<table>`` elements, sortable (:mod:`bench.html`, the site's renderer);
+* ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
 
 Files are written atomically. Training, loading and plotting live elsewhere.
 """
@@ -307,11 +308,13 @@ def render(tables: Sequence[Table], fmt: str, *, width: int = 160) -> str:
         return to_markdown(tables)
     if fmt == "csv":
         return to_csv(tables)
+    if fmt == "html":
+        from bench.html import tables_page
+
+        return tables_page(tables)
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     for table in tables:
         console.print(table)
-    if fmt == "html":
-        return console.export_html()
     if fmt == "svg":
         return console.export_svg(title="mlpbench")
     if fmt == "txt":
