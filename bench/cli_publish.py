@@ -96,8 +96,12 @@ def register(sub: Any) -> None:
     p.add_argument("paths", nargs="*", metavar="RESULTS",
                    help="pytest-benchmark or mlpbench run JSON files or folders "
                    "(default: results/)")  # fmt: skip
-    p.add_argument("--out", required=True, metavar="DIR",
-                   help="folder to write the site into (new, empty or an earlier site)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder to write the site into (new, empty or an earlier site)",
+    )
     p.add_argument("--baseline", default=None, metavar="MACHINE",
                    help="machine the ratios compare to: number (1 = first), id (m2) or "
                    "text of its label (default: the first machine)")  # fmt: skip

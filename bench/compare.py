@@ -72,11 +72,6 @@ class Source:
         return self.label_override or hardware_label(self.machine or {"cpu": self.cpu})
 
     @property
-    def machine_id(self) -> str:
-        """What tells machines apart: hardware label and host name."""
-        return f"{hardware_label(self.machine or {'cpu': self.cpu})} @ {self.machine.get('hostname') or '?'}"
-
-    @property
     def dtypes(self) -> set[str]:
         """The dtypes its entries ran in."""
         return {e.dtype for e in self.entries.values() if e.dtype}
@@ -88,7 +83,7 @@ _PARAM_ORDER = ("mini_batch", "mb", "dtype", "backend", "peer", "threads")
 def entry_name(params: dict[str, Any], fallback: str) -> str:
     """Short row name from benchmark parameters: ``mb=10 float64 numba t1``; else ``fallback``."""
     parts = []
-    for k in sorted(params, key=lambda k: (_PARAM_ORDER + (k,)).index(k)):
+    for k in sorted(params, key=lambda k: (*_PARAM_ORDER, k).index(k)):
         v = params[k]
         if k in ("mini_batch", "mb"):
             parts.append(f"mb={v}")

@@ -147,9 +147,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def page(
-    title: str, blocks: Sequence[Block], *, nav: Sequence[tuple[str, str]] = ()
-) -> str:
+def page(title: str, blocks: Sequence[Block], *, nav: Sequence[tuple[str, str]] = ()) -> str:
     """A complete HTML page: title, navigation links, then the blocks in order."""
     template = _environment().get_template("page.html")
     context: dict[str, Any] = {"title": title, "blocks": blocks, "nav": nav,

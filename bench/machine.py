@@ -121,11 +121,17 @@ def hardware_label(info: Mapping[str, Any]) -> str:
     virtual machines report it) gets its series (9xx4 …) from the family and model.
     """
     name = short_cpu(str(info.get("cpu") or "unknown CPU"))
-    vendor, family, model = info.get("cpu_vendor"), info.get("cpu_family"), info.get("cpu_model_number")
+    vendor, family, model = (
+        info.get("cpu_vendor"),
+        info.get("cpu_family"),
+        info.get("cpu_model_number"),
+    )
     series = _epyc_series(vendor, family, model)
     if name == "AMD EPYC" and series:
         name = f"AMD EPYC {series}"
-    isa = info.get("isa") or isa_level(info.get("flags") or [], str(info.get("machine") or "x86_64"))
+    isa = info.get("isa") or isa_level(
+        info.get("flags") or [], str(info.get("machine") or "x86_64")
+    )
     cores = info.get("cores")
     parts = [name, microarchitecture(vendor, family, model), isa,
              f"{cores} cores" if cores else None]  # fmt: skip

@@ -20,19 +20,17 @@ bytes (no build time, fixed SVG ids), so the site can be committed and rebuilt.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from bench.compare import PYTEST_BENCHMARK, Entry, Source, ratio
 from bench.config import ConfigError
 from bench.html import Block, Cell, HtmlTable, from_rich, page
 from bench.machine import hardware_label, isa_level, microarchitecture
-from bench.publish import peer_entries, peers_table, throughput_series
+from bench.publish import peer_entries, peers_table
 
 MARKER = ".mlpbench-site"  # marks a folder publish may replace
 METRICS = (("samples/s", ",.0f"), ("time s", ".4g"), ("peak", ".0%"))
@@ -152,9 +150,7 @@ def latest_entries(machine: Machine, keys: set[str]) -> dict[str, Entry]:
     return out
 
 
-def group_table(
-    group: str, keys: list[str], machines: Sequence[Machine], base: int
-) -> HtmlTable:
+def group_table(group: str, keys: list[str], machines: Sequence[Machine], base: int) -> HtmlTable:
     """One benchmark group: a row per entry, per machine samples/s, time, peak, × baseline."""
     per = [latest_entries(m, set(keys)) for m in machines]
     headers = [Cell("entry")]
@@ -292,8 +288,8 @@ def _headline(machines: Sequence[Machine], files: dict[str, bytes]) -> list[Bloc
         svg = site_plots.peers_svg(newest, f"mlpbench vs peers — {m.id}: {m.label}")
         if svg:
             files[f"plots/peers-{m.id}.svg"] = svg
-            blocks.append(Block("figure", text=f"peers chart, {m.id}: {m.label} "
-                                f"({newest.path.name})", src=f"plots/peers-{m.id}.svg"))  # fmt: skip
+            text = f"peers chart, {m.id}: {m.label} ({newest.path.name})"
+            blocks.append(Block("figure", text=text, src=f"plots/peers-{m.id}.svg"))
     return blocks or [Block("text", text="No peers suite results among the files.")]
 
 
