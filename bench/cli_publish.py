@@ -6,7 +6,8 @@
 it into ``--out`` as a whole: it is built in a temporary folder next to ``--out`` and then
 swapped in, so a reader never sees half a site. ``--out`` must be new, empty or a site
 written before (it holds the ``.mlpbench-site`` marker); anything else is refused (exit 2)
-rather than overwritten. JSON files that are neither kind are skipped with a warning.
+rather than overwritten. JSON files that are neither kind are skipped with a warning, and
+so are the raw copies inside any published site.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from bench.site import MARKER, build_site
 
 
 def load_for_site(paths: list[Path], out: Path) -> list[Source]:
-    """Every readable result file under ``paths`` except those inside ``out``."""
+    """Every readable result file under ``paths`` except those inside ``out`` or any other
+    published site (a folder holding the marker file)."""
     err = Console(stderr=True)
     skip = out.resolve()
     sources = []
     for p in expand(paths):
-        if p.resolve().is_relative_to(skip):
-            continue
+        full = p.resolve()
+        if full.is_relative_to(skip) or any((d / MARKER).exists() for d in full.parents):
+            continue  # the copies inside this or another published site
         try:
             sources.append(load_source(p))
         except ConfigError as e:

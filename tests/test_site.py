@@ -202,6 +202,9 @@ def test_publish_skips_the_site_and_foreign_json(
     assert main(["publish", str(results), "--out", str(out)]) == 0
     assert main(["publish", str(results), "--out", str(out)]) == 0  # its own copies not read
     assert sorted(p.name for p in (out / "data").rglob("*.json")) == ["a.json"]
+    elsewhere = tmp_path / "elsewhere"  # the published copies under results/site are not read
+    assert main(["publish", str(results), "--out", str(elsewhere)]) == 0
+    assert sorted(p.name for p in (elsewhere / "data").rglob("*.json")) == ["a.json"]
     assert "skipped" in capsys.readouterr().err
 
 
