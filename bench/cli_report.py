@@ -128,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``mlpbench report``: render tables as ``--format``, to ``--out`` or stdout."""
     if args.plots and not args.out:
         raise ConfigError("--plots", "needs --out PATH; the figures are written next to it")
-    sources = load_sources([Path(p) for p in args.paths])
+    sources = with_labels(load_sources([Path(p) for p in args.paths]), args.label)
     tables = report_tables(sources)
     out = stdout_console()
     if not args.out:
@@ -181,6 +181,13 @@ def register(sub: Any) -> None:
                         help="write here (atomically) instead of printing")  # fmt: skip
     report.add_argument("--plots", action="store_true",
                         help="also save accuracy and samples/s PNGs next to --out")  # fmt: skip
+    report.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="machine label for the next file, in order (repeat per file)",
+    )
     report.add_argument("--width", type=int, default=160,
                         help="text width for txt/html/svg (default 160)")  # fmt: skip
     report.set_defaults(handler=cmd_report)

@@ -222,6 +222,13 @@ def test_report_html_is_a_real_table_like_markdown() -> None:
     assert "<pre" not in render(tables, "html")
 
 
+def test_report_label_overrides_hardware(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(BENCH_A), "--format", "md", "--label", "my laptop"]) == 0
+    out = capsys.readouterr().out
+    assert "### seconds per epoch of 50,000 samples — my laptop" in out
+    assert "Intel Xeon" not in out
+
+
 def test_html_escapes_text_from_result_files(tmp_path: Path) -> None:
     data = json.loads(BENCH_A.read_text())
     data["benchmarks"][0]["group"] = "<script>alert(1)</script>"
