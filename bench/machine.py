@@ -20,17 +20,20 @@ from typing import Any
 import numpy as np
 
 
-def cpu_model() -> str:
-    """CPU brand string (py-cpuinfo), or the platform's processor name."""
+def _cpuinfo() -> dict[str, Any]:
+    """py-cpuinfo's dict (about a second: it probes the CPU), or {} where it fails."""
     try:
         import cpuinfo
 
-        brand = cpuinfo.get_cpu_info().get("brand_raw")
-        if brand:
-            return str(brand)
+        return dict(cpuinfo.get_cpu_info())
     except Exception:  # py-cpuinfo can fail on unusual platforms
-        pass
-    return platform.processor() or platform.machine()
+        return {}
+
+
+def cpu_model(info: Mapping[str, Any] | None = None) -> str:
+    """CPU brand string (py-cpuinfo's ``info``, read if not given), or the platform's name."""
+    brand = (_cpuinfo() if info is None else info).get("brand_raw")
+    return str(brand) if brand else platform.processor() or platform.machine()
 
 
 # x86-64 micro-architecture levels (psABI): the flags each adds, as Linux/py-cpuinfo name them.
@@ -96,14 +99,10 @@ def _epyc_series(vendor: str | None, family: int | None, model: int | None) -> s
     return None
 
 
-def cpu_identity() -> dict[str, Any]:
-    """CPUID vendor, family, model and the ISA level of this CPU (py-cpuinfo); {} if unknown."""
-    try:
-        import cpuinfo
-
-        info = cpuinfo.get_cpu_info()
-    except Exception:  # py-cpuinfo can fail on unusual platforms
-        return {}
+def cpu_identity(info: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """CPUID vendor, family, model and the ISA level of this CPU, from py-cpuinfo's ``info``
+    (read if not given); None values where unknown."""
+    info = _cpuinfo() if info is None else info
     return {
         "cpu_vendor": info.get("vendor_id_raw"),
         "cpu_family": info.get("family"),
@@ -218,9 +217,10 @@ def machine_info(
         layer = str(numba.threading_layer())  # type: ignore[attr-defined]
     except ValueError:  # not chosen until a parallel kernel has run
         layer = str(getattr(numba.config, "THREADING_LAYER", "default"))
+    cpu = _cpuinfo()
     info: dict[str, Any] = {
-        "cpu": cpu_model(),
-        **cpu_identity(),
+        "cpu": cpu_model(cpu),
+        **cpu_identity(cpu),
         "cores": os.cpu_count(),
         "machine": platform.machine(),
         "system": f"{platform.system()} {platform.release()}",

@@ -261,3 +261,14 @@ def test_hardware_label_names_series_uarch_isa_and_cores() -> None:
     assert hardware_label(zen2) == "AMD EPYC 7xx2 · Zen 2 · AVX2 · 2 cores"
     named = {"cpu": "AMD EPYC 7B13 64-Core Processor", "cores": 8}
     assert hardware_label(named) == "AMD EPYC 7B13 · 8 cores"
+
+
+def test_machine_info_records_what_the_label_needs() -> None:
+    from bench.machine import machine_info
+
+    info = machine_info(peak=False)
+    assert {"cpu_vendor", "cpu_family", "cpu_model_number", "isa", "cores"} <= set(info)
+    label = hardware_label(info)
+    assert label.endswith(f"· {info['cores']} cores")
+    if info["isa"]:
+        assert f" · {info['isa']} · " in label
