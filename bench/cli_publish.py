@@ -28,15 +28,14 @@ from bench.site import MARKER, build_site
 
 
 def load_for_site(paths: list[Path], out: Path) -> list[Source]:
-    """Every readable result file under ``paths`` except those inside ``out`` or any other
-    published site (a folder holding the marker file)."""
+    """Every readable result file under ``paths`` except those inside ``out`` (folders skip
+    any published site by themselves: :func:`bench.compare.expand`)."""
     err = Console(stderr=True)
     skip = out.resolve()
     sources = []
     for p in expand(paths):
-        full = p.resolve()
-        if full.is_relative_to(skip) or any((d / MARKER).exists() for d in full.parents):
-            continue  # the copies inside this or another published site
+        if p.resolve().is_relative_to(skip):
+            continue  # the copies inside the site being rebuilt
         try:
             sources.append(load_source(p))
         except ConfigError as e:

@@ -32,6 +32,7 @@ from bench.results import Run
 PYTEST_BENCHMARK = "pytest-benchmark"
 RUN = "run"
 VERSION_KEYS = ("python", "numpy", "numba", "llvmlite")
+SITE_MARKER = ".mlpbench-site"  # file in the folder of a site written by mlpbench publish
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,11 +234,14 @@ def load_source(path: Path) -> Source:
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, and the ``*.json`` files under each folder (sorted, recursive)."""
+    """Files as given, and the ``*.json`` files under each folder (sorted, recursive), except
+    the raw copies inside a site written by ``mlpbench publish``."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*.json") if not q.name.startswith("."))
+            sites = {m.parent for m in p.rglob(SITE_MARKER)}  # published copies: not results
+            found = sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")
+                           and not sites.intersection(q.parents))  # fmt: skip
             if not found:
                 raise ConfigError("PATH", f"folder {p} holds no .json files")
             out.extend(found)

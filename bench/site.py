@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bench.compare import PYTEST_BENCHMARK, Entry, Source, ratio
+from bench.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
 from bench.config import ConfigError
 from bench.html import Block, Cell, HtmlTable, from_rich, page
 from bench.machine import hardware_label, isa_level, microarchitecture
 from bench.publish import peer_entries, peers_table
 
-MARKER = ".mlpbench-site"  # marks a folder publish may replace
+MARKER = SITE_MARKER  # marks a folder publish may replace
 METRICS = (("samples/s", ",.0f"), ("time s", ".4g"), ("peak", ".0%"))
 
 
