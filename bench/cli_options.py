@@ -208,6 +208,19 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
 GRID_OPTIONS = ("sizes", "activation", "cost", "eta", "lmbda", "mu", "dtype", "backend", "threads")
 
 
+class _Flatten(argparse.Action):
+    """Store ``--opt 1,10 100`` as one flat list ``[1, 10, 100]``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, [v for part in values for v in part])
+
+
 def add_batch_size_option(p: argparse.ArgumentParser) -> None:
     """``--batch-size N``: the one mini-batch size of a single-configuration command."""
     p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
@@ -218,8 +231,8 @@ def add_batch_sizes_options(
 ) -> None:
     """``--batch-sizes 1,10,100`` and ``--eta-scaling``: commands comparing mini-batch sizes."""
     p.add_argument(
-        "--batch-sizes", type=int_list("--batch-sizes"), default=[1, 10, 100],
-        help=f"{help_sizes} (default 1,10,100)",
+        "--batch-sizes", type=int_list("--batch-sizes"), nargs="+", action=_Flatten,
+        default=[1, 10, 100], help=f"{help_sizes}, or space-separated (default 1,10,100)",
     )  # fmt: skip
     p.add_argument(
         "--eta-scaling", choices=list(ETA_SCALINGS), default="none",

@@ -78,7 +78,7 @@ def _grid_figure(run: Run, time_axis: str) -> Figure:
     cols = min(panels, 3)
     rows = -(-panels // cols)
     fig, axs = plt.subplots(rows, cols, figsize=(5.0 * cols if panels > 1 else 8.5,
-                            4.2 * rows if panels > 1 else 5.0), sharey=True,
+                            4.2 * rows if panels > 1 else 5.0), sharex=True, sharey=True,
                             squeeze=False, layout="constrained")  # fmt: skip
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     _, front = run_front(run, time_axis)

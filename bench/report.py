@@ -116,8 +116,10 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
         "accuracy; peak: share of this machine's GEMM GFLOP/s; median (min–max) over seeds",
     )
     axes = table_axes(run)
-    for a in axes:
-        table.add_column(a.column, justify="left" if a.part == "net" else "right")
+    for a in axes:  # configuration cells are never wrapped or cut
+        width = max((len(a.text(a.get(t.config))) for t in run.trials), default=1)
+        table.add_column(a.column, justify="left" if a.part == "net" else "right",
+                         min_width=max(width, len(a.column)), no_wrap=True)  # fmt: skip
     for name in ("to target s", "images", "best", "final", "samples/s", "GFLOP/s", "peak",
                  "compile s", "seeds"):  # fmt: skip
         table.add_column(name, justify="right")
@@ -208,8 +210,7 @@ def front_table(front: list[FrontPoint]) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         title="time–accuracy Pareto front",
-        caption="best validation accuracy within each training-time budget: the configuration "
-        "holding it from that budget on (no other is both faster and more accurate)",
+        caption="training-time budgets in which the configuration is the most accurate so far",
     )
     table.add_column("from s", justify="right")
     table.add_column("to s", justify="right")

@@ -111,6 +111,7 @@ def test_sweep_options_take_several_values_and_train_keeps_one() -> None:
     ]  # fmt: skip
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "--sizes", "784,30,10", "784,100,10"])
+    assert parser.parse_args(["sweep", "--batch-sizes", "1,10", "100"]).batch_sizes == [1, 10, 100]
 
 
 @pytest.mark.parametrize(
