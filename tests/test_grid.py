@@ -293,3 +293,15 @@ def test_compare_keys_separate_every_grid_axis() -> None:
     ]
     assert source.entries[next(iter(source.entries))].extra["seeds"] == 2
     assert replace(trials[0].config.train, seed=1) == trials[3].config.train
+
+
+def test_strip_rescales_every_lambda_of_a_grid() -> None:
+    args = build_parser().parse_args(
+        ["sweep", "--strip", "--lmbda", "0", "5", "50", "--batch-sizes", "10"]
+    )
+    base, trials = sweep_plan(args)
+    factor = base.train.lmbda / 5.0
+    assert 0 < factor < 1  # 1,000-odd of 4,000 images: λ shrinks with n
+    assert [t.spec.train.lmbda for t in trials] == pytest.approx([0.0, 5 * factor, 50 * factor])
+    assert {t.spec.net.sizes for t in trials} == {(784, 10)}
+    assert {t.spec.data.digits for t in trials} == {(0, 1)}
