@@ -305,3 +305,29 @@ def test_strip_rescales_every_lambda_of_a_grid() -> None:
     assert [t.spec.train.lmbda for t in trials] == pytest.approx([0.0, 5 * factor, 50 * factor])
     assert {t.spec.net.sizes for t in trials} == {(784, 10)}
     assert {t.spec.data.digits for t in trials} == {(0, 1)}
+
+
+@pytest.mark.parametrize(("archs", "panels"), [((A30, A100), 1), ((A30, A100, A3030), 3)])
+def test_plot_uses_one_panel_per_architecture_beyond_eight_lines(
+    archs: tuple[tuple[int, ...], ...], panels: int
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from bench.plots import accuracy_vs_time
+
+    trials = [fake_trial(a, mb) for a in archs for mb in (1, 10, 100)]
+    fig = accuracy_vs_time(fake_run(trials))
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == panels
+    for ax in axes:
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert "Pareto front" in labels
+        styles = {
+            line.get_linestyle() for line in ax.get_lines() if "mini-batch" in line.get_label()
+        }
+        assert styles == {"-", "--", ":"}, "line style by mini-batch size"
+    colours = {
+        line.get_color() for line in axes[0].get_lines() if "[784,30,10]" in line.get_label()
+    }
+    assert len(colours) == 1, "one colour per architecture"
+    plt.close(fig)
