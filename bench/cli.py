@@ -88,16 +88,24 @@ def _run_and_show(
 
 
 def check_combinations(trials: list[PlannedTrial], data: DataCache) -> None:
-    """Load the data of every trial and check each against it before any work; a
-    combination that does not fit raises ConfigError naming it."""
+    """Load the data of every trial and check each against it before any work.
+
+    The first failure raises ConfigError; it names the combination (its label) when other
+    combinations pass, since then the combination, not the option alone, is at fault.
+    """
+    failures: list[tuple[PlannedTrial, ConfigError]] = []
     for t in trials:
         try:
             data.get(t.spec)
         except ConfigError as err:
-            if len(trials) == 1:
-                raise
-            message = str(err).removeprefix(f"{err.option}: ")
-            raise ConfigError(err.option, f"{message} (in the combination {t.label})") from None
+            failures.append((t, err))
+    if not failures:
+        return
+    bad, first = failures[0]
+    if len(failures) == len(trials):
+        raise first
+    message = str(first).removeprefix(f"{first.option}: ")
+    raise ConfigError(first.option, f"{message} (in the combination {bad.label})") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -106,3 +106,11 @@ def test_compare_and_report_read_grid_runs(
         assert sum(key in line and "λ=0" in line for line in out.splitlines()) == 1, out
     code, out, _ = run_cli(["report", str(a), "--format", "md"], capsys)
     assert code == 0 and "Pareto front" in out and "network" in out and "λ" in out
+
+
+def test_an_option_bad_for_every_combination_is_named_without_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["sweep", *SMALL, "--sizes", "100,30,10", "--results-dir", str(tmp_path)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and "784 features" in err and "combination" not in err, err
