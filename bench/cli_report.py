@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench.compare import RUN, Source, align, differences, load_sources, regressions
 from bench.config import ConfigError
+from bench.grid import is_multi_axis
 from bench.progress import stdout_console
 from bench.publish import (
     FORMATS,
@@ -34,7 +35,7 @@ from bench.publish import (
     throughput_table,
     write,
 )
-from bench.report import sweep_table
+from bench.report import front_table, run_front, sweep_table
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -96,6 +97,8 @@ def report_tables(sources: list[Source]) -> list[Table]:
     for s in sources:
         if s.kind == RUN and s.run is not None:
             tables.append(sweep_table(s.run))
+            if is_multi_axis(s.run.trials):
+                tables.append(front_table(run_front(s.run)[1]))
             continue
         peers = peers_table(s)
         if peers is not None:

@@ -158,13 +158,22 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
 
 
 def run_key(run: Run, index: int) -> str:
-    """Alignment key of the configuration group ``index`` of ``run`` (seed left out)."""
+    """Alignment key of the configuration group ``index`` of ``run`` (seed left out).
+
+    Network, data, backend, dtype, threads, mini-batch and η always; activation, cost, λ
+    and μ when they differ from the defaults, so runs over those grid axes align by
+    configuration too.
+    """
     spec = group_trials(run.trials)[index].first.config
-    tr = spec.train
-    sizes = ",".join(map(str, spec.net.sizes))
+    tr, net = spec.train, spec.net
+    sizes = ",".join(map(str, net.sizes))
+    d_net, d_tr = type(net)(), type(tr)()
+    extra = [v for v, d in ((net.activation, d_net.activation), (net.cost, d_net.cost)) if v != d]
+    extra += [f"{k}={v:g}" for k, v, d in (("λ", tr.lmbda, d_tr.lmbda), ("μ", tr.mu, d_tr.mu))
+              if v != d]  # fmt: skip
     return (
         f"{run.kind} [{sizes}] {spec.data.source} {tr.backend} {tr.dtype} t{tr.threads} "
-        f"mb={tr.mini_batch} η={tr.eta:g}"
+        f"mb={tr.mini_batch} η={tr.eta:g}" + "".join(f" {e}" for e in extra)
     )
 
 
