@@ -25,12 +25,15 @@ from bench.cli_options import (
     apply_strip,
     check_results_dir,
     specs_from_args,
+    sweep_plan,
 )
 from bench.cli_study import add_storage_options
 from bench.config import ConfigError, TrialSpec
+from bench.grid import is_multi_axis
+from bench.pareto import front_record
 from bench.progress import RichObserver, stdout_console
-from bench.report import fastest_verdict, sweep_table
-from bench.results import Run
+from bench.report import fastest_verdict, front_table, run_front, sweep_table
+from bench.results import Run, save_run
 from bench.runner import (
     DataCache,
     PlannedTrial,
@@ -41,7 +44,7 @@ from bench.runner import (
 )
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
-COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report")
+COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report", "bench.cli_publish")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -58,8 +61,7 @@ def _run_and_show(
             "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
         )
     data = DataCache()
-    for t in trials:  # load and check everything before any work
-        data.get(t.spec)
+    check_combinations(trials, data)
     run = resume_or_new(
         json_path if args.resume else None,
         kind,
@@ -71,7 +73,12 @@ def _run_and_show(
     observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
     with observer if isinstance(observer, RichObserver) else nullcontext():
         run_planned(trials, run, json_path, observer, data)
+    curves, front = run_front(run)
+    run.notes["pareto"] = front_record(curves, front)
+    save_run(run, json_path)
     out.print(sweep_table(run))
+    if is_multi_axis(run.trials):
+        out.print(front_table(front))
     out.print(fastest_verdict(run))
     out.print(f"run saved: {json_path}")
     if not args.no_plot:
@@ -82,10 +89,31 @@ def _run_and_show(
     return run
 
 
+def check_combinations(trials: list[PlannedTrial], data: DataCache) -> None:
+    """Load the data of every trial and check each against it before any work.
+
+    The first failure raises ConfigError; it names the combination (its label) when other
+    combinations pass, since then the combination, not the option alone, is at fault.
+    """
+    failures: list[tuple[PlannedTrial, ConfigError]] = []
+    for t in trials:
+        try:
+            data.get(t.spec)
+        except ConfigError as err:
+            failures.append((t, err))
+    if not failures:
+        return
+    bad, first = failures[0]
+    if len(failures) == len(trials):
+        raise first
+    message = str(first).removeprefix(f"{first.option}: ")
+    raise ConfigError(first.option, f"{message} (in the combination {bad.label})") from None
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """``mlpbench sweep``: the same network at several mini-batch sizes."""
-    base = apply_strip(args, specs_from_args(args, mini_batch=min(args.batch_sizes)))
-    trials = plan_sweep(base, tuple(args.batch_sizes), args.repeats, args.eta_scaling)
+    """``mlpbench sweep``: the grid of the options given several values (by default the
+    same network at mini-batch sizes 1, 10, 100), ``--repeats`` seeds each, serially."""
+    base, trials = sweep_plan(args)
     if args.storage or args.study:  # one sweep shared by several machines
         from bench.cli_study import cmd_distributed_sweep
 
@@ -131,9 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sweep = sub.add_parser(
-        "sweep", help="train one network at several mini-batch sizes (the main job)"
+        "sweep",
+        help="accuracy vs elapsed time over a grid: mini-batch sizes, architectures, η, … "
+        "(the main job)",
     )
-    add_training_options(sweep)
+    add_training_options(sweep, grid=True)
     add_batch_sizes_options(sweep)
     add_storage_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.config import (
     DATASETS,
@@ -24,6 +25,7 @@ from bench.config import (
     TrainSpec,
     TrialSpec,
 )
+from bench.runner import PlannedTrial
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 
@@ -49,35 +51,45 @@ def _choices(values: list[str] | tuple[str, ...]) -> str:
     return "|".join(values)
 
 
-def add_training_options(p: argparse.ArgumentParser) -> None:
-    """Network, training, data and output options common to every training command."""
+def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
+    """Network, training, data and output options common to every training command.
+
+    With ``grid`` (``mlpbench sweep``), the options of :data:`GRID_OPTIONS` take one or more
+    space-separated values (a list in the namespace) and the command runs their Cartesian
+    grid; elsewhere each takes one value.
+    """
     d_net, d_tr, d_data = NetSpec(), TrainSpec(), DataSpec()
+
+    def many(default: Any) -> dict[str, Any]:
+        return {"nargs": "+", "default": [default]} if grid else {"default": default}
+
     net = p.add_argument_group("network")
     net.add_argument(
         "--sizes",
         type=int_list("--sizes"),
-        default=list(d_net.sizes),
-        help="layer sizes, input first (default 784,30,10)",
+        **many(list(d_net.sizes)),
+        help="layer sizes, input first (default 784,30,10)"
+        + ("; several for a grid: 784,30,10 784,100,10" if grid else ""),
     )
     net.add_argument(
         "--activation",
-        default=d_net.activation,
+        **many(d_net.activation),
         help=f"hidden activation: {_choices(list(HIDDEN_CODES))}",
     )
     net.add_argument(
-        "--cost", default=d_net.cost, help=f"output cost: {_choices(list(COST_CODES))}"
+        "--cost", **many(d_net.cost), help=f"output cost: {_choices(list(COST_CODES))}"
     )
     net.add_argument("--init", default=d_net.init, help=f"weights: {_choices(INITIALIZERS)}")
 
     tr = p.add_argument_group("training")
-    tr.add_argument("--eta", type=float, default=d_tr.eta, help="learning rate η (default 0.5)")
+    tr.add_argument("--eta", type=float, **many(d_tr.eta), help="learning rate η (default 0.5)")
     tr.add_argument(
         "--lmbda",
         type=float,
-        default=d_tr.lmbda,
+        **many(d_tr.lmbda),
         help="L2 regularisation λ, applied as λ/n (default 5.0)",
     )
-    tr.add_argument("--mu", type=float, default=d_tr.mu, help="momentum μ in [0, 1) (default 0)")
+    tr.add_argument("--mu", type=float, **many(d_tr.mu), help="momentum μ in [0, 1) (default 0)")
     tr.add_argument("--epochs", type=int, default=d_tr.epochs, help="max epochs (default 10)")
     tr.add_argument(
         "--time-budget",
@@ -134,10 +146,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         default=1,
         help="run each configuration with this many seeds (default 1)",
     )
-    tr.add_argument("--dtype", default=d_tr.dtype, help=f"{_choices(DTYPES)}")
-    tr.add_argument("--backend", default=d_tr.backend, help=f"{_choices(BACKENDS)}")
+    tr.add_argument("--dtype", **many(d_tr.dtype), help=f"{_choices(DTYPES)}")
+    tr.add_argument("--backend", **many(d_tr.backend), help=f"{_choices(BACKENDS)}")
     tr.add_argument(
-        "--threads", type=int, default=d_tr.threads, help="threads for numba-parallel (default 1)"
+        "--threads", type=int, **many(d_tr.threads), help="threads for numba-parallel (default 1)"
     )
 
     da = p.add_argument_group("data")
@@ -192,6 +204,23 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--quiet", action="store_true", help="no live progress")
 
 
+# Options that take several values in ``mlpbench sweep`` (argparse dests = grid axis names).
+GRID_OPTIONS = ("sizes", "activation", "cost", "eta", "lmbda", "mu", "dtype", "backend", "threads")
+
+
+class _Flatten(argparse.Action):
+    """Store ``--opt 1,10 100`` as one flat list ``[1, 10, 100]``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, [v for part in values for v in part])
+
+
 def add_batch_size_option(p: argparse.ArgumentParser) -> None:
     """``--batch-size N``: the one mini-batch size of a single-configuration command."""
     p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
@@ -202,8 +231,8 @@ def add_batch_sizes_options(
 ) -> None:
     """``--batch-sizes 1,10,100`` and ``--eta-scaling``: commands comparing mini-batch sizes."""
     p.add_argument(
-        "--batch-sizes", type=int_list("--batch-sizes"), default=[1, 10, 100],
-        help=f"{help_sizes} (default 1,10,100)",
+        "--batch-sizes", type=int_list("--batch-sizes"), nargs="+", action=_Flatten,
+        default=[1, 10, 100], help=f"{help_sizes}, or space-separated (default 1,10,100)",
     )  # fmt: skip
     p.add_argument(
         "--eta-scaling", choices=list(ETA_SCALINGS), default="none",
@@ -293,3 +322,27 @@ def apply_strip(args: argparse.Namespace, spec: TrialSpec) -> TrialSpec:
     for note in notes:
         Console(stderr=True).print(note, highlight=False)
     return spec
+
+
+def sweep_plan(args: argparse.Namespace) -> tuple[TrialSpec, list[PlannedTrial]]:
+    """The base spec and every trial of ``mlpbench sweep``: the grid of its options.
+
+    Options of :data:`GRID_OPTIONS` hold lists here; the first value of each (the first
+    non-zero λ, so ``--strip`` can rescale them) makes the base spec, and options with
+    several values, plus ``--batch-sizes``, make the grid (:func:`bench.grid.grid_trials`).
+    With ``--strip`` and several λ, each is rescaled like the base one.
+    """
+    from bench.grid import grid_trials
+
+    lmbdas = list(args.lmbda)
+    first = {name: getattr(args, name)[0] for name in GRID_OPTIONS}
+    first["lmbda"] = next((v for v in lmbdas if v > 0), lmbdas[0])
+    one = argparse.Namespace(**(vars(args) | first))
+    base = apply_strip(one, specs_from_args(one, mini_batch=min(args.batch_sizes)))
+    grid: dict[str, list[Any]] = {n: getattr(args, n) for n in GRID_OPTIONS
+                                  if len(getattr(args, n)) > 1}  # fmt: skip
+    if "lmbda" in grid and first["lmbda"] > 0:
+        factor = base.train.lmbda / first["lmbda"]
+        grid["lmbda"] = [v * factor for v in lmbdas]
+    grid["batch_sizes"] = list(args.batch_sizes)
+    return base, grid_trials(base, grid, args.repeats, args.eta_scaling)

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench.compare import RUN, Source, align, differences, load_sources, regressions
 from bench.config import ConfigError
+from bench.grid import is_multi_axis
 from bench.progress import stdout_console
 from bench.publish import (
     FORMATS,
@@ -34,7 +35,7 @@ from bench.publish import (
     throughput_table,
     write,
 )
-from bench.report import sweep_table
+from bench.report import front_table, run_front, sweep_table
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -47,12 +48,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("PATH", f"found {len(sources)} file(s); compare needs two or more")
     if args.filter:
         sources = [_filtered(s, args.filter) for s in sources]
+    sources = with_labels(sources, args.label)
     rows = align(sources)
     err = Console(stderr=True)
     for note in differences(sources, rows):
         err.print(f"[yellow]warning:[/] {note}", highlight=False)
     out = Console(width=args.width) if args.width else stdout_console()
-    out.print(comparison_table(sources, rows, slower_pct=pct))
+    out.print(comparison_table(sources, rows, slower_pct=pct, width=out.width))
     if pct is None:
         return 0
     slower = regressions(rows, pct)
@@ -71,6 +73,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1
 
 
+def with_labels(sources: list[Source], labels: list[str] | None) -> list[Source]:
+    """Sources with the user's ``--label`` texts, in order (fewer labels: the rest keep theirs)."""
+    from dataclasses import replace
+
+    labels = labels or []
+    if len(labels) > len(sources):
+        raise ConfigError("--label", f"{len(labels)} labels for {len(sources)} files; give one "
+                          "--label per file, in the order of the files")  # fmt: skip
+    return [replace(s, label_override=lab) for s, lab in zip(sources, labels, strict=False)] + \
+        sources[len(labels):]  # fmt: skip
+
+
 def _filtered(source: Source, text: str) -> Source:
     from dataclasses import replace
 
@@ -83,6 +97,8 @@ def report_tables(sources: list[Source]) -> list[Table]:
     for s in sources:
         if s.kind == RUN and s.run is not None:
             tables.append(sweep_table(s.run))
+            if is_multi_axis(s.run.trials):
+                tables.append(front_table(run_front(s.run)[1]))
             continue
         peers = peers_table(s)
         if peers is not None:
@@ -115,7 +131,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``mlpbench report``: render tables as ``--format``, to ``--out`` or stdout."""
     if args.plots and not args.out:
         raise ConfigError("--plots", "needs --out PATH; the figures are written next to it")
-    sources = load_sources([Path(p) for p in args.paths])
+    sources = with_labels(load_sources([Path(p) for p in args.paths]), args.label)
     tables = report_tables(sources)
     out = stdout_console()
     if not args.out:
@@ -154,6 +170,9 @@ def register(sub: Any) -> None:
     compare.add_argument("--filter", default=None, metavar="TEXT",
                          help="only entries whose name contains TEXT")  # fmt: skip
     compare.add_argument("--width", type=int, default=None, help="table width in characters")
+    compare.add_argument("--label", action="append", default=None, metavar="TEXT",
+                         help="machine label for the next file, in order (repeat per file; "
+                         "default: CPU model · micro-architecture · ISA · cores)")  # fmt: skip
     compare.set_defaults(handler=cmd_compare)
 
     report = sub.add_parser("report", help="publishable tables and plots from result files")
@@ -165,6 +184,13 @@ def register(sub: Any) -> None:
                         help="write here (atomically) instead of printing")  # fmt: skip
     report.add_argument("--plots", action="store_true",
                         help="also save accuracy and samples/s PNGs next to --out")  # fmt: skip
+    report.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="machine label for the next file, in order (repeat per file)",
+    )
     report.add_argument("--width", type=int, default=160,
                         help="text width for txt/html/svg (default 160)")  # fmt: skip
     report.set_defaults(handler=cmd_report)

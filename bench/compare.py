@@ -19,18 +19,20 @@ Rendering is :func:`bench.report.comparison_table`; nothing here prints.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
+from bench.machine import hardware_label
+from bench.machine import short_cpu as short_cpu
 from bench.report import group_trials, peak_for
 from bench.results import Run, TrialResult
 
 PYTEST_BENCHMARK = "pytest-benchmark"
 RUN = "run"
 VERSION_KEYS = ("python", "numpy", "numba", "llvmlite")
+SITE_MARKER = ".mlpbench-site"  # file in the folder of a site written by mlpbench publish
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +48,7 @@ class Entry:
     dtype: str | None
     threads: int | None
     extra: dict[str, Any]  # everything else the file says about it
+    name: str = ""  # short row name from its parameters, e.g. "mb=10 float64 numba t1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,12 +63,14 @@ class Source:
     created: str
     entries: dict[str, Entry]
     run: Run | None = None  # the run itself, for run files (tables and plots need it)
+    machine: dict[str, Any] = field(default_factory=dict)  # cpu, isa, cores, gpu, peaks, …
+    commit: str | None = None  # git commit the measurements were taken at
+    label_override: str | None = None  # a user's --label
 
     @property
     def label(self) -> str:
-        """Machine label for a column group: short CPU name and thread count."""
-        threads = f", {self.threads} thr" if self.threads else ""
-        return f"{short_cpu(self.cpu)}{threads}"
+        """Machine label for a column group: the user's, or the hardware (CPU, ISA, cores)."""
+        return self.label_override or hardware_label(self.machine or {"cpu": self.cpu})
 
     @property
     def dtypes(self) -> set[str]:
@@ -73,10 +78,42 @@ class Source:
         return {e.dtype for e in self.entries.values() if e.dtype}
 
 
-def short_cpu(brand: str) -> str:
-    """A CPU brand string without trademarks, 'CPU', 'Processor' and the clock speed."""
-    text = re.sub(r"\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\d+-Core", " ", brand)
-    return " ".join(text.split()) or brand
+_PARAM_ORDER = ("mini_batch", "mb", "dtype", "backend", "peer", "threads")
+
+
+def entry_name(params: dict[str, Any], fallback: str) -> str:
+    """Short row name from benchmark parameters: ``mb=10 float64 numba t1``; else ``fallback``."""
+    parts = []
+    for k in sorted(params, key=lambda k: (*_PARAM_ORDER, k).index(k)):
+        v = params[k]
+        if k in ("mini_batch", "mb"):
+            parts.append(f"mb={v}")
+        elif k == "threads":
+            parts.append(f"t{v}")
+        elif k in ("dtype", "backend", "peer"):
+            parts.append(str(v))
+        elif isinstance(v, list):
+            parts.append("-".join(map(str, v)))
+        else:
+            parts.append(f"{k}={v}")
+    return " ".join(parts) or fallback
+
+
+def _bench_machine(mi: dict[str, Any]) -> dict[str, Any]:
+    """pytest-benchmark's machine_info flattened like :func:`bench.machine.machine_info`."""
+    cpu = mi.get("cpu") or {}
+    flat = {
+        "cpu_vendor": cpu.get("vendor_id_raw"),
+        "cpu_family": cpu.get("family"),
+        "cpu_model_number": cpu.get("model"),
+        "flags": cpu.get("flags") or [],
+        "cores": cpu.get("count"),
+        "machine": mi.get("machine"),
+        "hostname": mi.get("node"),
+        "python": mi.get("python_version"),
+        "cpu": cpu.get("brand_raw"),
+    }
+    return {k: v for k, v in flat.items() if v} | (mi.get("mlpbench") or {})
 
 
 def _num(value: Any) -> float | None:
@@ -104,6 +141,7 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
             dtype=extra.get("dtype", params.get("dtype")),
             threads=int(threads) if threads is not None else None,
             extra=extra,
+            name=entry_name(params, str(b.get("param") or b.get("name") or key)),
         )
     versions = {"python": mi.get("python_version")} | {k: ml.get(k) for k in VERSION_KEYS[1:]}
     return Source(
@@ -114,18 +152,35 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
         versions={k: str(v) for k, v in versions.items() if v},
         created=str(data.get("datetime", "")),
         entries=entries,
+        machine=_bench_machine(mi),
+        commit=(data.get("commit_info") or {}).get("id") or ml.get("git_commit"),
     )
 
 
 def run_key(run: Run, index: int) -> str:
-    """Alignment key of the configuration group ``index`` of ``run`` (seed left out)."""
+    """Alignment key of the configuration group ``index`` of ``run`` (seed left out).
+
+    Network, data, backend, dtype, threads, mini-batch and η always; activation, cost, λ
+    and μ when they differ from the defaults, so runs over those grid axes align by
+    configuration too.
+    """
     spec = group_trials(run.trials)[index].first.config
-    tr = spec.train
-    sizes = ",".join(map(str, spec.net.sizes))
+    tr, net = spec.train, spec.net
+    sizes = ",".join(map(str, net.sizes))
+    d_net, d_tr = type(net)(), type(tr)()
+    extra = [v for v, d in ((net.activation, d_net.activation), (net.cost, d_net.cost)) if v != d]
+    extra += [f"{k}={v:g}" for k, v, d in (("λ", tr.lmbda, d_tr.lmbda), ("μ", tr.mu, d_tr.mu))
+              if v != d]  # fmt: skip
     return (
         f"{run.kind} [{sizes}] {spec.data.source} {tr.backend} {tr.dtype} t{tr.threads} "
-        f"mb={tr.mini_batch} η={tr.eta:g}"
+        f"mb={tr.mini_batch} η={tr.eta:g}" + "".join(f" {e}" for e in extra)
     )
+
+
+def run_group(run: Run, index: int) -> str:
+    """Group of configuration ``index`` of ``run``: the run kind, network and data."""
+    spec = group_trials(run.trials)[index].first.config
+    return f"{run.kind} [{','.join(map(str, spec.net.sizes))}] {spec.data.source}"
 
 
 def from_run(run: Run, path: Path) -> Source:
@@ -139,7 +194,7 @@ def from_run(run: Run, path: Path) -> Source:
         peak = peak_for(run, tr.dtype, tr.threads)
         entries[key] = Entry(
             key=key,
-            group=run.kind,
+            group=run_group(run, i),
             median_s=ttt,
             samples_per_s=g.median(lambda t: t.summary.samples_per_second),
             gflops=gflops,
@@ -152,6 +207,7 @@ def from_run(run: Run, path: Path) -> Source:
                 "seeds": len(g.trials),
                 "best_val_accuracy": g.median(lambda t: t.summary.best_val_accuracy),
             },
+            name=f"mb={tr.mini_batch} η={tr.eta:g} {tr.dtype} {tr.backend} t{tr.threads}",
         )
     m = run.machine
     threads = {t.config.train.threads for t in run.trials}
@@ -164,6 +220,8 @@ def from_run(run: Run, path: Path) -> Source:
         created=run.created,
         entries=entries,
         run=run,
+        machine=dict(m),
+        commit=m.get("git_commit"),
     )
 
 
@@ -185,11 +243,14 @@ def load_source(path: Path) -> Source:
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, and the ``*.json`` files under each folder (sorted, recursive)."""
+    """Files as given, and the ``*.json`` files under each folder (sorted, recursive), except
+    the raw copies inside a site written by ``mlpbench publish``."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*.json") if not q.name.startswith("."))
+            sites = {m.parent for m in p.rglob(SITE_MARKER)}  # published copies: not results
+            found = sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")
+                           and not sites.intersection(q.parents))  # fmt: skip
             if not found:
                 raise ConfigError("PATH", f"folder {p} holds no .json files")
             out.extend(found)

@@ -6,7 +6,8 @@ Tables are built as rich :class:`~rich.table.Table` objects from loaded sources
 * ``md``: GitHub Markdown, one pipe table per rich table, its title as a heading and its
   caption as a paragraph; ``csv``: the csv module, one header row per table and a first
   ``table`` column naming it;
-* ``html``, ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
+* ``html``: real ``<table>`` elements, sortable (:mod:`bench.html`, the site's renderer);
+* ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
 
 Files are written atomically. Training, loading and plotting live elsewhere.
 """
@@ -18,7 +19,9 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -43,38 +46,98 @@ def _ratio_text(value: float | None, slower_pct: float | None) -> Text:
     return Text(f"{value:.2f}×", style=style)
 
 
-def comparison_table(
-    sources: Sequence[Source], rows: Sequence[Row], *, slower_pct: float | None = None
-) -> Table:
-    """Entries side by side: per source (A, B, …) time, samples/s, GFLOP/s, peak, and ×A.
+COMPARE_METRICS = ("samples/s", "time s", "peak")  # in the order they are dropped last→first
 
-    ``×A`` is the time ratio to the first source (above 1 = slower); red above
-    ``slower_pct`` % (5 % if not given).
+
+def comparison_table(
+    sources: Sequence[Source],
+    rows: Sequence[Row],
+    *,
+    slower_pct: float | None = None,
+    width: int | None = None,
+) -> Table:
+    """Entries side by side, grouped by benchmark group: per source samples/s, time, peak, ×A.
+
+    Each row is named by its parameters (``mb=10 float64 numba t1``) under a header row
+    naming its group; the sources are A, B, … and the caption says which machine each is.
+    ``×A`` is the time ratio to the first source (above 1 = slower), red above ``slower_pct``
+    % (5 % if not given). With ``width`` the metrics that do not fit are left out (peak first,
+    then time) so that no row wraps; names too long are cut with an ellipsis.
     """
+    named = _named_rows(rows)
+    table = _comparison(sources, named, COMPARE_METRICS, slower_pct)
+    if width is None:
+        return table
+    console = Console(width=10_000, file=io.StringIO())  # measure unclamped
+    for k in range(len(COMPARE_METRICS), 0, -1):
+        table = _comparison(sources, named, COMPARE_METRICS[:k], slower_pct)
+        if Measurement.get(console, console.options, table).maximum <= width:
+            break
+    return table
+
+
+def _comparison(
+    sources: Sequence[Source],
+    named: Sequence[tuple[str, str, Row]],
+    metrics: Sequence[str],
+    slower_pct: float | None,
+) -> Table:
     tags = [chr(ord("A") + i) if i < 26 else f"S{i}" for i in range(len(sources))]
-    legend = "; ".join(f"{t} = {s.path.name} ({s.label}, {s.created[:10]})" for t, s in
+    legend = "; ".join(f"{t} = {s.label} ({s.path.name}, {s.created[:10]})" for t, s in
                        zip(tags, sources, strict=True))  # fmt: skip
     table = Table(
         title="comparison",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption_justify="left",
         caption=f"{legend}. time s: median seconds per call (benchmarks) or kernel seconds to "
         "target (runs); peak: share of the machine's GEMM GFLOP/s; ×A: time / A's time, "
         "above 1 is slower.",
     )
-    table.add_column("entry", overflow="fold")
-    for i, (tag, source) in enumerate(zip(tags, sources, strict=True)):
-        for j, metric in enumerate(METRICS):
-            head = f"{tag}: {source.label}" if j == 0 else ""
-            table.add_column(f"{head}\n{metric}", justify="right")
+    name_width = max([len(n) for _, n, _ in named] + [5])
+    table.add_column("entry", no_wrap=True, overflow="ellipsis", max_width=min(name_width, 36))
+    for i, tag in enumerate(tags):
+        for metric in metrics:
+            table.add_column(f"{tag} {metric}", justify="right", no_wrap=True)
         if i > 0:
-            table.add_column(f"\n×{tags[0]}", justify="right")
-    for row in rows:
-        cells: list[RenderableType] = [Text(row.key)]
+            table.add_column(f"×{tags[0]}", justify="right", no_wrap=True)
+    group = None
+    for row_group, name, row in named:
+        if row_group != group:
+            group = row_group
+            table.add_row(Text(group, style="bold"))
+        cells: list[RenderableType] = [Text(name)]
         for i, cell in enumerate(row.cells):
-            cells += _metric_cells(cell)
+            cells += [_compare_cell(cell, m) for m in metrics]
             if i > 0:
                 cells.append(_ratio_text(ratio(row.cells[0], cell), slower_pct))
         table.add_row(*cells)
     return table
+
+
+def _named_rows(rows: Sequence[Row]) -> list[tuple[str, str, Row]]:
+    """(group, row name, row) sorted by group in first-seen order; names made unique."""
+    order: dict[str, int] = {}
+    named = []
+    for row in rows:
+        first = next(c for c in row.cells if c is not None)
+        order.setdefault(first.group, len(order))
+        named.append((first.group, first.name or row.key, row))
+    seen: dict[tuple[str, str], int] = {}
+    for g, n, _ in named:
+        seen[(g, n)] = seen.get((g, n), 0) + 1
+    named = [(g, n if seen[(g, n)] == 1 else r.key.split("::")[-1], r) for g, n, r in named]
+    return sorted(named, key=lambda gnr: order[gnr[0]])
+
+
+def _compare_cell(cell: Entry | None, metric: str) -> str:
+    if cell is None:
+        return "—"
+    if metric == "samples/s":
+        return _fmt(cell.samples_per_s, ",.0f")
+    if metric == "time s":
+        return _fmt(cell.median_s, ".4g")
+    return "—" if cell.fraction_of_peak is None else f"{cell.fraction_of_peak:.0%}"
 
 
 def _metric_cells(cell: Entry | None) -> list[RenderableType]:
@@ -245,11 +308,13 @@ def render(tables: Sequence[Table], fmt: str, *, width: int = 160) -> str:
         return to_markdown(tables)
     if fmt == "csv":
         return to_csv(tables)
+    if fmt == "html":
+        from bench.html import tables_page
+
+        return tables_page(tables)
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     for table in tables:
         console.print(table)
-    if fmt == "html":
-        return console.export_html()
     if fmt == "svg":
         return console.export_svg(title="mlpbench")
     if fmt == "txt":

@@ -10,11 +10,14 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from bench.grid import AXES, AXIS, BATCH, ETA, Axis, describe, is_multi_axis, varying_axes
+from bench.pareto import FrontPoint, front_segments, group_curve, pareto_front, trial_curve
 from bench.results import COMPLETED, Run, TrialResult, median_spread
 
 
@@ -76,8 +79,33 @@ def _status(group: Group) -> Text:
     return Text(text, style=style)
 
 
+def _group_sort_key(groups: list[Group], axes: list[Axis]) -> dict[str, tuple[int, ...]]:
+    """Rows ordered by the varying axes (architecture first), values in first-seen order."""
+    order: dict[str, dict[Any, int]] = {a.name: {} for a in axes}
+    for g in groups:
+        for a in axes:
+            order[a.name].setdefault(_key(a.get(g.first.config)), len(order[a.name]))
+    return {g.key: tuple(order[a.name][_key(a.get(g.first.config))] for a in axes) for g in groups}
+
+
+def _key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def table_axes(run: Run) -> list[Axis]:
+    """The configuration columns of the sweep table: the varying axes, architecture first,
+    with ``batch`` and ``η`` always shown (the one-axis sweep's columns)."""
+    varying = varying_axes([t.config for t in run.trials])
+    return [a for a in AXES if a in varying or a in (BATCH, ETA)]
+
+
 def sweep_table(run: Run, *, title: str | None = None) -> Table:
-    """One row per configuration (mini-batch size in a sweep): time to target and speed."""
+    """One row per configuration, grouped by the axes that vary: time to target and speed.
+
+    A sweep over mini-batch sizes alone has the columns batch and η; each further axis with
+    more than one value (network, activation, cost, dtype, backend, threads, λ, μ) gets its
+    own column, and rows are grouped by them, architecture first (a rule between networks).
+    """
     target = run.trials[0].config.train.target if run.trials else 0.0
     table = Table(
         box=box.SIMPLE_HEAD,
@@ -87,56 +115,110 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
         "compile excluded; images: training images seen by then; best/final: validation "
         "accuracy; peak: share of this machine's GEMM GFLOP/s; median (min–max) over seeds",
     )
-    for name, justify in (
-        ("batch", "right"), ("η", "right"), ("to target s", "right"),
-        ("images", "right"), ("best", "right"), ("final", "right"),
-        ("samples/s", "right"), ("GFLOP/s", "right"), ("peak", "right"),
-        ("compile s", "right"), ("seeds", "right"), ("status", "left"),
-    ):  # fmt: skip
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for g in group_trials(run.trials):
-        tr = g.first.config.train
-        peak = peak_for(run, tr.dtype, tr.threads)
-        ttt = [t.summary.time_to_target_seconds for t in g.trials]
-        reached = [v for v in ttt if v is not None]
-        images = [float(t.summary.images_to_target) for t in g.trials
-                  if t.summary.images_to_target is not None]  # fmt: skip
-        gflops = [t.summary.gflops for t in g.trials]
-        ttt_text = _fmt_spread(reached, ".3f")
-        if reached and len(reached) < len(ttt):
-            ttt_text += f" [{len(reached)}/{len(ttt)}]"
+    axes = table_axes(run)
+    for a in axes:  # configuration cells are never wrapped or cut
+        width = max((len(a.text(a.get(t.config))) for t in run.trials), default=1)
+        table.add_column(a.column, justify="left" if a.part == "net" else "right",
+                         min_width=max(width, len(a.column)), no_wrap=True)  # fmt: skip
+    for name in ("to target s", "images", "best", "final", "samples/s", "GFLOP/s", "peak",
+                 "compile s", "seeds"):  # fmt: skip
+        table.add_column(name, justify="right")
+    table.add_column("status", justify="left")
+    groups = group_trials(run.trials)
+    sort_key = _group_sort_key(groups, axes)
+    groups.sort(key=lambda g: sort_key[g.key])
+    arch = AXIS["sizes"]
+    for i, g in enumerate(groups):
+        spec = g.first.config
+        new_arch = i + 1 < len(groups) and arch.get(groups[i + 1].first.config) != arch.get(spec)
         table.add_row(
-            str(tr.mini_batch),
-            f"{tr.eta:g}",
-            ttt_text,
-            _fmt_spread(images, ",.0f"),
-            _fmt_spread([t.summary.best_val_accuracy for t in g.trials], ".2%"),
-            _fmt_spread([t.summary.final_val_accuracy for t in g.trials], ".2%"),
-            _fmt_spread([t.summary.samples_per_second for t in g.trials], ",.0f"),
-            _fmt_spread(gflops, ".2f"),
-            f"{statistics.median(gflops) / peak:.0%}" if peak else "—",
-            _fmt_spread([t.compile_seconds for t in g.trials], ".2f"),
-            str(len(g.trials)),
-            _status(g),
+            *(a.text(a.get(spec)) for a in axes),
+            *_measures(run, g),
+            end_section=arch in axes and new_arch,
         )
     return table
 
 
+def _measures(run: Run, g: Group) -> list[str | Text]:
+    """The measured cells of one row: time to target … seeds, status."""
+    tr = g.first.config.train
+    peak = peak_for(run, tr.dtype, tr.threads)
+    ttt = [t.summary.time_to_target_seconds for t in g.trials]
+    reached = [v for v in ttt if v is not None]
+    images = [float(t.summary.images_to_target) for t in g.trials
+              if t.summary.images_to_target is not None]  # fmt: skip
+    gflops = [t.summary.gflops for t in g.trials]
+    ttt_text = _fmt_spread(reached, ".3f")
+    if reached and len(reached) < len(ttt):
+        ttt_text += f" [{len(reached)}/{len(ttt)}]"
+    return [
+        ttt_text,
+        _fmt_spread(images, ",.0f"),
+        _fmt_spread([t.summary.best_val_accuracy for t in g.trials], ".2%"),
+        _fmt_spread([t.summary.final_val_accuracy for t in g.trials], ".2%"),
+        _fmt_spread([t.summary.samples_per_second for t in g.trials], ",.0f"),
+        _fmt_spread(gflops, ".2f"),
+        f"{statistics.median(gflops) / peak:.0%}" if peak else "—",
+        _fmt_spread([t.compile_seconds for t in g.trials], ".2f"),
+        str(len(g.trials)),
+        _status(g),
+    ]
+
+
+def config_name(run: Run, group: Group) -> str:
+    """The configuration of ``group`` in words, naming the axes that vary in ``run``."""
+    return describe(group.first.config, varying_axes([t.config for t in run.trials]))
+
+
 def fastest_verdict(run: Run) -> str:
-    """One sentence naming the configuration with the lowest median time to target."""
+    """The configuration with the lowest median time to target; on a grid over more than
+    the mini-batch size, also the most accurate one (highest median best accuracy)."""
     groups = group_trials(run.trials)
+    best = max(groups, key=lambda g: g.median(lambda t: t.summary.best_val_accuracy) or 0.0)
+    acc = best.median(lambda t: t.summary.best_val_accuracy) or 0.0
     timed = [(g.median(lambda t: t.summary.time_to_target_seconds), g) for g in groups]
     reached = [(v, g) for v, g in timed if v is not None]
+    multi = is_multi_axis(run.trials)
     if not reached:
-        best = max(groups, key=lambda g: g.median(lambda t: t.summary.best_val_accuracy) or 0.0)
-        acc = best.median(lambda t: t.summary.best_val_accuracy) or 0.0
-        return (
-            "No configuration reached the target; the best accuracy was "
-            f"{acc:.2%} at mini-batch {best.first.config.train.mini_batch}."
+        where = (
+            config_name(run, best) if multi else f"mini-batch {best.first.config.train.mini_batch}"
         )
+        return f"No configuration reached the target; the best accuracy was {acc:.2%} at {where}."
     seconds, g = min(reached, key=lambda vg: vg[0])
     tr = g.first.config.train
-    return (
-        f"Fastest to {tr.target:.0%}: mini-batch {tr.mini_batch} "
-        f"(η={tr.eta:g}) in {seconds:.3f} training seconds."
+    text = f"Fastest to {tr.target:.0%}: {config_name(run, g)} in {seconds:.3f} training seconds."
+    if multi:
+        text += f"\nMost accurate: {config_name(run, best)}, best validation accuracy {acc:.2%}."
+    return text
+
+
+def run_front(
+    run: Run, time_axis: str = "train_seconds"
+) -> tuple[dict[str, list[tuple[float, float]]], list[FrontPoint]]:
+    """Per configuration (seeds by median) its checkpoints, and the run's Pareto front."""
+    curves = {
+        config_name(run, g): group_curve([trial_curve(t, time_axis) for t in g.trials])
+        for g in group_trials(run.trials)
+    }
+    return curves, pareto_front(curves)
+
+
+def front_table(front: list[FrontPoint]) -> Table:
+    """The configurations on the time–accuracy front, in time order: from which budget each
+    is the most accurate, and the accuracy it holds over its stretch."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title="time–accuracy Pareto front",
+        caption="training-time budgets in which the configuration is the most accurate so far",
     )
+    table.add_column("from s", justify="right")
+    table.add_column("to s", justify="right")
+    table.add_column("accuracy", justify="right")
+    table.add_column("configuration", justify="left")
+    for name, first, last in front_segments(front):
+        acc = f"{first.accuracy:.2%}"
+        if last.accuracy != first.accuracy:
+            acc += f"–{last.accuracy:.2%}"
+        table.add_row(f"{first.seconds:.3f}", f"{last.seconds:.3f}", acc, name)
+    return table

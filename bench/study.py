@@ -53,7 +53,6 @@ SPEC_ATTR = "mlpbench_spec"  # queued trial: its TrialSpec as a dict
 LABEL_ATTR = "mlpbench_label"
 DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 TAKEN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
-ISA_FLAGS = ("avx512f", "avx2", "avx", "sse4_2", "neon", "asimd", "sve")
 
 
 class SurplusTrialError(Exception):
@@ -82,22 +81,10 @@ def worker_identity(study_seed: int, index: int = 0) -> Worker:
     return Worker(host=host, pid=pid, index=index, seed=int.from_bytes(digest.digest()) >> 1)
 
 
-def isa_level() -> str:
-    """The widest vector instruction set the CPU reports (py-cpuinfo flags), or ``unknown``."""
-    try:
-        import cpuinfo
-
-        flags = set(cpuinfo.get_cpu_info().get("flags", []))
-    except Exception:  # py-cpuinfo can fail on unusual platforms
-        return "unknown"
-    return next((f for f in ISA_FLAGS if f in flags), "unknown")
-
-
 def trial_machine(*, dtype: str, threads: int, peak: bool = True) -> dict[str, Any]:
-    """Machine info of this worker (with ISA and GEMM peak), stored on each of its trials."""
-    info = machine_info(dtype=dtype, threads=threads, peak=peak)
-    info.setdefault("isa", isa_level())
-    return info
+    """Machine info of this worker (host, CPU, ISA, cores, versions, GEMM peak in GFLOP/s),
+    stored on each of its trials."""
+    return machine_info(dtype=dtype, threads=threads, peak=peak)
 
 
 def stamp_trial(trial: optuna.Trial, worker: Worker, machine: dict[str, Any]) -> None:

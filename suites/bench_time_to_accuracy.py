@@ -1,4 +1,4 @@
-"""Time to accuracy on mnist5k by mini-batch size (MLPerf/DAWNBench style).
+"""Time to accuracy on mnist5k by architecture and mini-batch size (MLPerf/DAWNBench style).
 
 One round is one seed: a full monitored trial (:func:`bench.train.run_trial`) that stops at
 the target validation accuracy or after ``EPOCHS`` epochs. The benchmark's time is the
@@ -6,7 +6,8 @@ trial's wall time (evaluation included); ``extra_info`` carries the kernel-only
 ``time_to_target_seconds`` per seed and their median, the accuracy reached and the images
 seen. η is set per mini-batch size so that each has a fair chance; mini-batch 1000 makes
 only four updates per epoch of 4,000 images and may not reach the target (recorded, not
-failed).
+failed). Architectures: the chapter's [784, 30, 10], a wider [784, 100, 10] and a second
+hidden layer [784, 30, 30, 10], with the same η per mini-batch size.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench.config import TrainSpec, TrialSpec
+from bench.config import NetSpec, TrainSpec, TrialSpec
 from bench.results import TrialResult
 from bench.train import run_trial
 from suites.harness import have_backend
@@ -26,14 +27,21 @@ TARGET = 0.88  # validation accuracy (fraction) that stops a trial
 EPOCHS = 10  # at most, per trial
 SEEDS = (0, 1, 2)  # rounds
 ETA = {1: 0.1, 10: 0.5, 100: 1.0, 1000: 2.0}  # learning rate per mini-batch size
+ARCHITECTURES = ((784, 30, 10), (784, 100, 10), (784, 30, 30, 10))  # layer sizes
 BACKEND = "numba" if have_backend("numba") else "numpy"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mini_batch", [pytest.param(mb, id=f"mb{mb}") for mb in ETA])
-def test_time_to_accuracy(benchmark: Any, mnist5k_data: Any, peak: Any, mini_batch: int) -> None:
+@pytest.mark.parametrize(
+    "sizes", [pytest.param(s, id="-".join(map(str, s))) for s in ARCHITECTURES]
+)
+def test_time_to_accuracy(
+    benchmark: Any, mnist5k_data: Any, peak: Any, sizes: tuple[int, ...], mini_batch: int
+) -> None:
     """Wall seconds of a trial that stops at ``TARGET``; one round per seed."""
     benchmark.group = f"time to {TARGET:.0%} mnist5k float64"
+    net = NetSpec(sizes=sizes)
     data = mnist5k_data("float64")
     epochs = 1 if benchmark.disabled else EPOCHS
     base = TrainSpec(
@@ -44,12 +52,12 @@ def test_time_to_accuracy(benchmark: Any, mnist5k_data: Any, peak: Any, mini_bat
     results: list[TrialResult] = []
 
     def setup() -> tuple[tuple[TrialSpec], dict[str, Any]]:
-        return (TrialSpec(train=replace(base, seed=next(seeds))),), {}
+        return (TrialSpec(net=net, train=replace(base, seed=next(seeds))),), {}
 
     def trial(spec: TrialSpec) -> None:
         results.append(run_trial(spec, data))
 
-    run_trial(TrialSpec(train=replace(base, epochs=1)), data)  # warm-up
+    run_trial(TrialSpec(net=net, train=replace(base, epochs=1)), data)  # warm-up
     benchmark.pedantic(trial, setup=setup, rounds=1 if benchmark.disabled else len(SEEDS))
     reached = [r.summary.time_to_target_seconds for r in results]
     hit = [t for t in reached if t is not None]
@@ -61,6 +69,7 @@ def test_time_to_accuracy(benchmark: Any, mnist5k_data: Any, peak: Any, mini_bat
             "backend": BACKEND,
             "dtype": "float64",
             "threads": 1,
+            "sizes": list(sizes),
             "mini_batch": mini_batch,
             "eta": ETA[mini_batch],
             "target": TARGET,

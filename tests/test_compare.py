@@ -45,8 +45,8 @@ def render(table: object, width: int = 250) -> str:
 def test_loads_both_kinds_with_machine_labels() -> None:
     a, run = load_source(BENCH_A), load_source(RUN_B)
     assert a.kind == PYTEST_BENCHMARK and run.kind == RUN
-    assert a.label == "Intel Xeon Platinum 8375C, 2 thr"
-    assert run.label == "AMD EPYC 7B13, 1 thr"
+    assert a.label == "Intel Xeon Platinum 8375C · 2 cores"
+    assert run.label == "AMD EPYC 7B13 · 2 cores"
     assert a.entries[NUMBA_MB10].median_s == pytest.approx(0.020)
     assert a.entries[NUMBA_MB10].samples_per_s == pytest.approx(100_000)
     assert a.versions["numba"] == "0.68.1"
@@ -83,14 +83,41 @@ def test_run_entries_use_median_time_to_target() -> None:
 def test_table_shows_values_labels_and_ratios() -> None:
     sources = load_sources([BENCH_A, BENCH_B])
     text = render(comparison_table(sources, align(sources)))
-    assert "A: Intel Xeon Platinum 8375C, 2 thr" in text
-    assert "B: AMD EPYC 7B13, 2 thr" in text
-    line = next(x for x in text.splitlines() if NUMBA_MB10 in x)
-    cells = [c.strip() for c in line.strip("│ ").split("│")]
-    assert cells == [NUMBA_MB10, "0.02", "100,000", "9.59", "48%", "0.03", "66,667", "6.39", "40%",
-                     "1.50×"]  # fmt: skip
-    numpy_line = next(x for x in text.splitlines() if NUMPY_MB10 in x)
-    assert numpy_line.rstrip(" │").endswith("0.80×")
+    assert "A = Intel Xeon Platinum 8375C · 2 cores" in " ".join(text.split())
+    assert "B = AMD EPYC 7B13 · 2 cores" in " ".join(text.split())
+    lines = text.splitlines()
+    group = lines.index(next(x for x in lines if x.strip() == "train mb=10 float64"))
+    assert lines[group + 1].split() == ["mb=10", "float64", "numba", "t1", "100,000", "0.02",
+                                        "48%", "66,667", "0.03", "40%", "1.50×"]  # fmt: skip
+    assert lines[group + 2].split()[:4] == ["mb=10", "float64", "numpy", "t1"]
+    assert lines[group + 2].rstrip().endswith("0.80×")
+
+
+@pytest.mark.parametrize("width", [100, 120])
+def test_compare_rows_fit_on_one_line(width: int, capsys: pytest.CaptureFixture[str]) -> None:
+    sources = [str(p) for p in (BENCH_A, BENCH_B, RUN_A)]
+    assert main(["compare", *sources, "--width", str(width)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, x in enumerate(lines) if set(x.strip()) == {"─"})
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].strip())
+    body = lines[start + 1 : end]
+    rows = [r for s in load_sources([BENCH_A, BENCH_B, RUN_A]) for r in s.entries.values()]
+    groups = {e.group for e in rows}
+    # one line per group header and one per entry (no entry wrapped onto a second line)
+    assert len(body) == len(groups) + len({(e.group, e.name) for e in rows})
+    assert all(len(x) <= width for x in lines)
+    names = {e.name for e in rows}
+    assert sum(1 for x in body if any(x.strip().startswith(n) for n in names)) == len(body) - len(
+        groups
+    )
+
+
+def test_compare_label_overrides_hardware(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(BENCH_A), str(BENCH_B), "--label", "ice lake box",
+                 "--width", "200"]) == 0  # fmt: skip
+    out = " ".join(capsys.readouterr().out.split())
+    assert "A = ice lake box" in out and "B = AMD EPYC 7B13 · 2 cores" in out
+    assert main(["compare", str(BENCH_A), str(BENCH_B), *["--label", "x"] * 3]) == 2
 
 
 def test_differences_name_versions_and_threads() -> None:

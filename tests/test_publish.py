@@ -96,7 +96,7 @@ def test_throughput_series_by_backend_and_batch() -> None:
 
 def test_two_machines_get_labelled_series() -> None:
     series = throughput_series(load_sources([BENCH_A, BENCH_B]))
-    assert "numba float64 t1 [AMD EPYC 7B13, 2 thr]" in series
+    assert "numba float64 t1 [AMD EPYC 7B13 · 2 cores]" in series
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
