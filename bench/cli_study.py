@@ -30,6 +30,7 @@ from bench.runner import PlannedTrial, new_run
 from bench.storage import Heartbeat, open_storage, where
 from bench.study import (
     KIND_ATTR,
+    LABEL_ATTR,
     MACHINE_ATTR,
     SURPLUS_ATTR,
     WORKER_ATTR,
@@ -97,6 +98,8 @@ def trials_table(study: optuna.Study) -> Table:
             note.append(f"re-run of {t.system_attrs['failed_trial']}")
         if t.user_attrs.get(SURPLUS_ATTR):
             note.append("given up: total reached")
+        if LABEL_ATTR in t.user_attrs:
+            note.append(str(t.user_attrs[LABEL_ATTR]))
         machine = t.user_attrs.get(MACHINE_ATTR) or {}
         table.add_row(
             str(t.number),
