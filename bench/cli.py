@@ -39,7 +39,7 @@ from bench.runner import (
 )
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
-COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report")
+COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report", "bench.cli_kernels")
 
 Handler = Callable[[argparse.Namespace], int]
 

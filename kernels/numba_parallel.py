@@ -191,17 +191,18 @@ def train_steps(
     )
     threads = _n_threads()
     name = path or _default(m, threads)
-    if name in (SPLIT_LOOPS, SPLIT_BLAS):
-        blas_from, par_from = (1 if name == SPLIT_BLAS else PAR_BLAS_FROM), 2
-        serial_blas_from, fuse = numba_serial.path_knobs(None, m)
-    else:
-        blas_from, par_from = PAR_BLAS_FROM, PAR_BLAS_FROM
-        serial_blas_from, fuse = numba_serial.path_knobs(name, m)
+    if name not in (SPLIT_LOOPS, SPLIT_BLAS):  # a serial path, on the calling thread
+        return numba_serial.train_steps(
+            params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
+            hidden, output, name,
+        )  # fmt: skip
+    blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
+    serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1
     dt = params.dtype.type
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
-        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from,
-        par_from, threads, serial_blas_from, fuse,
+        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, 2,
+        threads, serial_blas_from, fuse,
     )  # fmt: skip
     return float(total) / (n_steps * m)
 

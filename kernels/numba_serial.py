@@ -34,7 +34,8 @@ from kernels.numba_layout import (
 )
 from kernels.numba_mb1 import train_mb1
 from kernels.numba_update import rescale_weights, update_range
-from kernels.paths import BLAS, FUSED_MB1, LOOPS, SERIAL_PATHS, default_path
+from kernels.numba_gemm import train_gemm
+from kernels.paths import BLAS, FUSED_MB1, GEMM, LOOPS, SERIAL_PATHS, default_path
 
 NEVER = 1 << 40  # a blas_from no batch reaches: register-blocked loops only
 Array = npt.NDArray[np.floating]
@@ -164,8 +165,15 @@ def train_steps(
     check_train_call(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
     )
-    blas_from, fuse = path_knobs(path, m)
     one = params.dtype.type(1)
+    if path == GEMM:
+        total = train_gemm(
+            params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
+            params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
+            int(hidden), int(output), one, params.dtype.type(1.0 / m),
+        )  # fmt: skip
+        return float(total) / (n_steps * m)
+    blas_from, fuse = path_knobs(path, m)
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
         params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
@@ -177,7 +185,7 @@ def train_steps(
 def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
     """``(blas_from, fuse_mb1)`` scalars of a serial path (``None``: the default path)."""
     name = default_path("numba", m) if path is None else path
-    if name not in SERIAL_PATHS:
+    if name not in SERIAL_PATHS or name == GEMM:
         raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
     if name == FUSED_MB1 and m != 1:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")

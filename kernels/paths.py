@@ -12,7 +12,8 @@ Paths of ``numba`` (serial):
 * ``loops``: register-blocked loops for every product (forward, deltas, weight gradients),
   each finished gradient row applied to the weights while in L1;
 * ``blas``: register-blocked forward, BLAS GEMM (``np.dot``) for the deltas and the
-  weight gradients.
+  weight gradients;
+* ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba_gemm`).
 
 Paths of ``numba-parallel``: the serial ones (run on one thread, no fork/join) and
 ``split-loops`` / ``split-blas``: each mini-batch split into one chunk per thread (at least
@@ -29,19 +30,20 @@ from kernels.layout import flops_per_sample, flops_per_update, n_params
 FUSED_MB1 = "fused-mb1"
 LOOPS = "loops"
 BLAS = "blas"
+GEMM = "gemm"
 SPLIT_LOOPS = "split-loops"
 SPLIT_BLAS = "split-blas"
 NUMPY = "numpy"
 AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
 
-SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS)
-PARALLEL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, SPLIT_LOOPS, SPLIT_BLAS)
+SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM)
+PARALLEL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, SPLIT_LOOPS, SPLIT_BLAS)
 BACKEND_PATHS: dict[str, tuple[str, ...]] = {
     "numpy": (NUMPY,),
     "numba": SERIAL_PATHS,
     "numba-parallel": PARALLEL_PATHS,
 }
-ALL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, SPLIT_LOOPS, SPLIT_BLAS, NUMPY)
+ALL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, SPLIT_LOOPS, SPLIT_BLAS, NUMPY)
 
 # Documented defaults (used when no tuning file has a choice): the thresholds the kernels
 # were first tuned with on an AVX2 machine (AMD EPYC Zen 2).
