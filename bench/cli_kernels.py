@@ -57,7 +57,9 @@ def tune_table(rows: list[Tuned]) -> Table:
         "saved in the tuning file; —: not a candidate for this shape",
     )
     for name in ("backend", "dtype", "threads", "batch", *paths, "chosen"):
-        table.add_column(name, justify="left" if name in ("backend", "dtype", "chosen") else "right")
+        table.add_column(
+            name, justify="left" if name in ("backend", "dtype", "chosen") else "right"
+        )
     for r in rows:
         s = r.shape
         cells = [

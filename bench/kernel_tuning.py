@@ -98,7 +98,9 @@ def _machine_key() -> dict[str, Any]:
 
     from bench.machine import blas_info, cpu_model
 
-    features = sorted(f[1:] for f in llvm.get_host_cpu_features().flatten().split(",") if f[:1] == "+")
+    features = sorted(
+        f[1:] for f in llvm.get_host_cpu_features().flatten().split(",") if f[:1] == "+"
+    )
     blas = sorted(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')}"
                   for b in blas_info() if b.get("user_api") == "blas")  # fmt: skip
     return {
@@ -247,7 +249,7 @@ def shapes(
     threads: Sequence[int], batches: Sequence[int],
 ) -> list[Shape]:  # fmt: skip
     """Every combination (``numba`` only on one thread; ``numpy`` is never tuned)."""
-    out = []
+    out: list[Shape] = []
     for b in backends:
         if b not in BACKEND_PATHS:
             raise ValueError(f"unknown backend {b!r}; choose one of {', '.join(BACKEND_PATHS)}")

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
+from kernels.numba_gemm import train_gemm
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
@@ -34,7 +35,6 @@ from kernels.numba_layout import (
 )
 from kernels.numba_mb1 import train_mb1
 from kernels.numba_update import rescale_weights, update_range
-from kernels.numba_gemm import train_gemm
 from kernels.paths import BLAS, FUSED_MB1, GEMM, LOOPS, SERIAL_PATHS, default_path
 
 NEVER = 1 << 40  # a blas_from no batch reaches: register-blocked loops only
