@@ -8,7 +8,8 @@ with a reason when not installed (``pip install -e .[peers,jax]``; tox installs 
 The pinned one-core / two-thread table of issue 8 comes from
 ``python -m suites.peer_table`` (:mod:`suites.peer_table`). float32, mini-batch 1, 10,
 100, 1000, on all cores (up to 2 threads: Numba's, and BLAS threads where the code calls
-BLAS). One call trains ``--peer-samples`` rows (default 2,000); the published table uses 50,000, Nielsen's epoch::
+BLAS). One call trains ``--peer-samples`` rows (default 2,000); the published table uses
+50,000, Nielsen's epoch::
 
     pytest suites/bench_peers.py --benchmark-only --peer-samples 50000 --peer-rounds 3 \\
         --benchmark-save peers
