@@ -117,3 +117,60 @@ def train_gemm(
     if s != one:
         rescale_weights(params, po, sizes, s)
     return total
+
+
+@jit
+def train_gemm_blocked(
+    params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
+    one, inv_m, block,
+):  # fmt: skip
+    """The ``gemm`` path over row blocks of ``block`` samples (cache blocking for big batches).
+
+    Each mini-batch is processed ``block`` samples at a time, so the gathered inputs and
+    activations stay in L2; the blocks' gradient sums are added into an accumulator of
+    ``n_params`` elements placed after the (``block``-sample) slot, then applied once.
+    """
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, block)
+    og = so[2 * L + 2]
+    acc = so[2 * L + 3]
+    n_par = po[2 * L]
+    g = work[og : og + n_par]
+    a = work[acc : acc + n_par]
+    c = one - eta * lam
+    use_scale = mu == one - one and c > one / (one + one)
+    s = one
+    total = 0.0
+    alpha_b = -(eta * inv_m)
+    for k in range(n_steps):
+        pos = start + k * m
+        for c0 in range(0, m, block):
+            mc = min(block, m - c0)
+            total += gemm_batch(
+                params, work, so, po, sizes, X, y, order, pos + c0, mc, s, hidden, output, one
+            )
+            if c0 == 0:
+                for i in range(n_par):
+                    a[i] = g[i]
+            else:
+                for i in range(n_par):
+                    a[i] += g[i]
+        s_new = s * c if use_scale else one
+        alpha_w = alpha_b / s_new
+        for li in range(L):
+            update_range(
+                params, velocity, work, acc, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w,
+                eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+            update_range(
+                params, velocity, work, acc, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
+                alpha_b, eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+        s = s_new
+        if s < RENORM_BELOW:
+            rescale_weights(params, po, sizes, s)
+            s = one
+    if s != one:
+        rescale_weights(params, po, sizes, s)
+    return total

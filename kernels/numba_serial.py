@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from kernels.layout import n_params
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
-from kernels.numba_gemm import train_gemm
+from kernels.numba_gemm import train_gemm, train_gemm_blocked
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
@@ -35,7 +36,16 @@ from kernels.numba_layout import (
 )
 from kernels.numba_mb1 import train_mb1
 from kernels.numba_update import rescale_weights, update_range
-from kernels.paths import BLAS, FUSED_MB1, GEMM, LOOPS, SERIAL_PATHS, default_path
+from kernels.paths import (
+    BLAS,
+    FUSED_MB1,
+    GEMM,
+    GEMM_BLOCK,
+    GEMM_BLOCKED,
+    LOOPS,
+    SERIAL_PATHS,
+    default_path,
+)
 
 NEVER = 1 << 40  # a blas_from no batch reaches: register-blocked loops only
 Array = npt.NDArray[np.floating]
@@ -166,13 +176,14 @@ def train_steps(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
     )
     one = params.dtype.type(1)
-    if path == GEMM:
-        total = train_gemm(
-            params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
-            params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
-            int(hidden), int(output), one, params.dtype.type(1.0 / m),
-        )  # fmt: skip
-        return float(total) / (n_steps * m)
+    dt = params.dtype.type
+    args = (params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
+            dt(lmbda_n), dt(mu), int(hidden), int(output), one, dt(1.0 / m))  # fmt: skip
+    blocked_need = slot_size(sizes, GEMM_BLOCK) + n_params(sizes)  # a block slot + accumulator
+    if path == GEMM_BLOCKED and m > GEMM_BLOCK and work.shape[0] >= blocked_need:
+        return float(train_gemm_blocked(*args, GEMM_BLOCK)) / (n_steps * m)
+    if path in (GEMM, GEMM_BLOCKED):
+        return float(train_gemm(*args)) / (n_steps * m)
     blas_from, fuse = path_knobs(path, m)
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
@@ -185,7 +196,7 @@ def train_steps(
 def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
     """``(blas_from, fuse_mb1)`` scalars of a serial path (``None``: the default path)."""
     name = default_path("numba", m) if path is None else path
-    if name not in SERIAL_PATHS or name == GEMM:
+    if name not in SERIAL_PATHS or name in (GEMM, GEMM_BLOCKED):
         raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
     if name == FUSED_MB1 and m != 1:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")

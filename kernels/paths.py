@@ -13,7 +13,9 @@ Paths of ``numba`` (serial):
   each finished gradient row applied to the weights while in L1;
 * ``blas``: register-blocked forward, BLAS GEMM (``np.dot``) for the deltas and the
   weight gradients;
-* ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba_gemm`).
+* ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba_gemm`);
+* ``gemm-blocked`` (mini-batch ≥ ``2·GEMM_BLOCK``): ``gemm`` over blocks of ``GEMM_BLOCK``
+  samples, so inputs and activations stay in L2 (big mini-batches).
 
 Paths of ``numba-parallel``: the serial ones (run on one thread, no fork/join) and
 ``split-loops`` / ``split-blas``: each mini-batch split into one chunk per thread (at least
@@ -31,37 +33,41 @@ FUSED_MB1 = "fused-mb1"
 LOOPS = "loops"
 BLAS = "blas"
 GEMM = "gemm"
+GEMM_BLOCKED = "gemm-blocked"
 SPLIT_LOOPS = "split-loops"
 SPLIT_BLAS = "split-blas"
 NUMPY = "numpy"
 AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
 
-SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM)
-PARALLEL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, SPLIT_LOOPS, SPLIT_BLAS)
+SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, GEMM_BLOCKED)
+PARALLEL_PATHS: tuple[str, ...] = (*SERIAL_PATHS, SPLIT_LOOPS, SPLIT_BLAS)
 BACKEND_PATHS: dict[str, tuple[str, ...]] = {
     "numpy": (NUMPY,),
     "numba": SERIAL_PATHS,
     "numba-parallel": PARALLEL_PATHS,
 }
-ALL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, SPLIT_LOOPS, SPLIT_BLAS, NUMPY)
+ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY)
 
 # Documented defaults (used when no tuning file has a choice): the thresholds the kernels
 # were first tuned with on an AVX2 machine (AMD EPYC Zen 2).
 DEFAULT_BLAS_FROM = 128  # mini-batch (per thread chunk) from which the gradient GEMMs use BLAS
 DEFAULT_SPLIT_FROM = 32  # mini-batch from which numba-parallel splits the batch over threads
+GEMM_BLOCK = 128  # samples per block of the gemm-blocked path
 
 
 def candidates(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, ...]:
     """Paths of ``backend`` that can run ``mini_batch`` samples per update on ``threads``.
 
-    ``fused-mb1`` only at mini-batch 1; the ``split-*`` paths only with two or more threads
-    and a mini-batch of at least 2.
+    ``fused-mb1`` only at mini-batch 1, ``gemm-blocked`` from ``2·GEMM_BLOCK``; the
+    ``split-*`` paths only with two or more threads and a mini-batch of at least 2.
     """
     if backend not in BACKEND_PATHS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_PATHS)}")
     out = []
     for p in BACKEND_PATHS[backend]:
         if p == FUSED_MB1 and mini_batch != 1:
+            continue
+        if p == GEMM_BLOCKED and mini_batch < 2 * GEMM_BLOCK:
             continue
         if p in (SPLIT_LOOPS, SPLIT_BLAS) and (threads < 2 or mini_batch < 2):
             continue

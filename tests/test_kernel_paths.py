@@ -13,6 +13,7 @@ from kernels.layout import COST_CODES, HIDDEN_CODES
 from kernels.paths import (
     BACKEND_PATHS,
     FUSED_MB1,
+    GEMM_BLOCKED,
     LOOPS,
     NUMPY,
     candidates,
@@ -27,7 +28,7 @@ TOL = {np.float64: 1e-10, np.float32: 2e-4}
 ETA, LMBDA_N = 0.1, 0.02
 
 
-def _problem(dtype: Any, n: int = 40) -> dict[str, Any]:
+def _problem(dtype: Any, n: int = 1400) -> dict[str, Any]:
     rng = np.random.default_rng(1)
     params = layout.init_params(SIZES, "default", rng, dtype)
     return {
@@ -47,6 +48,8 @@ def _run(backend: str, path: str | None, pb: dict[str, Any], mb: int, mu: float,
     p, v = pb["params"].copy(), pb["velocity"].copy()
     work = np.full(k.workspace_size(sz, mb), np.nan, dtype=p.dtype)
     runs = [(0, 3, mb), (3 * mb, 1, max(1, mb - 2) if mb > 1 else 1)]
+    if mb > 128:  # ragged batches that fit the blocks' accumulator and that do not
+        runs += [(4 * mb - 2, 1, 129)]
     costs = []
     for start, steps, m in runs:
         # fmt: off
@@ -60,7 +63,9 @@ GRID = [
     pytest.param(b, p, mb, dt, id=f"{b}-{p}-mb{mb}-{np.dtype(dt).name}")
     for b in ("numba", "numba-parallel")
     for p in BACKEND_PATHS[b]
-    for mb in ((1,) if p == FUSED_MB1 else (1, 6) if p == LOOPS else (6,))
+    for mb in (
+        (1,) if p == FUSED_MB1 else (1, 6) if p == LOOPS else (300,) if p == GEMM_BLOCKED else (6,)
+    )
     for dt in (np.float64, np.float32)
 ]
 
@@ -110,6 +115,8 @@ def test_unknown_or_impossible_path_is_an_error() -> None:
 def test_candidates_and_defaults() -> None:
     """fused-mb1 only at mini-batch 1, split paths only with threads; defaults are candidates."""
     assert candidates("numba", 1) == ("fused-mb1", "loops", "blas", "gemm")
+    assert "gemm-blocked" in candidates("numba", 1000)
+    assert "gemm-blocked" not in candidates("numba", 100)
     assert "fused-mb1" not in candidates("numba", 10)
     assert "split-blas" not in candidates("numba-parallel", 100, 1)
     assert "split-blas" in candidates("numba-parallel", 100, 2)
