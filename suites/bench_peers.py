@@ -18,7 +18,8 @@ BLAS). One call trains ``--peer-samples`` rows (default 2,000); the published ta
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,19 @@ def _grid() -> list[Any]:
     return grid
 
 
+@contextmanager
+def pinned(on: bool) -> Iterator[None]:
+    """Pin the process to one core while the body runs (one-thread peers), then restore."""
+    before = os.sched_getaffinity(0) if on and hasattr(os, "sched_setaffinity") else None
+    if before is not None:
+        os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+
+
 @pytest.mark.parametrize(("peer", "mini_batch"), _grid())
 def test_peer(
     benchmark: Any, pytestconfig: pytest.Config, peak: Any, peer_samples: int, peer: str,
@@ -92,7 +106,7 @@ def test_peer(
     backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else "numpy"
     samples = (peer_samples // mini_batch) * mini_batch
     rounds = pytestconfig.getoption("peer_rounds")
-    with threads_limited(backend, threads):
+    with threads_limited(backend, threads), pinned(threads == 1):
         factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)  # warm-up
         model = factory(data.X_train, data.y_train, mini_batch)
         prepare = getattr(model, "prepare", None)
