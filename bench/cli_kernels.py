@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from bench.config import DTYPES, ConfigError
@@ -96,7 +97,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
                                        exclude=exclude))  # fmt: skip
             except ValueError as err:
                 raise ConfigError("--exclude", f"{err}; exclude fewer paths") from None
-    out.print(tune_table(rows))
+    table = tune_table(rows)
+    wide = Console(width=max(out.width, 150)) if out.width < 150 else out  # no cut-off names
+    wide.print(table)
     path = save_wisdom(rows, Path(args.file) if args.file else None)
     out.print(f"tuning file saved: {path}")
     return 0
