@@ -44,7 +44,12 @@ from bench.runner import (
 )
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
-COMMAND_MODULES: tuple[str, ...] = ("bench.cli_recipe", "bench.cli_report", "bench.cli_publish")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bench.cli_recipe",
+    "bench.cli_report",
+    "bench.cli_publish",
+    "bench.cli_kernels",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

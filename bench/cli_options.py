@@ -151,6 +151,12 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
     tr.add_argument(
         "--threads", type=int, **many(d_tr.threads), help="threads for numba-parallel (default 1)"
     )
+    tr.add_argument(
+        "--kernel-path",
+        default=d_tr.kernel_path,
+        help="force one kernel path (fused-mb1, loops, blas, gemm, split-loops, split-blas); "
+        "auto: the tuning file's choice (mlpbench kernels tune), else the default (auto)",
+    )
 
     da = p.add_argument_group("data")
     da.add_argument("--dataset", default=d_data.source, help=f"{_choices(DATASETS)}")
@@ -266,6 +272,7 @@ def specs_from_args(args: argparse.Namespace, *, mini_batch: int) -> TrialSpec:
         dtype=args.dtype,
         backend=args.backend,
         threads=args.threads,
+        kernel_path=getattr(args, "kernel_path", "auto"),
     )
     data = DataSpec(
         source=args.dataset,

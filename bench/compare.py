@@ -26,7 +26,7 @@ from typing import Any
 from bench.config import ConfigError
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
-from bench.report import group_trials, peak_for
+from bench.report import executed_gflops, group_trials, peak_for
 from bench.results import Run, TrialResult
 
 PYTEST_BENCHMARK = "pytest-benchmark"
@@ -191,6 +191,7 @@ def from_run(run: Run, path: Path) -> Source:
         key = run_key(run, i)
         ttt = g.median(lambda t: t.summary.time_to_target_seconds)
         gflops = g.median(lambda t: t.summary.gflops)
+        executed = g.median(lambda t: executed_gflops(t.summary))  # the peak share's numerator
         peak = peak_for(run, tr.dtype, tr.threads)
         entries[key] = Entry(
             key=key,
@@ -198,7 +199,7 @@ def from_run(run: Run, path: Path) -> Source:
             median_s=ttt,
             samples_per_s=g.median(lambda t: t.summary.samples_per_second),
             gflops=gflops,
-            fraction_of_peak=gflops / peak if gflops is not None and peak else None,
+            fraction_of_peak=executed / peak if executed is not None and peak else None,
             dtype=tr.dtype,
             threads=tr.threads,
             extra={

@@ -15,6 +15,7 @@ from typing import Any
 
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
+from kernels.paths import AUTO, BACKEND_PATHS, FUSED_MB1
 
 DATASETS = ("mnist5k", "mnist", "fashion-mnist", "digits", "synthetic")
 DTYPES = ("float64", "float32")
@@ -91,6 +92,7 @@ class TrainSpec:
     dtype: str = "float64"  # float64 | float32
     backend: str = "numba"  # numpy | numba | numba-parallel
     threads: int = 1  # Numba threads for numba-parallel
+    kernel_path: str = "auto"  # kernels.paths name, or auto: tuning file, else default
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.eta) and self.eta > 0):
@@ -124,6 +126,14 @@ class TrainSpec:
         _choice("--backend", self.backend, BACKENDS)
         if self.threads < 1:
             raise ConfigError("--threads", f"{self.threads} is < 1; use 1 or more")
+        if self.kernel_path != AUTO:
+            _choice("--kernel-path", self.kernel_path, (AUTO, *BACKEND_PATHS[self.backend]))
+            if self.kernel_path == FUSED_MB1 and self.mini_batch != 1:
+                raise ConfigError(
+                    "--kernel-path",
+                    f"{FUSED_MB1} runs mini-batch 1 only, not {self.mini_batch}; "
+                    "use loops, blas or gemm",
+                )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,10 @@ from bench.results import atomic_write_text
 
 FORMATS = ("md", "html", "csv", "svg", "txt")
 EPOCH = 50_000  # samples in Nielsen's training epoch: the peers table's unit
-PEER_ORDER = ("numpy-reference", "nielsen-loop", "pytorch-eager", "sklearn")
+PEER_ORDER = (
+    "numpy-reference", "nielsen-loop", "pytorch-eager", "pytorch-eager-1t", "jax-jit-scan",
+    "jax-jit-scan-inside", "sklearn",
+)  # fmt: skip
 METRICS = ("time s", "samples/s", "GFLOP/s", "peak")
 
 

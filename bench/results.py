@@ -55,6 +55,11 @@ class TrialSummary:
     epochs: float
     train_seconds: float
     wall_seconds: float
+    # optional (absent in older runs): the kernel path that ran, how it was chosen
+    # (forced | tuned | default), and GFLOP/s in FLOPs that path executes (gflops: model)
+    kernel_path: str | None = None
+    kernel_path_source: str | None = None
+    executed_gflops: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

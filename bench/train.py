@@ -35,6 +35,7 @@ from bench.results import (
 )
 from kernels import load_backend
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
+from kernels.paths import executed_flops_per_update
 
 EVAL_CHUNK = 256  # validation rows per evaluate block
 
@@ -83,8 +84,19 @@ def run_trial(
 
     backend = load_backend(spec.train.backend)  # loads its BLAS, so the limit reaches it
     set_threads(spec.train.backend, spec.train.threads)
+    path = trial_path(spec)
     with threadpool_limits(limits=spec.train.threads, user_api="blas"):
-        return _train(spec, data, backend, on_checkpoint, label)
+        return _train(spec, data, backend, on_checkpoint, label, path)
+
+
+def trial_path(spec: TrialSpec) -> tuple[str, str]:
+    """``(kernel path, source)`` for the trial: forced, tuned (tuning file) or default."""
+    from bench.kernel_tuning import Shape, choose_path
+
+    tr = spec.train
+    threads = tr.threads if tr.backend == "numba-parallel" else 1
+    shape = Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
+    return choose_path(shape, tr.kernel_path)
 
 
 def _train(
@@ -93,8 +105,10 @@ def _train(
     backend: ModuleType,
     on_checkpoint: CheckpointHook | None,
     label: str,
+    path: tuple[str, str],
 ) -> TrialResult:
     tr, net = spec.train, spec.net
+    kpath = path[0]
     dtype = np.dtype(tr.dtype)
     sizes = sizes_array(net.sizes)
     hidden, output = net.hidden_code, net.cost_code
@@ -116,7 +130,7 @@ def _train(
     t0 = time.perf_counter()
     backend.train_steps(
         params.copy(), velocity.copy(), work, sizes, X, y, order, 0, 1, mb,
-        float(tr.eta), float(lmbda_n), float(tr.mu), hidden, output,
+        float(tr.eta), float(lmbda_n), float(tr.mu), hidden, output, kpath,
     )  # fmt: skip
     backend.evaluate(params, work_eval, sizes, Xv[:2], yv[:2], EVAL_CHUNK, hidden, output)
     compile_seconds = time.perf_counter() - t0
@@ -135,7 +149,7 @@ def _train(
         val_accuracy=acc0, val_cost=cost0, train_cost=None, eta=eta,
     ))  # fmt: skip
     best, since_best, since_best_plateau = acc0, 0, 0
-    images, updates = 0, 0
+    images, updates, executed = 0, 0, 0
     train_seconds = 0.0
     chunk_cost, chunk_images = 0.0, 0
     stop: _Stop | None = None
@@ -155,9 +169,12 @@ def _train(
             t = time.perf_counter()
             cost = backend.train_steps(
                 params, velocity, work, sizes, X, y, order, pos, steps, batch,
-                eta, float(lmbda_n), float(tr.mu), hidden, output,
+                eta, float(lmbda_n), float(tr.mu), hidden, output, kpath,
             )  # fmt: skip
             train_seconds += time.perf_counter() - t
+            executed += steps * executed_flops_per_update(
+                net.sizes, batch, kpath, float(tr.mu), float(lmbda_n)
+            )
             done = steps * batch
             pos += done
             images += done
@@ -210,7 +227,9 @@ def _train(
         stop_reason=stop.reason,
         compile_seconds=compile_seconds,
         curve=curve,
-        summary=summarize(spec, curve, images, updates, train_seconds),
+        summary=summarize(
+            spec, curve, images, updates, train_seconds, executed_flops=executed, path=path
+        ),
         label=label,
     )
 
@@ -235,9 +254,20 @@ def _check_stop(
 
 
 def summarize(
-    spec: TrialSpec, curve: list[CurvePoint], images: int, updates: int, train_seconds: float
+    spec: TrialSpec,
+    curve: list[CurvePoint],
+    images: int,
+    updates: int,
+    train_seconds: float,
+    *,
+    executed_flops: float | None = None,
+    path: tuple[str, str] | None = None,
 ) -> TrialSummary:
-    """Headline numbers from a trial's curve and counters."""
+    """Headline numbers from a trial's curve and counters.
+
+    ``gflops`` counts the README's model FLOPs; ``executed_gflops`` the FLOPs the kernel
+    path that ran executes (:func:`kernels.paths.executed_flops_per_update`).
+    """
     target = spec.train.target
     hit = next((p for p in curve if p.val_accuracy >= target and p.images_seen > 0), None)
     flops = images * flops_per_sample(spec.net.sizes) + updates * flops_per_update(spec.net.sizes)
@@ -253,4 +283,11 @@ def summarize(
         epochs=last.epoch,
         train_seconds=train_seconds,
         wall_seconds=last.wall_seconds,
+        kernel_path=path[0] if path else None,
+        kernel_path_source=path[1] if path else None,
+        executed_gflops=(
+            executed_flops / train_seconds / 1e9
+            if executed_flops is not None and train_seconds > 0
+            else None
+        ),
     )

@@ -5,7 +5,8 @@ Every backend module exposes the same four names, with the signatures of
 
 * ``workspace_size(sizes, mini_batch) -> int``: scratch elements to preallocate;
 * ``train_steps(params, velocity, work, sizes, X, y, order, start, n_steps, mini_batch,
-  eta, lmbda_n, mu, hidden, output) -> float``: fused SGD over many mini-batches;
+  eta, lmbda_n, mu, hidden, output, path=None) -> float``: fused SGD over many mini-batches
+  on the kernel path ``path`` (:mod:`kernels.paths`; ``None``: the documented default);
 * ``evaluate(params, work, sizes, X, y, chunk, hidden, output) -> (correct, cost_sum)``.
 
 Backends are looked up by name with :func:`load_backend`; modules are imported lazily so

@@ -6,8 +6,9 @@ one contiguous chunk of samples per thread; every thread runs forward and backwa
 over its chunk into its own scratch slot (activations, deltas and a private gradient
 accumulator carved from ``work``), then a second parallel loop over slices of the flat
 parameter array sums the per-thread gradients and applies the update. ``evaluate`` splits
-the rows. Mini-batches below ``PAR_FROM`` (and one thread) run the serial kernels, mini-batch 1
-included (the fused kernel).
+the rows. Whether a mini-batch is split, and whether the threads use BLAS, is the caller's
+``path`` (:mod:`kernels.paths`); the non-split paths (and one thread) run the serial kernels,
+mini-batch 1 included (the fused kernel).
 
 Results equal the serial backend up to float rounding (the per-thread sums are added in a
 different order). Signatures and semantics are those of :mod:`kernels.reference`.
@@ -26,7 +27,6 @@ from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
     FASTMATH,
     RENORM_BELOW,
-    USE_BLAS_FROM,
     check_train_call,
     check_work,
     param_offsets,
@@ -34,15 +34,20 @@ from kernels.numba_layout import (
     slot_size,
 )
 from kernels.numba_update import rescale_weights, update_range
+from kernels.paths import (
+    DEFAULT_SPLIT_FROM,
+    SPLIT_BLAS,
+    SPLIT_LOOPS,
+    default_path,
+)
 
 Array = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]
 
-# Per-thread chunks of at least this many samples use np.dot (BLAS) inside the threads;
-# below, the register-blocked loops (a huge value means: never).
+# Evaluation: per-thread chunks use the register-blocked loops (a huge value means: never).
 PAR_BLAS_FROM = 1 << 40
-# Mini-batches smaller than this are not split (the fork/join costs more than it saves).
-PAR_FROM = 32
+# The documented default (``path=None``) splits mini-batches from this size on.
+PAR_FROM = DEFAULT_SPLIT_FROM
 
 pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 
@@ -50,13 +55,13 @@ pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 @pjit
 def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, blas_from, par_from, n_threads,
+    one, inv_m, blas_from, par_from, n_threads, serial_blas_from, fuse_mb1,
 ):  # fmt: skip
     T = min(n_threads, m)
     if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
         return numba_serial._train(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
-            hidden, output, one, inv_m, USE_BLAS_FROM,
+            hidden, output, one, inv_m, serial_blas_from, fuse_mb1,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -146,6 +151,13 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     return max_threads() * slot_size(sizes, max(int(mini_batch), 1))
 
 
+def _default(m: int, threads: int) -> str:
+    """The documented default path (:func:`kernels.paths.default_path`), split from ``PAR_FROM``."""
+    if threads >= 2 and m >= PAR_FROM:
+        return SPLIT_LOOPS
+    return default_path("numba", m)
+
+
 def train_steps(
     params: Array,
     velocity: Array,
@@ -162,8 +174,14 @@ def train_steps(
     mu: float,
     hidden: int,
     output: int,
+    path: str | None = None,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+
+    ``path`` names the implementation (:data:`kernels.paths.PARALLEL_PATHS`; ``None``: the
+    documented default for this mini-batch size and thread count). The serial paths run on
+    the calling thread; ``split-*`` split every mini-batch of 2 or more over the threads.
+    """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
@@ -171,11 +189,20 @@ def train_steps(
     check_train_call(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
     )
+    threads = _n_threads()
+    name = path or _default(m, threads)
+    if name not in (SPLIT_LOOPS, SPLIT_BLAS):  # a serial path, on the calling thread
+        return numba_serial.train_steps(
+            params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
+            hidden, output, name,
+        )  # fmt: skip
+    blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
+    serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1
     dt = params.dtype.type
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
-        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), PAR_BLAS_FROM,
-        PAR_FROM, _n_threads(),
+        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, 2,
+        threads, serial_blas_from, fuse,
     )  # fmt: skip
     return float(total) / (n_steps * m)
 

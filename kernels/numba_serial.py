@@ -1,16 +1,16 @@
 # mypy: allow-untyped-defs
 """Single-threaded Numba backend (``numba``).
 
-Dispatch by mini-batch size, all inside one compiled function (so one warm-up call
-compiles every path for the given dtypes):
+The implementation is the caller's ``path`` (:mod:`kernels.paths`), passed to one compiled
+function as scalars (so one warm-up call compiles every path for the given dtypes):
 
-* ``mini_batch == 1``: hand-written loops; the layer-1 weight update is fused with the next
+* ``fused-mb1`` (mini-batch 1): hand-written loops; the layer-1 weight update is fused with the next
   sample's layer-1 dot products (one sweep over the big weight matrix per sample), and with
   ``mu == 0`` the L2 decay is a global scale so the update is one FMA per weight;
-* forward pass: register-blocked loops (2 samples × 4 rows) at every batch size (they beat
-  ``np.dot`` here); weight gradients: row pairs × 4-sample blocks, each finished row applied
-  to the weights at once while in L1, for ``2 <= mini_batch < USE_BLAS_FROM``; from there on
-  ``np.dot`` (BLAS) on contiguous views of ``work`` for the gradient GEMMs.
+* forward pass: register-blocked loops (2 samples × 4 rows) at every batch size; ``loops``:
+  weight gradients in row pairs × 4-sample blocks, each finished row applied to the
+  weights at once while in L1; ``blas``: ``np.dot`` (BLAS) on contiguous views of ``work``
+  for the delta and gradient GEMMs.
 
 Signatures and semantics are those of :mod:`kernels.reference`.
 """
@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from kernels.layout import n_params
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
+from kernels.numba_gemm import train_gemm, train_gemm_blocked
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
@@ -34,7 +36,18 @@ from kernels.numba_layout import (
 )
 from kernels.numba_mb1 import train_mb1
 from kernels.numba_update import rescale_weights, update_range
+from kernels.paths import (
+    BLAS,
+    FUSED_MB1,
+    GEMM,
+    GEMM_BLOCK,
+    GEMM_BLOCKED,
+    LOOPS,
+    SERIAL_PATHS,
+    default_path,
+)
 
+NEVER = 1 << 40  # a blas_from no batch reaches: register-blocked loops only
 Array = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]
 
@@ -59,8 +72,9 @@ def _train(
     one,
     inv_m,
     blas_from,
+    fuse_mb1,
 ):
-    if m == 1:
+    if m == 1 and fuse_mb1:
         return train_mb1(
             params,
             velocity,
@@ -147,8 +161,13 @@ def train_steps(
     mu: float,
     hidden: int,
     output: int,
+    path: str | None = None,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+
+    ``path`` names the implementation (:data:`kernels.paths.SERIAL_PATHS`; ``None``: the
+    documented default for this mini-batch size). ``fused-mb1`` runs mini-batch 1 only.
+    """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
@@ -157,12 +176,35 @@ def train_steps(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
     )
     one = params.dtype.type(1)
+    dt = params.dtype.type
+    args = (params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
+            dt(lmbda_n), dt(mu), int(hidden), int(output), one, dt(1.0 / m))  # fmt: skip
+    blocked_need = slot_size(sizes, GEMM_BLOCK) + n_params(sizes)  # a block slot + accumulator
+    if path == GEMM_BLOCKED and m > GEMM_BLOCK and work.shape[0] >= blocked_need:
+        return float(train_gemm_blocked(*args, GEMM_BLOCK)) / (n_steps * m)
+    if path in (GEMM, GEMM_BLOCKED):
+        return float(train_gemm(*args)) / (n_steps * m)
+    blas_from, fuse = path_knobs(path, m)
     total = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
         params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
-        int(hidden), int(output), one, params.dtype.type(1.0 / m), USE_BLAS_FROM,
+        int(hidden), int(output), one, params.dtype.type(1.0 / m), blas_from, fuse,
     )  # fmt: skip
     return float(total) / (n_steps * m)
+
+
+def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
+    """``(blas_from, fuse_mb1)`` scalars of a serial path (``None``: the default path)."""
+    name = default_path("numba", m) if path is None else path
+    if name not in SERIAL_PATHS or name in (GEMM, GEMM_BLOCKED):
+        raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
+    if name == FUSED_MB1 and m != 1:
+        raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")
+    if name == LOOPS:
+        return NEVER, False
+    if name == BLAS:
+        return 1, False
+    return NEVER, True
 
 
 def evaluate(

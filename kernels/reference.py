@@ -177,11 +177,15 @@ def train_steps(
     mu: float,
     hidden: int,
     output: int,
+    path: str | None = None,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
     The cost of each sample is taken in the forward pass before its mini-batch's update.
+    ``path``: this backend's only kernel path is ``"numpy"`` (``None`` means the same).
     """
+    if path not in (None, "numpy"):
+        raise ValueError(f"unknown kernel path {path!r} for the numpy backend; use 'numpy'")
     mask = weight_mask(sizes, params.dtype)
     total = 0.0
     for k in range(n_steps):

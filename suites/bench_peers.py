@@ -2,10 +2,14 @@
 
 Peers (see :mod:`suites.peers`): mlpbench's ``numba`` and ``numba-parallel`` backends, its
 ``numpy`` reference, a Nielsen-style per-sample loop, PyTorch CPU eager and scikit-learn's
-``MLPClassifier.partial_fit``; the last two are skipped with a reason when not installed
-(``pip install -e .[peers]``). float32, mini-batch 1, 10, 100, 1000, on all cores (up to
-2 threads: Numba's, and BLAS threads where the code calls BLAS). One call trains
-``--peer-samples`` rows (default 2,000); the published table uses 50,000, Nielsen's epoch::
+``MLPClassifier.partial_fit``, PyTorch also on one thread, and JAX (``jax.jit`` +
+``lax.scan``, shuffled outside or inside the timed call); the optional ones are skipped
+with a reason when not installed (``pip install -e .[peers,jax]``; tox installs neither).
+The pinned one-core / two-thread table of issue 8 comes from
+``python -m suites.peer_table`` (:mod:`suites.peer_table`). float32, mini-batch 1, 10,
+100, 1000, on all cores (up to 2 threads: Numba's, and BLAS threads where the code calls
+BLAS). One call trains ``--peer-samples`` rows (default 2,000); the published table uses
+50,000, Nielsen's epoch::
 
     pytest suites/bench_peers.py --benchmark-only --peer-samples 50000 --peer-rounds 3 \\
         --benchmark-save peers
@@ -14,7 +18,8 @@ Peers (see :mod:`suites.peers`): mlpbench's ``numba`` and ``numba-parallel`` bac
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,7 +28,7 @@ import pytest
 from suites.conftest import synthetic
 from suites.harness import NIELSEN, Work, have_backend, have_module, record, threads_limited
 from suites.params import MINI_BATCHES
-from suites.peers import MlpbenchPeer, NielsenLoop, Peer, SklearnPeer, TorchPeer
+from suites.peers import JaxPeer, MlpbenchPeer, NielsenLoop, Peer, SklearnPeer, TorchPeer
 
 DTYPE = "float32"
 THREADS = min(2, os.cpu_count() or 1)
@@ -45,6 +50,18 @@ PEERS: dict[str, tuple[Factory, int, str | None]] = {
         lambda X, y, mb: TorchPeer(X, y, NIELSEN, mb, THREADS), THREADS,
         None if have_module("torch") else "PyTorch is not installed (pip install -e .[peers])",
     ),
+    "pytorch-eager-1t": (
+        lambda X, y, mb: TorchPeer(X, y, NIELSEN, mb, 1), 1,
+        None if have_module("torch") else "PyTorch is not installed (pip install -e .[peers])",
+    ),
+    "jax-jit-scan": (
+        lambda X, y, mb: JaxPeer(X, y, NIELSEN, mb, "outside"), THREADS,
+        None if have_module("jax") else "JAX is not installed (pip install -e .[jax])",
+    ),
+    "jax-jit-scan-inside": (
+        lambda X, y, mb: JaxPeer(X, y, NIELSEN, mb, "inside"), THREADS,
+        None if have_module("jax") else "JAX is not installed (pip install -e .[jax])",
+    ),
     "sklearn": (
         lambda X, y, mb: SklearnPeer(X, y, NIELSEN, mb), THREADS,
         None if have_module("sklearn") else "scikit-learn is not installed",
@@ -64,6 +81,19 @@ def _grid() -> list[Any]:
     return grid
 
 
+@contextmanager
+def pinned(on: bool) -> Iterator[None]:
+    """Pin the process to one core while the body runs (one-thread peers), then restore."""
+    before = os.sched_getaffinity(0) if on and hasattr(os, "sched_setaffinity") else None
+    if before is not None:
+        os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+
+
 @pytest.mark.parametrize(("peer", "mini_batch"), _grid())
 def test_peer(
     benchmark: Any, pytestconfig: pytest.Config, peak: Any, peer_samples: int, peer: str,
@@ -76,9 +106,12 @@ def test_peer(
     backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else "numpy"
     samples = (peer_samples // mini_batch) * mini_batch
     rounds = pytestconfig.getoption("peer_rounds")
-    with threads_limited(backend, threads):
+    with threads_limited(backend, threads), pinned(threads == 1):
         factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)  # warm-up
         model = factory(data.X_train, data.y_train, mini_batch)
+        prepare = getattr(model, "prepare", None)
+        if prepare is not None:  # JAX: gather and compile for this epoch length, untimed
+            prepare(samples)
         if rounds:
             benchmark.pedantic(model.fit, args=(samples,), rounds=int(rounds), iterations=1)
         else:

@@ -28,6 +28,7 @@ from kernels.layout import (
     init_params,
     sizes_array,
 )
+from kernels.paths import default_path, executed_flops_per_update
 
 NIELSEN = (784, 30, 10)  # the book's network
 ETA = 0.5  # learning rate of the timed calls (the chapter's)
@@ -72,6 +73,15 @@ def threads_limited(backend: str, threads: int) -> Iterator[None]:
             numba.set_num_threads(previous)
 
 
+def threads_of(backend: str) -> int:
+    """Threads ``backend`` runs on now (Numba's setting for numba-parallel, else 1)."""
+    if backend != "numba-parallel":
+        return 1
+    import numba
+
+    return int(numba.get_num_threads())
+
+
 @dataclass(frozen=True, kw_only=True)
 class Work:
     """How much one timed call does: samples trained (or evaluated) and parameter updates."""
@@ -80,6 +90,7 @@ class Work:
     samples: int  # samples per call
     updates: int  # parameter updates per call (0 for evaluation)
     forward_only: bool = False  # evaluation: the forward pass only
+    executed: float | None = None  # FLOPs the kernel path executes per call (None: model)
 
     def flops(self) -> float:
         """Useful floating-point operations of one call."""
@@ -126,7 +137,11 @@ def train_call(
         # fmt: on
         return float(cost)
 
-    return call, Work(sizes=tuple(sizes), samples=steps * mini_batch, updates=steps)
+    path = default_path(backend, mini_batch, threads_of(backend))
+    executed = steps * executed_flops_per_update(sizes, mini_batch, path, 0.0, lmbda_n)
+    return call, Work(
+        sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed)
+    )
 
 
 def evaluate_call(
@@ -158,18 +173,22 @@ def median_seconds(benchmark: Any) -> float | None:
 
 
 def throughput(work: Work, seconds: float | None, peak_gflops: float | None) -> dict[str, Any]:
-    """``samples_per_s`` (samples/s), ``gflops`` (GFLOP/s), ``fraction_of_peak`` (0–1).
+    """``samples_per_s``, ``gflops`` (model FLOPs, README), ``executed_gflops`` (FLOPs the
+    kernel path executed) and ``fraction_of_peak`` (executed, 0–1).
 
     Every value is None when ``seconds`` is unknown (timing disabled); the fraction is None
     when the peak is unknown.
     """
     if not seconds:
-        return {"samples_per_s": None, "gflops": None, "fraction_of_peak": None}
+        return {"samples_per_s": None, "gflops": None, "executed_gflops": None,
+                "fraction_of_peak": None}  # fmt: skip
     gflops = work.flops() / seconds / 1e9
+    executed = gflops if work.executed is None else work.executed / seconds / 1e9
     return {
         "samples_per_s": work.samples / seconds,
         "gflops": gflops,
-        "fraction_of_peak": gflops / peak_gflops if peak_gflops else None,
+        "executed_gflops": executed,
+        "fraction_of_peak": executed / peak_gflops if peak_gflops else None,
     }
 
 

@@ -11,6 +11,8 @@ momentum, sigmoid hidden layer, Gaussian N(0, 1/n_in) initialisation):
 * ``pytorch-eager``: ``torch.nn`` Linear/Sigmoid layers, ``binary_cross_entropy_with_logits``
   summed over outputs and averaged over the batch, ``torch.optim.SGD`` with weight decay λ/n
   on the weights only;
+* ``jax-jit-scan``: one ``jax.jit``-compiled epoch, ``lax.scan`` over the mini-batches,
+  gathered before the timed call (``-inside``: the compiled epoch shuffles and gathers);
 * ``sklearn``: ``MLPClassifier(activation="logistic", solver="sgd")`` and one
   ``partial_fit`` pass; its output layer is softmax with the log-loss (it has no other),
   and ``alpha = λ·m/n`` gives the same L2 step as λ/n per mini-batch mean.
@@ -42,8 +44,10 @@ class Peer(Protocol):
 class MlpbenchPeer:
     """An mlpbench backend (fused ``train_steps``) seen as a peer."""
 
-    def __init__(self, backend: str, X: FloatArray, y: IntArray, sizes: tuple[int, ...], mb: int):
+    def __init__(self, backend: str, X: FloatArray, y: IntArray, sizes: tuple[int, ...], mb: int,
+                 path: str | None = None):  # fmt: skip
         self.kernel = load_backend(backend)
+        self.path = path  # kernel path (kernels.paths); None: the documented default
         self.X, self.y, self.mb = X, y, mb
         self.sizes = sizes_array(sizes)
         rng = np.random.default_rng(0)
@@ -57,7 +61,7 @@ class MlpbenchPeer:
         """One fused kernel call over ``samples // mb`` mini-batches."""
         self.kernel.train_steps(
             self.params, self.velocity, self.work, self.sizes, self.X, self.y, self.order, 0,
-            samples // self.mb, self.mb, ETA, self.lmbda_n, 0.0, SIGMOID, CROSS_ENTROPY,
+            samples // self.mb, self.mb, ETA, self.lmbda_n, 0.0, SIGMOID, CROSS_ENTROPY, self.path,
         )  # fmt: skip
 
 
@@ -186,3 +190,88 @@ class SklearnPeer:
         """One ``partial_fit`` pass over the first ``samples`` rows in mini-batches of mb."""
         n = (samples // self.mb) * self.mb
         self.model.partial_fit(self.X[:n], self.y[:n], classes=self.classes)
+
+
+class JaxPeer:
+    """JAX: one ``jax.jit``-compiled epoch, ``lax.scan`` over its mini-batches.
+
+    The same network, cost (sigmoid outputs, cross-entropy summed over outputs, mean over the
+    batch) and update (``w ← w − η(∇w + λ/n·w)``, biases without decay) as the others.
+    ``shuffle="outside"``: the mini-batches are gathered before the timed call (JAX's
+    strongest case); ``"inside"``: the timed call draws a permutation and gathers the rows
+    itself, as mlpbench's kernels do. :meth:`prepare` compiles for a given epoch length
+    (``lax.scan`` lengths are static), outside any timing.
+    """
+
+    def __init__(self, X: FloatArray, y: IntArray, sizes: tuple[int, ...], mb: int,
+                 shuffle: str = "outside"):  # fmt: skip
+        import jax
+
+        if X.dtype == np.float64:
+            jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        self.jax, self.jnp, self.mb, self.shuffle = jax, jnp, mb, shuffle
+        rng = np.random.default_rng(0)
+        self.params = [
+            (jnp.asarray((rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(X.dtype)),
+             jnp.asarray(rng.standard_normal(n_out).astype(X.dtype)))
+            for n_in, n_out in itertools.pairwise(sizes)
+        ]  # fmt: skip
+        self.X = jnp.asarray(X)
+        self.T = jnp.asarray(np.eye(sizes[-1], dtype=X.dtype)[y])
+        self.decay = LMBDA / len(y)
+        self.key = jax.random.PRNGKey(0)
+        self.prepared: dict[int, Any] = {}
+        self._epoch = jax.jit(self._scan_epoch, static_argnums=(3,))
+
+    def _loss(self, params: Any, xb: Any, tb: Any) -> Any:
+        jnp = self.jnp
+        a = xb
+        for W, b in params[:-1]:
+            a = self.jax.nn.sigmoid(a @ W.T + b)
+        W, b = params[-1]
+        z = a @ W.T + b
+        bce = jnp.maximum(z, 0) - z * tb + jnp.log1p(jnp.exp(-jnp.abs(z)))
+        return bce.sum() / xb.shape[0]
+
+    def _scan_epoch(self, params: Any, Xb: Any, Tb: Any, steps: int, perm: Any = None) -> Any:
+        jax = self.jax
+        if perm is not None:  # shuffle inside: gather the rows in the compiled epoch
+            idx = perm[: steps * self.mb]
+            Xb = Xb[idx].reshape(steps, self.mb, -1)
+            Tb = Tb[idx].reshape(steps, self.mb, -1)
+
+        def step(p: Any, batch: Any) -> Any:
+            g = jax.grad(self._loss)(p, *batch)
+            new = [(W - ETA * (gW + self.decay * W), b - ETA * gb)
+                   for (W, b), (gW, gb) in zip(p, g, strict=True)]  # fmt: skip
+            return new, None
+
+        params, _ = jax.lax.scan(step, params, (Xb, Tb))
+        return params
+
+    def prepare(self, samples: int) -> None:
+        """Gather (outside) and compile the epoch of ``samples`` rows; runs it once."""
+        steps = samples // self.mb
+        if self.shuffle == "outside":
+            perm = np.random.default_rng(1).permutation(self.X.shape[0])[: steps * self.mb]
+            Xb = self.X[perm].reshape(steps, self.mb, -1)
+            Tb = self.T[perm].reshape(steps, self.mb, -1)
+            self.prepared[samples] = (Xb, Tb)
+        self.fit(samples)
+
+    def fit(self, samples: int) -> None:
+        """One compiled epoch of ``samples // mb`` steps (call :meth:`prepare` first)."""
+        steps = samples // self.mb
+        if self.shuffle == "outside":
+            if samples not in self.prepared:  # untimed callers (warm-ups) may skip prepare
+                self.prepare(samples)
+                return
+            Xb, Tb = self.prepared[samples]
+            out = self._epoch(self.params, Xb, Tb, steps)
+        else:
+            self.key, sub = self.jax.random.split(self.key)
+            perm = self.jax.random.permutation(sub, self.X.shape[0])
+            out = self._epoch(self.params, self.X, self.T, steps, perm)
+        self.params = self.jax.block_until_ready(out)

@@ -1,0 +1,176 @@
+# mypy: allow-untyped-defs
+"""The ``gemm`` kernel path: every dense product of a mini-batch through BLAS (``np.dot``).
+
+Forward ``Z = A·Wᵀ``, deltas ``D_prev = D·W`` and weight gradients ``G = Dᵀ·A`` are BLAS
+GEMMs on contiguous views of the scratch slot (Numba calls SciPy's BLAS); activations,
+costs and the update are the shared loops of :mod:`kernels.numba_forward` and
+:mod:`kernels.numba_update`, with the same weight-scale trick as the other paths (μ = 0).
+A candidate for machines whose BLAS beats the register-blocked loops (AVX-512 cores with a
+wide-vector GEMM); which one wins is measured, not assumed (:mod:`bench.kernel_tuning`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.numba_forward import act, dact, gather, output_row
+from kernels.numba_layout import RENORM_BELOW, jit, param_offsets, slot_offsets
+from kernels.numba_update import rescale_weights, update_range
+
+
+@jit
+def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, output, one):
+    """Forward + backward of ``order[pos:pos+mc]`` with BLAS products; returns the cost sum.
+
+    Leaves the summed gradient in the slot's g (weights ``Dᵀ·A``, biases ``Σ D``); the
+    weights in ``params`` are ``sc`` times the true ones.
+    """
+    L = sizes.shape[0] - 1
+    n0 = sizes[0]
+    gather(X, order, pos, True, work[so[0] : so[0] + mc * n0].reshape((mc, n0)), mc, n0)
+    for li in range(L):
+        n_in = sizes[li]
+        n_out = sizes[li + 1]
+        A = work[so[li] : so[li] + mc * n_in].reshape((mc, n_in))
+        W = params[po[2 * li] : po[2 * li] + n_out * n_in].reshape((n_out, n_in))
+        b = params[po[2 * li + 1] : po[2 * li + 1] + n_out]
+        o = so[2 * L + 1] if li == L - 1 else so[li + 1]
+        Z = work[o : o + mc * n_out].reshape((mc, n_out))
+        np.dot(A, W.T, Z)
+        for s in range(mc):
+            zr = Z[s]
+            for j in range(n_out):
+                zj = sc * zr[j] + b[j]
+                zr[j] = act(zj, hidden, one) if li < L - 1 else zj
+    nL = sizes[L]
+    oz, oa, od = so[2 * L + 1], so[L], so[2 * L]
+    cost = 0.0
+    for s in range(mc):
+        r = s * nL
+        cost += output_row(
+            work[oz + r : oz + r + nL], work[oa + r : oa + r + nL], work[od + r : od + r + nL],
+            y[order[pos + s]], nL, output, one, True,
+        )  # fmt: skip
+    og = so[2 * L + 2]
+    for li in range(L, 0, -1):
+        n_in = sizes[li - 1]
+        n_out = sizes[li]
+        D = work[so[L + li] : so[L + li] + mc * n_out].reshape((mc, n_out))
+        A = work[so[li - 1] : so[li - 1] + mc * n_in].reshape((mc, n_in))
+        wo = po[2 * (li - 1)]
+        bo = po[2 * (li - 1) + 1]
+        if li > 1:
+            W = params[wo : wo + n_out * n_in].reshape((n_out, n_in))
+            Dp = work[so[L + li - 1] : so[L + li - 1] + mc * n_in].reshape((mc, n_in))
+            np.dot(D, W, Dp)
+            for s in range(mc):
+                dp = Dp[s]
+                ar = A[s]
+                for k in range(n_in):
+                    dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+        G = work[og + wo : og + wo + n_out * n_in].reshape((n_out, n_in))
+        np.dot(D.T, A, G)
+        gb = work[og + bo : og + bo + n_out]
+        for j in range(n_out):
+            gb[j] = D[0, j]
+        for s in range(1, mc):
+            dr = D[s]
+            for j in range(n_out):
+                gb[j] += dr[j]
+    return cost
+
+
+@jit
+def train_gemm(
+    params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
+    one, inv_m,
+):  # fmt: skip
+    """``n_steps`` SGD updates of ``m`` samples on the ``gemm`` path; returns the cost sum."""
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, m)
+    og = so[2 * L + 2]
+    c = one - eta * lam
+    use_scale = mu == one - one and c > one / (one + one)
+    s = one
+    total = 0.0
+    alpha_b = -(eta * inv_m)
+    for k in range(n_steps):
+        total += gemm_batch(
+            params, work, so, po, sizes, X, y, order, start + k * m, m, s, hidden, output, one
+        )
+        s_new = s * c if use_scale else one
+        alpha_w = alpha_b / s_new
+        for li in range(L):
+            update_range(
+                params, velocity, work, og, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w,
+                eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+            update_range(
+                params, velocity, work, og, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
+                alpha_b, eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+        s = s_new
+        if s < RENORM_BELOW:
+            rescale_weights(params, po, sizes, s)
+            s = one
+    if s != one:
+        rescale_weights(params, po, sizes, s)
+    return total
+
+
+@jit
+def train_gemm_blocked(
+    params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
+    one, inv_m, block,
+):  # fmt: skip
+    """The ``gemm`` path over row blocks of ``block`` samples (cache blocking for big batches).
+
+    Each mini-batch is processed ``block`` samples at a time, so the gathered inputs and
+    activations stay in L2; the blocks' gradient sums are added into an accumulator of
+    ``n_params`` elements placed after the (``block``-sample) slot, then applied once.
+    """
+    L = sizes.shape[0] - 1
+    po = param_offsets(sizes)
+    so = slot_offsets(sizes, block)
+    og = so[2 * L + 2]
+    acc = so[2 * L + 3]
+    n_par = po[2 * L]
+    g = work[og : og + n_par]
+    a = work[acc : acc + n_par]
+    c = one - eta * lam
+    use_scale = mu == one - one and c > one / (one + one)
+    s = one
+    total = 0.0
+    alpha_b = -(eta * inv_m)
+    for k in range(n_steps):
+        pos = start + k * m
+        for c0 in range(0, m, block):
+            mc = min(block, m - c0)
+            total += gemm_batch(
+                params, work, so, po, sizes, X, y, order, pos + c0, mc, s, hidden, output, one
+            )
+            if c0 == 0:
+                for i in range(n_par):
+                    a[i] = g[i]
+            else:
+                for i in range(n_par):
+                    a[i] += g[i]
+        s_new = s * c if use_scale else one
+        alpha_w = alpha_b / s_new
+        for li in range(L):
+            update_range(
+                params, velocity, work, acc, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w,
+                eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+            update_range(
+                params, velocity, work, acc, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
+                alpha_b, eta, inv_m, lam, mu, use_scale,
+            )  # fmt: skip
+        s = s_new
+        if s < RENORM_BELOW:
+            rescale_weights(params, po, sizes, s)
+            s = one
+    if s != one:
+        rescale_weights(params, po, sizes, s)
+    return total

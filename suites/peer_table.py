@@ -1,0 +1,238 @@
+"""Issue 8's peers table: mlpbench's best path vs every peer's best configuration, one run.
+
+::
+
+    python -m suites.peer_table --out results/benchmarks/peers-by-core.md
+
+For float32 and float64 × mini-batch 1, 10, 100, 1000, in two modes — ``pinned``: the whole
+process pinned to one core (``os.sched_setaffinity`` before numpy, PyTorch or JAX start
+their thread pools), one thread everywhere; ``2-threads``: two cores, two threads — it
+times (best of ``--repeats`` calls after an untimed warm-up, on ``--samples`` synthetic
+rows of [784, 30, 10], sigmoid + cross-entropy, L2, no momentum):
+
+* mlpbench: every kernel path of ``numba`` (and ``numba-parallel`` on two threads) through
+  the public ``train_steps``; the fastest is its figure, named in the table;
+* the numpy reference, PyTorch eager (1 thread; on two cores the better of 1 and 2
+  intra-op threads), JAX ``jit`` + ``lax.scan`` with the mini-batches gathered before the
+  timed call and with the shuffle inside it, and scikit-learn's ``MLPClassifier``; a peer
+  that is not installed is reported as skipped, with the reason.
+
+Each mode runs in its own child process (``--child MODE``), so pinning is set before any
+library starts threads. "% peak": executed GFLOP/s (mlpbench: of the path that ran,
+:func:`kernels.paths.executed_flops_per_update`; peers: the README's model FLOPs) over the
+numpy GEMM GFLOP/s measured in the same process and dtype on the threads the code used. Takes about
+5–10 minutes on an idle 2-core machine with the defaults. Timings on a busy machine are
+not results: run it on an idle one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MODES = ("pinned", "2-threads")
+SIZES = (784, 30, 10)
+PEERS = ("numpy", "pytorch", "jax", "jax-inside", "sklearn")
+PEER_TITLES = {
+    "numpy": "numpy", "pytorch": "PyTorch eager", "jax": "JAX jit+scan",
+    "jax-inside": "JAX shuffle inside", "sklearn": "scikit-learn",
+}  # fmt: skip
+
+
+def _best_rate(make: Callable[[], Any], samples: int, repeats: int) -> float:
+    """samples/s: the best of ``repeats`` timed ``fit(samples)`` calls after a warm-up."""
+    model = make()
+    prepare = getattr(model, "prepare", None)
+    if prepare is not None:
+        prepare(samples)
+    else:
+        model.fit(samples)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(samples)
+        best = min(best, time.perf_counter() - t)
+    return samples / best
+
+
+def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[str, Any]:
+    """Every candidate path of the Numba backends; the fastest with its executed FLOPs."""
+    import numba
+
+    from kernels.paths import candidates, executed_flops_per_update
+    from suites.harness import LMBDA
+    from suites.peers import MlpbenchPeer
+
+    numba.set_num_threads(threads)
+    rates: dict[str, float] = {}
+    backends = ["numba"] + (["numba-parallel"] if threads > 1 else [])
+    for b in backends:
+        for p in candidates(b, mb, threads):
+            if b == "numba-parallel" and not p.startswith("split"):
+                continue  # the same code as numba's path
+            rates[f"{b}:{p}"] = _best_rate(
+                lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats
+            )
+    best = max(rates, key=lambda k: rates[k])
+    path = best.split(":")[1]
+    flops = executed_flops_per_update(SIZES, mb, path, 0.0, LMBDA / len(y)) / mb
+    return {"best": best, "rate": rates[best], "rates": rates, "flops_per_sample": flops}
+
+
+def _peers(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[str, Any]:
+    """The peers' best configurations (samples/s), or a skip reason for each missing one."""
+    from suites.harness import have_module
+    from suites.peers import JaxPeer, MlpbenchPeer, SklearnPeer, TorchPeer
+
+    out: dict[str, Any] = {}
+    out["numpy"] = {"rate": _best_rate(lambda: MlpbenchPeer("numpy", X, y, SIZES, mb), n,
+                                       repeats), "threads": threads}  # fmt: skip
+    if have_module("torch"):
+        by_t = {t: _best_rate(lambda t=t: TorchPeer(X, y, SIZES, mb, t), n, repeats)
+                for t in sorted({1, threads})}  # fmt: skip
+        t_best = max(by_t, key=lambda t: by_t[t])
+        out["pytorch"] = {"rate": by_t[t_best], "threads": t_best, "by_threads": by_t}
+    else:
+        out["pytorch"] = {"skipped": "PyTorch is not installed (pip install -e .[peers])"}
+    for name, shuffle in (("jax", "outside"), ("jax-inside", "inside")):
+        if have_module("jax"):
+            rate = _best_rate(lambda s=shuffle: JaxPeer(X, y, SIZES, mb, s), n, repeats)
+            out[name] = {"rate": rate, "threads": threads}
+        else:
+            out[name] = {"skipped": "JAX is not installed (pip install -e .[jax])"}
+    out["sklearn"] = {"rate": _best_rate(lambda: SklearnPeer(X, y, SIZES, mb), n, repeats),
+                      "threads": threads}  # fmt: skip
+    return out
+
+
+def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure every cell of one mode in this process (pinned first when asked)."""
+    threads = 1 if mode == "pinned" else 2
+    if mode == "pinned":
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from bench.machine import gemm_peak_gflops
+    from kernels.layout import flops_per_sample, flops_per_update
+
+    rng = np.random.default_rng(0)
+    cells = []
+    for dtype in args.dtypes.split(","):
+        X = rng.random((args.samples, SIZES[0])).astype(dtype)
+        y = rng.integers(0, SIZES[-1], args.samples).astype(np.int64)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            peaks = {t: gemm_peak_gflops(dtype, t) for t in sorted({1, threads})}
+            for mb in (int(v) for v in args.batch_sizes.split(",")):
+                n = (args.samples if mb >= 10 else args.samples // 5) // mb * mb
+                model_fps = flops_per_sample(SIZES) + flops_per_update(SIZES) / mb
+                cells.append({
+                    "dtype": dtype, "mini_batch": mb, "mode": mode, "threads": threads,
+                    "samples": n, "gemm_peak_gflops": peaks, "model_flops_per_sample": model_fps,
+                    "mlpbench": _mlpbench(X, y, mb, threads, n, args.repeats),
+                    "peers": _peers(X, y, mb, threads, n, args.repeats),
+                })  # fmt: skip
+                print(f"{mode} {dtype} mb={mb} done", file=sys.stderr, flush=True)
+    return {"mode": mode, "cells": cells}
+
+
+def _pct(rate: float, flops: float, peak: float) -> str:
+    return f"{rate * flops / 1e9 / peak:.0%}"
+
+
+def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: str) -> str:
+    """The table as GitHub markdown, with its caption (what was measured, on what)."""
+    head = ["dtype", "mini-batch", "mode", "mlpbench (path)",
+            *(PEER_TITLES[p] for p in PEERS), "mlpbench ÷ best peer", "mlpbench % peak",
+            "best peer % peak"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
+    for c in (c for r in results for c in r["cells"]):
+        ml, peers = c["mlpbench"], c["peers"]
+        timed = {p: v for p, v in peers.items() if "rate" in v}
+        best_peer = max(timed, key=lambda p: timed[p]["rate"])
+        cols = [
+            f"{v['rate']:,.0f}" + (f" ({v['threads']}t)" if p == "pytorch" else "")
+            if "rate" in v else "skipped"
+            for p, v in ((p, peers[p]) for p in PEERS)
+        ]  # fmt: skip
+        ratio = ml["rate"] / timed[best_peer]["rate"]
+        peaks = {int(t): v for t, v in c["gemm_peak_gflops"].items()}
+        ml_threads = c["threads"] if ml["best"].startswith("numba-parallel") else 1
+        lines.append("| " + " | ".join([
+            c["dtype"], str(c["mini_batch"]), c["mode"], f"{ml['rate']:,.0f} ({ml['best']})",
+            *cols, f"{ratio:.2f}" + ("" if ratio >= 1 else " ✗"),
+            _pct(ml["rate"], ml["flops_per_sample"], peaks[ml_threads]),
+            _pct(timed[best_peer]["rate"], c["model_flops_per_sample"], peaks[c["threads"]]),
+        ]) + " |")  # fmt: skip
+    skipped = sorted({f"{p}: {v['skipped']}" for r in results for c in r["cells"]
+                      for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
+    caption = [
+        "", f"samples/s (higher is better), best of the repeats; {machine['cpu']} "
+        f"({machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
+        f"numpy {machine['numpy']}, numba {machine['numba']}. pinned: process pinned to one "
+        "core, one thread everywhere; 2-threads: two cores, two threads (PyTorch: the better "
+        "of 1 and 2 intra-op threads, shown as (Nt)). mlpbench: the fastest kernel path of "
+        "its backends (backend:path). % peak: executed GFLOP/s (mlpbench: FLOPs its path "
+        "executes; peers: the README's model FLOPs) over the numpy GEMM GFLOP/s measured in "
+        "the same process and dtype, on the threads the code used (serial mlpbench paths: "
+        "one). ✗: a peer was faster.",
+        *(f"Skipped: {s}" for s in skipped), "", f"Command: `{command}`", "",
+    ]  # fmt: skip
+    return "\n".join(lines + caption)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both modes in child processes and write the markdown table (and raw JSON)."""
+    ap = argparse.ArgumentParser(prog="python -m suites.peer_table", description=__doc__)
+    ap.add_argument("--out", default="results/benchmarks/peers-by-core.md")
+    ap.add_argument("--json", default=None, help="raw figures (default: --out with .json)")
+    ap.add_argument("--samples", type=int, default=20_000, help="rows per timed call (mb≥10)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--batch-sizes", default="1,10,100,1000")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.samples < 2000 or args.repeats < 1:
+        print("peer_table: error: --samples must be >= 2000 and --repeats >= 1", file=sys.stderr)
+        return 2
+    modes = args.modes.split(",")
+    if any(m not in MODES for m in modes):
+        print(f"peer_table: error: --modes: choose from {', '.join(MODES)}", file=sys.stderr)
+        return 2
+    if args.child:
+        Path(args.json).write_text(json.dumps(child(args.child, args)))
+        return 0
+    from bench.kernel_tuning import machine_key
+    from bench.results import atomic_write_text
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in modes:
+            part = Path(tmp) / f"{mode}.json"
+            cmd = [sys.executable, "-m", "suites.peer_table", *(argv or sys.argv[1:]),
+                   "--child", mode, "--json", str(part)]  # fmt: skip
+            subprocess.run(cmd, check=True)
+            results.append(json.loads(part.read_text()))
+    out = Path(args.out)
+    command = "python -m suites.peer_table " + " ".join(argv or sys.argv[1:])
+    machine = machine_key()
+    atomic_write_text(out, markdown(results, machine, command))
+    raw = Path(args.json) if args.json else out.with_suffix(".json")
+    atomic_write_text(raw, json.dumps({"machine": machine, "results": results}, indent=1))
+    print(f"table saved: {out}\nraw figures: {raw}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
