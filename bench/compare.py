@@ -208,7 +208,7 @@ def from_run(run: Run, path: Path) -> Source:
                 "seeds": len(g.trials),
                 "best_val_accuracy": g.median(lambda t: t.summary.best_val_accuracy),
             },
-            name=f"mb={tr.mini_batch} η={tr.eta:g} {tr.dtype} {tr.backend} t{tr.threads}",
+            name=key.removeprefix(run_group(run, i)).strip(),  # the group is its header row
         )
     m = run.machine
     threads = {t.config.train.threads for t in run.trials}

@@ -102,8 +102,12 @@ def test_compare_and_report_read_grid_runs(
         assert run_cli(argv, capsys)[0] == 0
     code, out, _ = run_cli(["compare", str(a), str(b), "--width", "250"], capsys)
     assert code == 0
-    for key in ("[784,30,10]", "[784,100,10]"):
-        assert sum(key in line and "λ=0" in line for line in out.splitlines()) == 1, out
+    lines = out.splitlines()
+    for key in ("[784,30,10]", "[784,100,10]"):  # one group header per network ...
+        (head,) = [i for i, line in enumerate(lines) if key in line]
+        rows = lines[head + 1 : head + 3]  # ... then its λ = 0 row and its default-λ row
+        assert sorted("λ=0" in r for r in rows) == [False, True], out
+        assert all("mb=10" in r and "λ=5" not in r for r in rows), out
     code, out, _ = run_cli(["report", str(a), "--format", "md"], capsys)
     assert code == 0 and "Pareto front" in out and "network" in out and "λ" in out
 
