@@ -14,8 +14,10 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 
 from bench.cli_options import (
     add_batch_size_option,
@@ -28,11 +30,12 @@ from bench.cli_options import (
 from bench.config import ConfigError, TrialSpec
 from bench.progress import RichObserver, stdout_console
 from bench.report import fastest_verdict, sweep_table
-from bench.results import Run
+from bench.results import Run, RunFileLock
 from bench.runner import (
     DataCache,
     PlannedTrial,
     QuietObserver,
+    new_run,
     plan_sweep,
     resume_or_new,
     run_planned,
@@ -47,25 +50,48 @@ Handler = Callable[[argparse.Namespace], int]
 def _run_and_show(
     args: argparse.Namespace, kind: str, trials: list[PlannedTrial], base: TrialSpec
 ) -> Run:
-    """Shared body of sweep and train: check, run with progress, print, save JSON and plot."""
-    out = stdout_console()
+    """Shared body of sweep and train: check, run with progress, print, save JSON and plot.
+
+    The run file is locked (:class:`RunFileLock`) before it is read or any trial starts, and
+    taking the lock proves its folder writable, so a busy or unwritable ``--json`` fails
+    before any training.
+    """
     results_dir = check_results_dir(Path(args.results_dir))
     json_path = Path(args.json) if args.json else None
-    if json_path is not None and json_path.exists() and not args.resume:
-        raise ConfigError(
-            "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
-        )
+    if json_path is not None and json_path.is_dir():
+        raise ConfigError("--json", f"{json_path} is a folder; give a file name such as run.json")
     data = DataCache()
     for t in trials:  # load and check everything before any work
         data.get(t.spec)
-    run = resume_or_new(
-        json_path if args.resume else None,
-        kind,
-        dtype=base.train.dtype,
-        threads=base.train.threads,
-    )
     if json_path is None:
+        run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
         json_path = results_dir / "runs" / f"{run.run_id}.json"
+        with RunFileLock(json_path):
+            return _run_locked(args, run, json_path, trials, base, data)
+    with RunFileLock(json_path):
+        if json_path.exists() and not args.resume:
+            raise ConfigError(
+                "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
+            )
+        run = resume_or_new(
+            json_path if args.resume else None,
+            kind,
+            dtype=base.train.dtype,
+            threads=base.train.threads,
+        )
+        return _run_locked(args, run, json_path, trials, base, data)
+
+
+def _run_locked(
+    args: argparse.Namespace,
+    run: Run,
+    json_path: Path,
+    trials: list[PlannedTrial],
+    base: TrialSpec,
+    data: DataCache,
+) -> Run:
+    """Run the trials into ``run`` (its file already locked), print the table, plot."""
+    out = stdout_console()
     observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
     with observer if isinstance(observer, RichObserver) else nullcontext():
         run_planned(trials, run, json_path, observer, data)
@@ -114,9 +140,17 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlpbench",
         description="Train small fully-connected networks fast and see validation accuracy "
         "against real elapsed time.",
@@ -152,10 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ConfigError as err:
-        Console(stderr=True).print(f"[bold red]mlpbench: error:[/] {err}", highlight=False)
+        Console(stderr=True).print(
+            f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
+        )
         return 2
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; finished trials are saved (use --resume)")
+        Console(stderr=True).print(
+            "mlpbench: interrupted; finished trials are saved (use --resume)", soft_wrap=True
+        )
         return 130
 
 

@@ -76,8 +76,13 @@ class _Session:
         """Print one progress line for a finished trial (stderr) unless ``--quiet``."""
         if not self.args.quiet:
             s = trial.summary
+            on_train = [
+                p.train_set_accuracy for p in trial.curve if p.train_set_accuracy is not None
+            ]
+            best = f"best train-set {max(on_train):6.2%}" if on_train else (
+                f"best val {s.best_val_accuracy:6.2%}")  # fmt: skip
             self.err.print(
-                f"  {trial.label:<24} {trial.status:<9} best val {s.best_val_accuracy:6.2%}  "
+                f"  {trial.label:<24} {trial.status:<9} {best}  "
                 f"{s.train_seconds:7.3f} s  {s.images_seen:,} images",
                 highlight=False,
             )
