@@ -283,3 +283,46 @@ def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -
     labels = [t.label for t in run.trials]
     assert labels == [f"mb={mb}" for mb in range(1, len(labels) + 1)]  # all finished, in order
     assert not path.with_name(f".{path.name}.lock").exists()
+
+
+# --- honest labels --------------------------------------------------------------------------
+
+
+def assert_no_training_accuracy_as_validation(raw: dict[str, object]) -> None:
+    """Every eta probe (label ``η=…``) keeps its training-set numbers out of ``val_*``."""
+    for t in raw["trials"]:  # type: ignore[attr-defined]
+        if not t["label"].startswith("η="):
+            continue
+        for p in t["curve"]:
+            assert math.isnan(p["val_accuracy"]) and math.isnan(p["val_cost"]), p
+            assert 0.0 <= p["train_set_accuracy"] <= 1.0 and p["train_set_cost"] > 0, p
+        assert math.isnan(t["summary"]["best_val_accuracy"])
+        assert t["summary"]["time_to_target_seconds"] is None
+
+
+def test_eta_probes_record_training_set_accuracy_under_training_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eta", *TINY, "--probe-epochs", "2", "--refine", "0", "--results-dir", str(tmp_path)]
+    argv.remove("--quiet")
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0, err
+    [path] = (tmp_path / "runs").glob("eta-*.json")
+    raw = json.loads(path.read_text())
+    assert raw["trials"] and all(t["label"].startswith("η=") for t in raw["trials"])
+    assert_no_training_accuracy_as_validation(raw)
+    # The probes' costs are the training-set costs after epochs 0, 1, 2.
+    assert all(len(t["curve"]) == 3 for t in raw["trials"] if t["status"] == "completed")
+    assert "best train-set" in err and "best val" not in err
+    load_run(path)  # and it reads back
+
+
+def test_no_published_run_file_calls_training_accuracy_validation() -> None:
+    runs = sorted((Path(__file__).parents[1] / "results").rglob("*.json"))
+    for path in runs:
+        raw = json.loads(path.read_text())
+        if isinstance(raw, dict) and "trials" in raw and "schema_version" in raw:
+            run = load_run(path)  # migrated: schema 1 eta probes are relabelled on read
+            assert_no_training_accuracy_as_validation(
+                json.loads(json.dumps(run.to_dict(), allow_nan=True))
+            )
