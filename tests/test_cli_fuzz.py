@@ -105,12 +105,19 @@ def check(command: list[str], options: dict[str, str]) -> int:
     return code
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("option", sorted(TRAINING))
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_each_training_option(option: str, data: st.DataObject) -> None:
+    check(["train"], {option: data.draw(TRAINING[option], label=option)})
 
 
 @FUZZ
 @given(st.data())
-def test_train_options(data: st.DataObject) -> None:
+def test_train_options_together(data: st.DataObject) -> None:
     names = data.draw(
         st.lists(st.sampled_from(sorted(TRAINING)), min_size=1, max_size=3, unique=True)
     )
