@@ -25,6 +25,7 @@ from bench.cli_options import (
     specs_from_args,
 )
 from bench.config import ConfigError
+from bench.journal import check_journal_file
 from bench.progress import stdout_console
 from bench.recipe import train_command
 from bench.results import save_run
@@ -121,6 +122,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             trials *= len(d.grid(args.grid_points))
         trials = trials if args.sampler == "grid" else 20
     where = args.storage or str(results / "studies" / f"{name}.journal")
+    if not args.storage:  # a malformed journal: one line, before any work
+        check_journal_file(Path(where))
     err.print(
         f"study {name} in {where}: {trials} trials, sampler {args.sampler}, "
         f"pruner {args.pruner}, {args.workers} worker(s)",

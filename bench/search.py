@@ -191,8 +191,11 @@ def open_storage(url: str | None, results_dir: Path, study: str) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    from bench.journal import check_journal_file
+
     path = results_dir / "studies" / f"{study}.journal"
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_journal_file(path)
     return JournalStorage(JournalFileBackend(str(path)))
 
 

@@ -326,3 +326,63 @@ def test_no_published_run_file_calls_training_accuracy_validation() -> None:
             assert_no_training_accuracy_as_validation(
                 json.loads(json.dumps(run.to_dict(), allow_nan=True))
             )
+
+
+# --- search --study journal files -----------------------------------------------------------
+
+
+def _journal_lines(tmp_path: Path) -> list[bytes]:
+    """The records of a real Optuna journal: a study and one finished trial."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = tmp_path / "real.journal"
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    study = optuna.create_study(study_name="real", storage=storage)
+    trial = study.ask()
+    study.tell(trial, trial.suggest_float("eta", 0.1, 1.0))
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def _bad_journals(lines: list[bytes]) -> dict[str, bytes]:
+    return {
+        "truncated-middle": lines[0] + lines[1][: len(lines[1]) // 2] + b"\n" + b"".join(lines[2:]),
+        "not-utf8": b"\xff\xfe" + b"".join(lines),
+        "not-json": b"hello\n",
+        "not-an-object": b"[0, 1]\n",
+        "unknown-op": b'{"op_code": 99, "worker_id": "w"}\n',
+        "no-create-first": b"".join(lines[1:]),
+    }
+
+
+def test_malformed_study_journal_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _journal_lines(tmp_path)
+    assert len(lines) >= 3
+    capsys.readouterr()  # Optuna's own log lines
+    for name, content in _bad_journals(lines).items():
+        results = tmp_path / name
+        (results / "studies").mkdir(parents=True)
+        journal = results / "studies" / f"{name}.journal"
+        journal.write_bytes(content)
+        argv = ["search", "--backend", "numpy", "--sizes", "784,10", "--train-size", "100",
+                "--epochs", "1", "--trials", "1", "--space", "eta=log:0.1:1", "--study", name,
+                "--quiet", "--results-dir", str(results)]  # fmt: skip
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2, (name, err)
+        assert len(err.strip().splitlines()) == 1 and str(journal) in err, (name, err)
+        assert journal.read_bytes() == content
+        assert not (results / "runs").exists()  # nothing trained
+
+
+def test_well_formed_journal_passes_the_check(tmp_path: Path) -> None:
+    from bench.journal import check_journal_file
+
+    lines = _journal_lines(tmp_path)
+    path = tmp_path / "ok.journal"
+    path.write_bytes(b"".join(lines))
+    check_journal_file(path)
+    path.write_bytes(b"".join(lines) + b'{"op_code": 4, "work')  # a write in progress
+    check_journal_file(path)
