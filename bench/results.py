@@ -21,8 +21,10 @@ import fcntl
 import json
 import math
 import os
+import signal
 import statistics
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -274,9 +276,23 @@ def save_run(run: Run, path: Path) -> None:
     """Save ``run`` as indented JSON at ``path``, atomically.
 
     The JSON text is built in full before the file is touched, so a run that cannot be
-    serialised leaves the previous file as it was.
+    serialised leaves the previous file as it was. SIGINT is held back during the write, so
+    Ctrl-C right after a trial still saves that trial (it is delivered just after).
     """
-    atomic_write_text(path, json.dumps(run.to_dict(), indent=1, allow_nan=True) + "\n")
+    text = json.dumps(run.to_dict(), indent=1, allow_nan=True) + "\n"
+    if threading.current_thread() is not threading.main_thread():
+        atomic_write_text(path, text)  # signals are handled in the main thread only
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        atomic_write_text(path, text)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt
 
 
 def run_from_json(data: object, path: Path) -> Run:

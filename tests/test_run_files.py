@@ -386,3 +386,24 @@ def test_well_formed_journal_passes_the_check(tmp_path: Path) -> None:
     check_journal_file(path)
     path.write_bytes(b"".join(lines) + b'{"op_code": 4, "work')  # a write in progress
     check_journal_file(path)
+
+
+def test_ctrl_c_during_a_save_is_held_until_the_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.results import Run, save_run
+
+    path = tmp_path / "r.json"
+    run = Run(run_id="r", kind="train", created="", command=[], machine={})
+    save_run(run, path)
+    run.notes["second"] = True
+    real_fsync = os.fsync
+
+    def fsync_after_ctrl_c(fd: int) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # mid-write
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_after_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        save_run(run, path)
+    assert load_run(path).notes == {"second": True}  # the write finished first
