@@ -239,11 +239,11 @@ def migrate(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _umask() -> int:
-    """The process umask (read by setting and restoring it)."""
+def file_mode() -> int:
+    """The mode a new file gets under the process umask: ``0o666 & ~umask`` (0644 usually)."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -257,7 +257,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o666 & ~_umask())
+            os.fchmod(fh.fileno(), file_mode())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

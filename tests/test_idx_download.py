@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from collections import Counter
@@ -227,6 +228,15 @@ def test_real_checksums_are_the_published_ones(tmp_path: Path) -> None:
     assert download.sha256_of(abc) == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     )
+
+
+def test_downloaded_files_honour_the_umask(fake_source: dict[str, Any], tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        got = download.fetch("mnist", cache_dir=tmp_path, base_url=fake_source["url"], timeout=5)
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in got.values()} == {"0o644"}
 
 
 def test_fetch_downloads_once_and_verifies(fake_source: dict[str, Any], tmp_path: Path) -> None:
