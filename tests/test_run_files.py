@@ -265,7 +265,7 @@ def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -
     path = tmp_path / "r.json"
     sizes = ",".join(str(mb) for mb in range(1, 41))  # 40 trials: the sweep is still running
     proc = subprocess.Popen(
-        mlpbench("sweep", *TINY, "--epochs", "3", "--batch-sizes", sizes, "--json", str(path)),
+        mlpbench("sweep", *TINY, "--epochs", "5", "--batch-sizes", sizes, "--json", str(path)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
     )  # fmt: skip
     deadline = time.monotonic() + 120
