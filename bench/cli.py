@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -33,11 +34,12 @@ from bench.grid import is_multi_axis
 from bench.pareto import front_record
 from bench.progress import RichObserver, stdout_console
 from bench.report import fastest_verdict, front_table, run_front, sweep_table
-from bench.results import Run, save_run
+from bench.results import Run, RunFileLock, save_run
 from bench.runner import (
     DataCache,
     PlannedTrial,
     QuietObserver,
+    new_run,
     plan_sweep,
     resume_or_new,
     run_planned,
@@ -57,24 +59,47 @@ Handler = Callable[[argparse.Namespace], int]
 def _run_and_show(
     args: argparse.Namespace, kind: str, trials: list[PlannedTrial], base: TrialSpec
 ) -> Run:
-    """Shared body of sweep and train: check, run with progress, print, save JSON and plot."""
-    out = stdout_console()
+    """Shared body of sweep and train: check, run with progress, print, save JSON and plot.
+
+    The run file is locked (:class:`RunFileLock`) before it is read or any trial starts, and
+    taking the lock proves its folder writable, so a busy or unwritable ``--json`` fails
+    before any training.
+    """
     results_dir = check_results_dir(Path(args.results_dir))
     json_path = Path(args.json) if args.json else None
-    if json_path is not None and json_path.exists() and not args.resume:
-        raise ConfigError(
-            "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
-        )
+    if json_path is not None and json_path.is_dir():
+        raise ConfigError("--json", f"{json_path} is a folder; give a file name such as run.json")
     data = DataCache()
-    check_combinations(trials, data)
-    run = resume_or_new(
-        json_path if args.resume else None,
-        kind,
-        dtype=base.train.dtype,
-        threads=base.train.threads,
-    )
+    check_combinations(trials, data)  # load and check everything before any work
     if json_path is None:
+        run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
         json_path = results_dir / "runs" / f"{run.run_id}.json"
+        with RunFileLock(json_path):
+            return _run_locked(args, run, json_path, trials, base, data)
+    with RunFileLock(json_path):
+        if json_path.exists() and not args.resume:
+            raise ConfigError(
+                "--json", f"{json_path} exists; pass --resume to continue it or choose a new path"
+            )
+        run = resume_or_new(
+            json_path if args.resume else None,
+            kind,
+            dtype=base.train.dtype,
+            threads=base.train.threads,
+        )
+        return _run_locked(args, run, json_path, trials, base, data)
+
+
+def _run_locked(
+    args: argparse.Namespace,
+    run: Run,
+    json_path: Path,
+    trials: list[PlannedTrial],
+    base: TrialSpec,
+    data: DataCache,
+) -> Run:
+    """Run the trials into ``run`` (its file already locked), print the table, plot."""
+    out = stdout_console()
     observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
     with observer if isinstance(observer, RichObserver) else nullcontext():
         run_planned(trials, run, json_path, observer, data)
@@ -154,9 +179,17 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlpbench",
         description="Train small fully-connected networks fast and see validation accuracy "
         "against real elapsed time.",
@@ -196,11 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ConfigError as err:
         Console(stderr=True).print(
-            f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False
+            f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
         )
         return 2
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; finished trials are saved (use --resume)")
+        Console(stderr=True).print(
+            "mlpbench: interrupted; finished trials are saved (use --resume)", soft_wrap=True
+        )
         return 130
 
 

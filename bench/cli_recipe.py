@@ -10,6 +10,7 @@ Registered from :data:`bench.cli.COMMAND_MODULES`.
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 from dataclasses import replace
@@ -55,6 +56,23 @@ def float_list(option: str) -> Any:
     return parse
 
 
+def check_search_options(
+    args: argparse.Namespace, *, start: str = "--start", steps: tuple[str, ...] = ("--refine",)
+) -> None:
+    """ConfigError unless ``--start`` is a finite number > 0, ``--probe-epochs`` (if present)
+    >= 1, and each option in ``steps`` >= 0: checked before any training."""
+    value = getattr(args, start.lstrip("-").replace("-", "_"))
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(start, f"{value} is not allowed; give a number > 0 such as 0.01")
+    epochs = getattr(args, "probe_epochs", None)
+    if epochs is not None and epochs < 1:
+        raise ConfigError("--probe-epochs", f"{epochs} is < 1; use 1 or more")
+    for option in steps:
+        n = getattr(args, option.lstrip("-").replace("-", "_"))
+        if n < 0:
+            raise ConfigError(option, f"{n} is < 0; use 0 or more")
+
+
 class _Session:
     """What every recipe command shares: specs, data, the run record and where files go."""
 
@@ -76,8 +94,13 @@ class _Session:
         """Print one progress line for a finished trial (stderr) unless ``--quiet``."""
         if not self.args.quiet:
             s = trial.summary
+            on_train = [
+                p.train_set_accuracy for p in trial.curve if p.train_set_accuracy is not None
+            ]
+            best = f"best train-set {max(on_train):6.2%}" if on_train else (
+                f"best val {s.best_val_accuracy:6.2%}")  # fmt: skip
             self.err.print(
-                f"  {trial.label:<24} {trial.status:<9} best val {s.best_val_accuracy:6.2%}  "
+                f"  {trial.label:<24} {trial.status:<9} {best}  "
                 f"{s.train_seconds:7.3f} s  {s.images_seen:,} images",
                 highlight=False,
             )
@@ -100,6 +123,7 @@ class _Session:
 
 def cmd_eta(args: argparse.Namespace) -> int:
     """``mlpbench eta``: the learning-rate threshold on training cost, with λ = 0."""
+    check_search_options(args)
     s = _Session(args, "eta", mini_batch=args.batch_size)
     s.err.print("λ = 0 for the threshold search (the book's first step)", highlight=False)
     search = search_eta(
@@ -123,6 +147,7 @@ def cmd_eta(args: argparse.Namespace) -> int:
 
 def cmd_lmbda(args: argparse.Namespace) -> int:
     """``mlpbench lmbda``: λ by factors of 10 on validation accuracy, then refined."""
+    check_search_options(args)
     s = _Session(args, "lmbda", mini_batch=args.batch_size)
     search = search_lmbda(s.spec, s.data, start=args.start, refine_steps=args.refine, sink=s.sink)
     s.run.notes.update(lmbda=search.best, accuracy=search.best_accuracy)
@@ -206,6 +231,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
     )
     if min(opts.probe_epochs, opts.lmbda_epochs, opts.batch_epochs, opts.max_epochs) < 1:
         raise ConfigError("--probe-epochs", "every epoch count must be >= 1")
+    for option, n in (("--eta-refine", opts.eta_refine), ("--lmbda-refine", opts.lmbda_refine)):
+        if n < 0:
+            raise ConfigError(option, f"{n} is < 0; use 0 or more")
+    if opts.patience < 1:
+        raise ConfigError("--patience", f"{opts.patience} is < 1 checkpoint")
     if args.strip:
         raise ConfigError("--strip", "tune strips the problem itself; leave --strip out")
     s = _Session(args, "tune", mini_batch=10)

@@ -27,7 +27,7 @@ from bench.config import ConfigError
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
 from bench.report import executed_gflops, group_trials, peak_for
-from bench.results import Run, TrialResult
+from bench.results import Run, TrialResult, run_from_json
 
 PYTEST_BENCHMARK = "pytest-benchmark"
 RUN = "run"
@@ -229,17 +229,28 @@ def from_run(run: Run, path: Path) -> Source:
 def load_source(path: Path) -> Source:
     """Read one JSON file of either kind; a bad file raises ConfigError naming it."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, json.JSONDecodeError) as err:
-        raise ConfigError("PATH", f"cannot read {path}: {err}") from None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as err:
+        raise ConfigError("PATH", f"cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError("PATH", f"{path} is not UTF-8 text (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            "PATH", f"{path} is not valid JSON ({err.msg} at line {err.lineno}); truncated?"
+        ) from None
     if isinstance(data, dict) and "benchmarks" in data and "machine_info" in data:
-        return from_pytest_benchmark(data, path)
-    if isinstance(data, dict) and "schema_version" in data and "trials" in data:
         try:
-            return from_run(Run.from_dict(data), path)
-        except (KeyError, TypeError, ValueError) as err:
-            raise ConfigError("PATH", f"{path} is not a readable mlpbench run: {err}") from None
+            return from_pytest_benchmark(data, path)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ConfigError(
+                "PATH", f"{path} is not a readable pytest-benchmark file ({err!r})"
+            ) from None
+    if isinstance(data, dict) and "schema_version" in data and "trials" in data:
+        run = run_from_json(data, path)
+        try:
+            return from_run(run, path)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ConfigError("PATH", f"{path} is not a readable mlpbench run ({err!r})") from None
     raise ConfigError("PATH", f"{path} is neither a pytest-benchmark JSON nor an mlpbench run JSON")
 
 

@@ -23,6 +23,10 @@ SCHEDULES = ("constant", "halve-on-plateau")
 ETA_SCALINGS = ("none", "linear", "sqrt")
 
 
+MAX_PARAMS = 100_000_000  # weights + biases of one network (800 MB in float64)
+MAX_THREADS = 4096  # more than any machine this runs on; C thread APIs take an int
+
+
 class ConfigError(ValueError):
     """A bad option value: ``option`` names the flag; the message says value and fix."""
 
@@ -55,6 +59,13 @@ class NetSpec:
         bad = [s for s in self.sizes if s < 1]
         if bad:
             raise ConfigError("--sizes", f"layer size {bad[0]} is < 1; every size must be >= 1")
+        n_params = sum((a + 1) * b for a, b in zip(self.sizes, self.sizes[1:], strict=False))
+        if n_params > MAX_PARAMS:
+            raise ConfigError(
+                "--sizes",
+                f"{n_params:,} parameters is more than this tool's {MAX_PARAMS:,}; "
+                "use smaller layers",
+            )
         _choice("--activation", self.activation, list(HIDDEN_CODES))
         _choice("--cost", self.cost, list(COST_CODES))
         _choice("--init", self.init, INITIALIZERS)
@@ -124,8 +135,10 @@ class TrainSpec:
             raise ConfigError("--seed", f"{self.seed} is < 0; seeds are non-negative")
         _choice("--dtype", self.dtype, DTYPES)
         _choice("--backend", self.backend, BACKENDS)
-        if self.threads < 1:
-            raise ConfigError("--threads", f"{self.threads} is < 1; use 1 or more")
+        if not 1 <= self.threads <= MAX_THREADS:
+            raise ConfigError(
+                "--threads", f"{self.threads} is outside 1-{MAX_THREADS}; use 1 or more"
+            )
         if self.kernel_path != AUTO:
             _choice("--kernel-path", self.kernel_path, (AUTO, *BACKEND_PATHS[self.backend]))
             if self.kernel_path == FUSED_MB1 and self.mini_batch != 1:
@@ -164,6 +177,8 @@ class DataSpec:
             raise ConfigError("--val-size", f"{self.n_val} is < 1; use 1 or more")
         if self.n_synthetic < 2:
             raise ConfigError("--synthetic-size", f"{self.n_synthetic} is < 2 rows")
+        if self.seed < 0:
+            raise ConfigError("--data-seed", f"{self.seed} is < 0; seeds are non-negative")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.config import ConfigError
 from bench.idx import DataFileError, PathLike
+from bench.results import file_mode
 
 #: The four standard files of each source, in the order train images/labels, test images/labels.
 FILE_NAMES = (
@@ -211,6 +212,7 @@ def fetch_file(
                 downloader=downloader,
                 progressbar=progress,
             )
+            os.chmod(got, file_mode())  # pooch's temporary file was 0600
             return Path(got)
         except requests.exceptions.RequestException as exc:
             failures.append(f"{url} ({type(exc).__name__}: {exc})")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data
 from bench.data import Dataset
-from bench.results import DIVERGED, TrialResult
+from bench.results import DIVERGED, TrialResult, on_training_set
 from bench.runner import DataCache
 from bench.train import run_trial
 
@@ -180,7 +180,11 @@ def cost_verdict(costs: tuple[float, ...] | list[float], tolerance: float = 0.01
 def probe_eta(
     spec: TrialSpec, data: Dataset, eta: float, *, epochs: int, sink: TrialSink | None = None
 ) -> EtaProbe:
-    """Train ``epochs`` epochs at ``eta`` (λ as in ``spec``) with a checkpoint per epoch."""
+    """Train ``epochs`` epochs at ``eta`` (λ as in ``spec``) with a checkpoint per epoch.
+
+    The checkpoints evaluate the training set; the trial records them as
+    ``train_set_cost``/``train_set_accuracy`` (see :func:`bench.results.on_training_set`).
+    """
     train_view = training_cost_view(data)
     train = replace(
         spec.train,
@@ -192,8 +196,10 @@ def probe_eta(
         stop_at_target=False,
         time_budget=None,
     )
-    trial = _run(replace(spec, train=train), train_view, f"η={eta:g}", sink)
-    costs = tuple(p.val_cost for p in trial.curve)
+    trial = on_training_set(_run(replace(spec, train=train), train_view, f"η={eta:g}", None))
+    if sink is not None:
+        sink(trial)
+    costs = tuple(p.train_set_cost for p in trial.curve if p.train_set_cost is not None)
     verdict = RISES if trial.status == DIVERGED else cost_verdict(costs)
     return EtaProbe(eta=eta, costs=costs, verdict=verdict, trial=trial)
 

@@ -3,23 +3,35 @@
 A :class:`Run` is what one ``mlpbench`` command produced: the machine it ran on and a list
 of :class:`TrialResult`. Runs are saved after every finished trial, through a temporary
 file and ``os.replace``, so an interrupted sweep never leaves a half-written file and loses
-at most the trial in flight. ``schema_version`` is written into every file and
-:func:`migrate` upgrades older layouts on read. Rendering lives in ``bench.report``.
+at most the trial in flight; files get the mode the umask gives (0644 under umask 022).
+:class:`RunFileLock` (``fcntl.flock``) makes one process the only writer of a run file.
+``schema_version`` is written into every file and :func:`migrate` upgrades older layouts on
+read; :func:`load_run` turns any malformed file into one :class:`RunFileError`. Rendering
+lives in ``bench.report``.
+
+Schema history: 1, the first layout; 2, ``eta`` probes evaluate on the training set and say
+so (``train_set_accuracy``/``train_set_cost`` in curve points, ``val_*`` NaN) instead of
+storing training accuracy as ``val_accuracy``.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import math
 import os
+import signal
 import statistics
 import tempfile
-from dataclasses import asdict, dataclass, field
+import threading
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.config import TrialSpec
+from bench.config import ConfigError, TrialSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Trial status values.
 COMPLETED = "completed"  # stopped by one of its rules (epochs, budget, target, schedule)
@@ -39,6 +51,10 @@ class CurvePoint:
     val_cost: float  # mean per-sample validation cost plus the L2 term
     train_cost: float | None  # mean per-sample cost of the images since the last point
     eta: float  # learning rate in force after this checkpoint
+    # Set (and val_* NaN) when a checkpoint evaluated the training set instead of the
+    # validation set (the eta command's probes): fraction correct, mean cost + L2 term.
+    train_set_accuracy: float | None = None
+    train_set_cost: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,27 +168,105 @@ class Run:
         )
 
 
+def on_training_set(trial: TrialResult) -> TrialResult:
+    """``trial`` whose checkpoints evaluated the training set, labelled as such.
+
+    The accuracy and cost move to ``train_set_accuracy``/``train_set_cost``; the ``val_*``
+    fields and validation summaries become NaN (no validation data was seen), so no file
+    calls training accuracy validation accuracy.
+    """
+    nan = math.nan
+    curve = [
+        replace(
+            p,
+            train_set_accuracy=p.val_accuracy,
+            train_set_cost=p.val_cost,
+            val_accuracy=nan,
+            val_cost=nan,
+        )
+        for p in trial.curve
+    ]
+    summary = replace(
+        trial.summary,
+        best_val_accuracy=nan,
+        final_val_accuracy=nan,
+        time_to_target_seconds=None,
+        images_to_target=None,
+    )
+    return replace(trial, curve=curve, summary=summary)
+
+
+class RunFileError(ConfigError):
+    """A run file that cannot be used: unreadable, malformed, or of an unknown schema."""
+
+
+def _training_set_point(p: dict[str, Any]) -> dict[str, Any]:
+    """A v1 eta-probe checkpoint with its training-set numbers moved off ``val_*``."""
+    return {
+        **p,
+        "train_set_accuracy": p.get("val_accuracy"),
+        "train_set_cost": p.get("val_cost"),
+        "val_accuracy": math.nan,
+        "val_cost": math.nan,
+    }
+
+
+def _migrate_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 stored the eta probes' training-set accuracy as ``val_accuracy``: move it."""
+    trials = []
+    for t in d.get("trials", []):
+        if isinstance(t, dict) and str(t.get("label", "")).startswith("η="):
+            summary = {
+                **t.get("summary", {}),
+                "best_val_accuracy": math.nan,
+                "final_val_accuracy": math.nan,
+                "time_to_target_seconds": None,
+                "images_to_target": None,
+            }
+            t = {**t, "curve": [_training_set_point(p) for p in t.get("curve", [])],
+                 "summary": summary}  # fmt: skip
+        trials.append(t)
+    return {**d, "trials": trials, "schema_version": 2}
+
+
 def migrate(d: dict[str, Any]) -> dict[str, Any]:
-    """Upgrade a run dict of any known schema version to :data:`SCHEMA_VERSION`."""
+    """Upgrade a run dict of any known schema version to :data:`SCHEMA_VERSION`.
+
+    Raises ValueError for a missing, non-integer, unknown or future version.
+    """
     version = d.get("schema_version")
     if version is None:
         raise ValueError("not an mlpbench run: no 'schema_version' field")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"schema_version {version!r} is not a version number (1, 2, ...)")
     if version > SCHEMA_VERSION:
         raise ValueError(
             f"run schema {version} is newer than this mlpbench ({SCHEMA_VERSION}); upgrade it"
         )
+    if version == 1:
+        d = _migrate_1_to_2(d)
     return d
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the process umask: ``0o666 & ~umask`` (0644 usually)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder + rename.
 
-    Readers see either the old file or the new one, never a partial write.
+    Readers see either the old file or the new one, never a partial write. The file gets
+    mode ``0666 & ~umask`` (0644 under umask 022), as ``open`` would give it; the temporary
+    file's private 0600 does not survive the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), file_mode())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -188,14 +282,130 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def save_run(run: Run, path: Path) -> None:
-    """Save ``run`` as indented JSON at ``path``, atomically."""
-    atomic_write_text(path, json.dumps(run.to_dict(), indent=1, allow_nan=True) + "\n")
+    """Save ``run`` as indented JSON at ``path``, atomically.
+
+    The JSON text is built in full before the file is touched, so a run that cannot be
+    serialised leaves the previous file as it was. SIGINT is held back during the write, so
+    Ctrl-C right after a trial still saves that trial (it is delivered just after).
+    """
+    text = json.dumps(run.to_dict(), indent=1, allow_nan=True) + "\n"
+    if threading.current_thread() is not threading.main_thread():
+        atomic_write_text(path, text)  # signals are handled in the main thread only
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        atomic_write_text(path, text)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt
+
+
+def run_from_json(data: object, path: Path) -> Run:
+    """A :class:`Run` from parsed JSON; RunFileError naming ``path`` if it is not one."""
+    if not isinstance(data, dict):
+        raise RunFileError(
+            "PATH", f"{path} holds a JSON {type(data).__name__}, not an mlpbench run object"
+        )
+    try:
+        return Run.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        what = f"missing field {err}" if isinstance(err, KeyError) else str(err)
+        raise RunFileError(
+            "PATH", f"{path} is not a readable mlpbench run ({what}); pass a file mlpbench wrote"
+        ) from None
 
 
 def load_run(path: Path) -> Run:
-    """Read a run JSON file written by :func:`save_run` (any known schema version)."""
-    with open(path, encoding="utf-8") as fh:
-        return Run.from_dict(json.load(fh))
+    """Read a run JSON file written by :func:`save_run` (any known schema version).
+
+    Any problem (unreadable, not UTF-8, truncated, not an object, bad or future
+    ``schema_version``, missing fields) raises one :class:`RunFileError` naming the file.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except OSError as err:
+        raise RunFileError("PATH", f"cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise RunFileError(
+            "PATH", f"{path} is not UTF-8 text (byte {err.start}); pass a run JSON file"
+        ) from None
+    except json.JSONDecodeError as err:
+        raise RunFileError(
+            "PATH", f"{path} is not valid JSON ({err.msg} at line {err.lineno}); truncated?"
+        ) from None
+    return run_from_json(data, path)
+
+
+class RunFileLock:
+    """Exclusive ``fcntl.flock`` on ``.<name>.lock`` beside a run file, for one writer.
+
+    Use as a context manager around everything that writes the run (from before the first
+    trial). A second process gets :class:`RunFileError` naming the file and the holder's
+    pid. The kernel drops the lock when its holder dies, even by ``kill -9``, so a stale
+    lock file never blocks the next run; a clean exit removes it.
+    """
+
+    def __init__(self, path: Path, option: str = "--json") -> None:
+        self.path = path
+        self.lock_path = path.with_name(f".{path.name}.lock")
+        self.option = option
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as err:
+            raise RunFileError(
+                self.option,
+                f"{self.path} cannot be written ({err.strerror or err}); choose a writable path",
+            ) from None
+
+    def acquire(self) -> None:
+        """Take the lock or raise RunFileError (another live writer holds it)."""
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                raise RunFileError(
+                    self.option,
+                    f"{self.path} is being written by another mlpbench process (pid {holder}); "
+                    "wait for it to finish or choose another path",
+                ) from None
+            try:  # the holder we waited on may have removed the file: lock the live one
+                same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock."""
+        if self._fd is not None:
+            self.lock_path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunFileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def median_spread(values: list[float]) -> tuple[float, float, float]:

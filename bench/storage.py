@@ -143,8 +143,11 @@ def open_storage(
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    from bench.journal import check_journal_file
+
     path = journal_path(results_dir, study)
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_journal_file(path)  # a malformed journal: one line, before Optuna replays it
     return JournalStorage(JournalFileBackend(str(path)))
 
 

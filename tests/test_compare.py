@@ -173,7 +173,7 @@ def test_unknown_json_is_a_config_error(tmp_path: Path) -> None:
         load_source(bad)
     broken = tmp_path / "broken.json"
     broken.write_text("{")
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="not valid JSON"):
         load_source(broken)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from collections import Counter
@@ -196,13 +197,46 @@ def fake_source(monkeypatch: pytest.MonkeyPatch, served: dict[str, Any]) -> dict
     return served
 
 
-def test_real_checksums_are_well_formed() -> None:
+# The published SHA-256 digests of the original gzip files (as listed by e.g.
+# tensorflow-datasets' checksums for mnist and fashion_mnist).
+PUBLISHED_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")  # fmt: skip
+PUBLISHED_SHA256 = {
+    "mnist": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
+    "fashion-mnist": (
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    ),
+}
+
+
+def test_real_checksums_are_the_published_ones(tmp_path: Path) -> None:
+    assert set(download.FILE_NAMES) == set(PUBLISHED_NAMES)
+    got = {k: tuple(s.sha256[n] for n in PUBLISHED_NAMES) for k, s in download.SOURCES.items()}
+    assert got == PUBLISHED_SHA256
     for src in download.SOURCES.values():
-        assert set(src.sha256) == set(download.FILE_NAMES)
-        for digest in src.sha256.values():
-            assert len(digest) == 64 and int(digest, 16) >= 0
         assert src.mirrors and all(m.startswith("http") for m in src.mirrors)
-    assert download.SOURCES["mnist"].sha256["train-images-idx3-ubyte.gz"].startswith("440fcabf")
+    abc = tmp_path / "abc"
+    abc.write_bytes(b"abc")  # FIPS 180-2 test vector
+    assert download.sha256_of(abc) == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+
+
+def test_downloaded_files_honour_the_umask(fake_source: dict[str, Any], tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        got = download.fetch("mnist", cache_dir=tmp_path, base_url=fake_source["url"], timeout=5)
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in got.values()} == {"0o644"}
 
 
 def test_fetch_downloads_once_and_verifies(fake_source: dict[str, Any], tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from bench.data import Dataset
 from bench.results import (
     SCHEMA_VERSION,
     Run,
-    atomic_write_text,
     load_run,
     median_spread,
     olympic_mean,
@@ -52,20 +51,6 @@ def test_run_json_round_trips(tmp_path: Path, mnist_small: Dataset) -> None:
                 "images_to_target", "samples_per_second"):  # fmt: skip
         assert key in summary
     assert raw["trials"][0]["curve"][1]["images_seen"] == 250
-
-
-def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
-    path = tmp_path / "a.json"
-    atomic_write_text(path, "old")
-
-    class Boom(str):
-        def encode(self, *args: object, **kwargs: object) -> bytes:
-            raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        atomic_write_text(path, Boom("new"))
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
 def test_newer_schema_and_foreign_json_are_rejected(tmp_path: Path) -> None:

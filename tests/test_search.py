@@ -135,7 +135,7 @@ def test_two_workers_share_one_journal(tmp_path: Path) -> None:
 
 def test_importances_with_too_few_trials(tmp_path: Path) -> None:
     study = run_search(config(tmp_path, [parse_dimension("eta=log:0.1:1")]), trials=1, workers=1)
-    assert isinstance(importances(study), str)
+    assert importances(study) == "needs at least 2 completed trials (have 1)"
 
 
 def test_search_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,13 +182,22 @@ def test_search_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.parametrize(
-    "extra", [["--space", "nope=log:1:2"], ["--sampler", "anneal"], ["--workers", "0"], []]
+    ("extra", "expected"),
+    [
+        (["--space", "nope=log:1:2"], "--space: 'nope=log:1:2': write NAME=KIND:LOW:HIGH"),
+        (["--sampler", "anneal"], "--sampler: unknown 'anneal'"),
+        (["--workers", "0"], "--workers: 0 is < 1"),
+        ([], "--space: give at least one"),
+    ],
 )
 def test_search_bad_input_exits_2(
-    extra: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    extra: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     space = [] if extra and extra[0] == "--space" else ["--space", "eta=log:0.1:1"]
     space = space if extra else []
     code = main(["search", "--backend", FAST, "--results-dir", str(tmp_path), *space, *extra])
+    err = capsys.readouterr().err
     assert code == 2
-    assert "error" in capsys.readouterr().err
+    assert err.startswith("mlpbench: error: ") and len(err.strip().splitlines()) == 1, err
+    assert expected in err
+    assert not list(tmp_path.rglob("*.json"))  # nothing ran

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -50,12 +49,6 @@ def test_ragged_last_batch_trains_every_image(mnist_small: Dataset) -> None:
     assert result.summary.images_seen == 500  # 16 batches of 30 and one of 20
 
 
-def test_compile_time_is_reported_apart_from_training(mnist_small: Dataset) -> None:
-    result = run_trial(spec(), mnist_small)
-    assert result.compile_seconds >= 0
-    assert result.summary.train_seconds < result.summary.wall_seconds + 1e-9
-
-
 def test_same_seed_same_curve_different_seed_different(mnist_small: Dataset) -> None:
     a = run_trial(spec(seed=3), mnist_small)
     b = run_trial(spec(seed=3), mnist_small)
@@ -88,9 +81,10 @@ def test_halve_on_plateau_halves_eta_and_stops_at_factor(mnist_small: Dataset) -
         mnist_small,
     )  # fmt: skip
     assert result.stop_reason == "eta-schedule"
+    # η in force per checkpoint: halved three times; the third halving (to 0.000125 = η/8)
+    # reaches the factor and stops, so no checkpoint trains at it.
     etas = sorted({p.eta for p in result.curve}, reverse=True)
-    assert etas[:3] == [0.001, 0.0005, 0.00025]
-    assert math.isclose(min(etas) * 8, 0.001 * 2) or min(etas) >= 0.001 / 8
+    assert etas == [0.001, 0.0005, 0.00025]
 
 
 def test_time_budget_stops_training(mnist_small: Dataset) -> None:
