@@ -18,18 +18,18 @@ from __future__ import annotations
 import numba
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
 from kernels import numba_serial
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
-    FASTMATH,
     RENORM_BELOW,
     USE_BLAS_FROM,
+    check_eval_call,
     check_train_call,
-    check_work,
     param_offsets,
+    pjit,
     slot_offsets,
     slot_size,
 )
@@ -44,19 +44,18 @@ PAR_BLAS_FROM = 1 << 40
 # Mini-batches smaller than this are not split (the fork/join costs more than it saves).
 PAR_FROM = 32
 
-pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-
 
 @pjit
 def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, blas_from, par_from, n_threads,
+    one, inv_m, blas_from, serial_blas_from, par_from, n_threads, renorm_below,
 ):  # fmt: skip
+    """Split each mini-batch over the threads; returns ``(summed cost, renormalisations)``."""
     T = min(n_threads, m)
     if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
         return numba_serial._train(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
-            hidden, output, one, inv_m, USE_BLAS_FROM,
+            hidden, output, one, inv_m, serial_blas_from, renorm_below,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -72,6 +71,7 @@ def _train(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     for k in range(n_steps):
         pos = start + k * m
@@ -99,12 +99,13 @@ def _train(
                             alpha_w if part == 0 else alpha_b, eta, inv_m, lam, mu, use_scale,
                         )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @pjit
@@ -162,21 +163,31 @@ def train_steps(
     mu: float,
     hidden: int,
     output: int,
+    *,
+    renorm_below: float = RENORM_BELOW,
+    info: dict[str, int] | None = None,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+
+    ``renorm_below`` and ``info`` as in :func:`kernels.numba_serial.train_steps`.
+    """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
+    need = workspace_size(sizes, m)
     check_train_call(
-        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
-    )
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, need, hidden, output,
+        renorm_below,
+    )  # fmt: skip
     dt = params.dtype.type
-    total = _train(
+    total, renorms = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
         dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), PAR_BLAS_FROM,
-        PAR_FROM, _n_threads(),
+        USE_BLAS_FROM, PAR_FROM, _n_threads(), dt(renorm_below),
     )  # fmt: skip
+    if info is not None:
+        info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
@@ -192,7 +203,8 @@ def evaluate(
 ) -> tuple[int, float]:
     """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
     chunk = max(1, min(int(chunk), X.shape[0]))
-    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    need = workspace_size(sizes, chunk)
+    check_eval_call(params, work, sizes, X, y, need, chunk, int(hidden), int(output))
     if X.shape[0] == 0:
         return 0, 0.0
     correct, cost = _evaluate(

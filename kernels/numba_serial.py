@@ -25,8 +25,8 @@ from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
+    check_eval_call,
     check_train_call,
-    check_work,
     jit,
     param_offsets,
     slot_offsets,
@@ -59,7 +59,9 @@ def _train(
     one,
     inv_m,
     blas_from,
+    renorm_below,
 ):
+    """Dispatch by mini-batch size; returns ``(summed cost, renormalisations of the scale)``."""
     if m == 1:
         return train_mb1(
             params,
@@ -77,6 +79,7 @@ def _train(
             hidden,
             output,
             one,
+            renorm_below,
         )
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -86,6 +89,7 @@ def _train(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     mode = 1 if use_scale else 2
     for k in range(n_steps):
@@ -101,12 +105,13 @@ def _train(
                 eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @jit
@@ -147,21 +152,33 @@ def train_steps(
     mu: float,
     hidden: int,
     output: int,
+    *,
+    renorm_below: float = RENORM_BELOW,
+    info: dict[str, int] | None = None,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost."""
+    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+
+    ``renorm_below``: with ``mu == 0`` the weights are kept as ``s·W``; ``s`` is folded back
+    whenever it drops below this (in ``(0, 1]``). ``info``, when given, receives
+    ``"renorms"``: how many times that happened in this call.
+    """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
+    need = workspace_size(sizes, m)
     check_train_call(
-        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
-    )
-    one = params.dtype.type(1)
-    total = _train(
-        params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
-        params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
-        int(hidden), int(output), one, params.dtype.type(1.0 / m), USE_BLAS_FROM,
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, need, hidden, output,
+        renorm_below,
     )  # fmt: skip
+    dt = params.dtype.type
+    total, renorms = _train(
+        params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
+        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), USE_BLAS_FROM,
+        dt(renorm_below),
+    )  # fmt: skip
+    if info is not None:
+        info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
@@ -177,7 +194,9 @@ def evaluate(
 ) -> tuple[int, float]:
     """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
     chunk = max(1, min(int(chunk), X.shape[0]))
-    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    check_eval_call(
+        params, work, sizes, X, y, workspace_size(sizes, chunk), chunk, int(hidden), int(output)
+    )
     if X.shape[0] == 0:
         return 0, 0.0
     correct, cost = _evaluate(
