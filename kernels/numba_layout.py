@@ -1,10 +1,12 @@
 # mypy: allow-untyped-defs
 """Shared constants and scratch layout of the Numba backends.
 
-Holds the kernel decorator ``jit`` (and its ``FASTMATH`` flags), the activation and cost
-codes, the tuning thresholds (``RENORM_BELOW``, ``USE_BLAS_FROM``), the flat parameter
-offsets and the layout of one scratch *slot* (capacity ``cap`` samples), carved from the
-``work`` array:
+Holds the kernel decorators ``jit``/``pjit`` (the one place for the ``FASTMATH`` flags and
+the source-keyed cache of :mod:`kernels.numba_cache`), the argument checks made before any
+compiled code runs, the activation and cost codes, the defaults of the tuning thresholds
+(``RENORM_BELOW``, ``USE_BLAS_FROM``: the kernels take them as arguments, never as frozen
+globals), the flat parameter offsets and the layout of one scratch *slot* (capacity ``cap``
+samples), carved from the ``work`` array:
 
 * ``a_0 … a_L``: activations, ``cap × n_l`` each (``a_0`` is the gathered input batch);
 * ``d_1 … d_L``: deltas, ``cap × n_l`` each;
