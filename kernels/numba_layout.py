@@ -41,9 +41,10 @@ from kernels.numba_cache import cached
 # the callee's own (separately optimised) code, and in a process that loads the caller from
 # the on-disk cache to the caller's copy. With "nsz" next to "reassoc" LLVM re-associates
 # the copy differently, so freshly compiled and cached kernels gave different bits (mini-batch
-# 1). "reassoc" (vectorised reductions) and "contract" (FMA) keep the speed; "arcp" is left
-# out for the same reason as "nsz". No nnan/ninf: sigmoid/softplus rely on exp overflowing.
-FASTMATH: set[str] = {"reassoc", "contract"}
+# 1). "reassoc" (vectorised reductions), "contract" (FMA) and "arcp" (reciprocals) keep the
+# speed (scripts/fastmath_cost.py); "nsz" made no measurable difference. No nnan/ninf:
+# sigmoid/softplus rely on exp overflowing to inf.
+FASTMATH: set[str] = {"reassoc", "contract", "arcp"}
 
 
 def jit(fn: Callable[..., Any]) -> Any:
