@@ -9,6 +9,11 @@ Every backend module exposes the same four names, with the signatures of
   on the kernel path ``path`` (:mod:`kernels.paths`; ``None``: the documented default);
 * ``evaluate(params, work, sizes, X, y, chunk, hidden, output) -> (correct, cost_sum)``.
 
+Both reject bad arguments (``order`` entries or labels out of range, wrong dtypes or shapes,
+unknown codes) with a ``ValueError`` before any compiled code runs. The Numba backends'
+``train_steps`` also take the keywords ``renorm_below`` (threshold of the weight-scale trick)
+and ``info`` (a dict that receives ``"renorms"``, the number of renormalisations).
+
 Backends are looked up by name with :func:`load_backend`; modules are imported lazily so
 that choosing ``numpy`` never imports Numba.
 """
