@@ -8,6 +8,16 @@ from bench.config import DataSpec
 from bench.data import Dataset, load
 
 
+@pytest.fixture(autouse=True)
+def _no_user_kernel_wisdom(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never read the user's kernel tuning file: paths come from the documented defaults."""
+    monkeypatch.setenv(
+        "MLPBENCH_KERNEL_WISDOM", str(tmp_path_factory.mktemp("wisdom") / "none.json")
+    )
+
+
 @pytest.fixture(scope="session")
 def mnist5k() -> Dataset:
     """The default data set: 4,000 training and 1,000 validation real MNIST digits."""

@@ -26,7 +26,7 @@ def test_parallel_trial_splits_and_matches_serial(
     compiled = numba_parallel._train
 
     def spy(*args: Any) -> Any:  # record (mini-batch, split threshold, threads) of each call
-        calls.append((int(args[9]), int(args[-3]), int(args[-2])))
+        calls.append((int(args[9]), int(args[18]), int(args[19])))
         return compiled(*args)
 
     monkeypatch.setattr(numba_parallel, "_train", spy)
