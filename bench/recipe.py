@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data
+from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data, spec_arguments
 from bench.data import Dataset
 from bench.results import DIVERGED, TrialResult, on_training_set
 from bench.runner import DataCache
@@ -406,48 +406,9 @@ def check_values(option: str, values: list[float], low: float, high: float) -> N
 
 
 def train_command(spec: TrialSpec) -> list[str]:
-    """The ``mlpbench train`` argument list that reproduces ``spec`` (defaults left out)."""
-    d_net, d_data = type(spec.net)(), type(spec.data)()
-    d_tr = type(spec.train)()
-    tr, net, data = spec.train, spec.net, spec.data
-    args = [
-        "mlpbench",
-        "train",
-        "--sizes",
-        ",".join(map(str, net.sizes)),
-        "--eta",
-        f"{tr.eta:g}",
-        "--lmbda",
-        f"{tr.lmbda:g}",
-        "--batch-size",
-        str(tr.mini_batch),
-        "--epochs",
-        str(tr.epochs),
-    ]
-    optional: list[tuple[str, object, object]] = [
-        ("--mu", tr.mu, d_tr.mu),
-        ("--activation", net.activation, d_net.activation),
-        ("--cost", net.cost, d_net.cost),
-        ("--init", net.init, d_net.init),
-        ("--monitor-every", tr.monitor_every, d_tr.monitor_every),
-        ("--schedule", tr.schedule, d_tr.schedule),
-        ("--plateau-patience", tr.plateau_patience, d_tr.plateau_patience),
-        ("--eta-stop-factor", tr.eta_stop_factor, d_tr.eta_stop_factor),
-        ("--early-stop", tr.early_stop, d_tr.early_stop),
-        ("--target", tr.target, d_tr.target),
-        ("--seed", tr.seed, d_tr.seed),
-        ("--dtype", tr.dtype, d_tr.dtype),
-        ("--backend", tr.backend, d_tr.backend),
-        ("--threads", tr.threads, d_tr.threads),
-        ("--dataset", data.source, d_data.source),
-        ("--data-dir", data.path, d_data.path),
-        ("--train-size", data.n_train, d_data.n_train),
-        ("--val-size", data.n_val, d_data.n_val),
-        ("--data-seed", data.seed, d_data.seed),
-    ]
-    for option, value, default in optional:
-        if value != default and value is not None:
-            args += [option, f"{value:g}" if isinstance(value, float) else str(value)]
-    if data.digits is not None:
-        args += ["--digits", ",".join(map(str, data.digits))]
-    return args
+    """The ``mlpbench train`` argument list that reproduces ``spec`` (defaults left out).
+
+    Generated from the spec fields' option declarations (:func:`bench.config.spec_arguments`),
+    so every option a spec holds is named; parsing it back gives the identical spec.
+    """
+    return ["mlpbench", "train", *spec_arguments(spec)]
