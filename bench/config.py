@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from bench.sources import SOURCES
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import AUTO, BACKEND_PATHS, FUSED_MB1
 
-DATASETS = ("mnist5k", "mnist", "fashion-mnist", "digits", "synthetic")
+DATASETS = tuple(SOURCES)  # every --dataset name (bench.sources is the registry)
 DTYPES = ("float64", "float32")
 SCHEDULES = ("constant", "halve-on-plateau")
 ETA_SCALINGS = ("none", "linear", "sqrt")
@@ -290,17 +291,49 @@ class DataSpec:
         "--data-seed", "int", 0, "seed of the shuffle/split of the data",
         check=_at_least(0, "seeds are non-negative"),
     )  # fmt: skip
+    file: str | None = option(
+        "--data-path",
+        "str",
+        None,
+        "the .npz file of --dataset npz (X_train, y_train, X_val, y_val)",
+    )
+    synthetic_features: int = option(
+        "--synthetic-features", "int", 784, "inputs per row of the synthetic source",
+        check=_at_least(1),
+    )  # fmt: skip
+    synthetic_classes: int = option(
+        "--synthetic-classes", "int", 10, "classes of the synthetic source",
+        check=_at_least(2, "use 2 or more"),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         _check_options(self)
+        source = SOURCES[self.source]
+        if source.needs_file and self.file is None:
+            raise ConfigError(
+                "--data-path", f"--dataset {self.source} reads a file; give --data-path FILE.npz"
+            )
         if self.digits is not None:
-            if not self.digits:
-                raise ConfigError("--digits", "empty list; give digits such as 0,1")
-            bad = [d for d in self.digits if not 0 <= d <= 9]
-            if bad:
-                raise ConfigError("--digits", f"{bad[0]} is outside 0-9; give digits like 0,1")
-            if len(set(self.digits)) < 2:
-                raise ConfigError("--digits", "needs at least 2 different digits, e.g. 0,1")
+            check_digits(self.digits, source.shape(self)[1])
+
+
+def check_digits(digits: tuple[int, ...], n_classes: int | None) -> None:
+    """``--digits``: at least two different classes, each in ``0 .. n_classes-1``.
+
+    With ``n_classes`` None (not known before the file is read) only the lower bound is
+    checked here; :func:`bench.data.finish` checks again once the classes are known.
+    """
+    if not digits:
+        raise ConfigError("--digits", "empty list; give digits such as 0,1")
+    top = None if n_classes is None else n_classes - 1
+    bad = [d for d in digits if d < 0 or (top is not None and d > top)]
+    if bad:
+        raise ConfigError(
+            "--digits", f"{bad[0]} is outside 0-{top if top is not None else 'n'}; "
+            "give digits like 0,1",
+        )  # fmt: skip
+    if len(set(digits)) < 2:
+        raise ConfigError("--digits", "needs at least 2 different digits, e.g. 0,1")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,16 +25,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data, spec_arguments
+from bench.config import ConfigError, TrialSpec, check_against_data, spec_arguments
 from bench.data import Dataset
 from bench.results import DIVERGED, TrialResult, on_training_set
 from bench.runner import DataCache
+from bench.sources import SOURCES
 from bench.train import run_trial
 
 FALLS, OSCILLATES, RISES = "falls", "oscillates", "rises"
 
-# The chapter's preset for --strip.
-STRIP_DIGITS = (0, 1)
+# The chapter's preset for --strip (the classes it keeps: each source's strip_classes).
 STRIP_N_TRAIN = 1000
 STRIP_N_VAL = 100
 STRIP_MONITOR = 1000
@@ -80,7 +80,7 @@ def strip_preset(
     multiplied by n_stripped / n_full so that ηλ/n is unchanged.
     """
     d = spec.data
-    digits = d.digits if "digits" in explicit else STRIP_DIGITS
+    digits = d.digits if "digits" in explicit else SOURCES[d.source].strip_classes
     full = cache.get(replace(spec, data=replace(d, digits=None, n_train=None, n_val=None)))
     n_full = full.n_train
     notes = []
@@ -96,15 +96,7 @@ def strip_preset(
         replace(spec, data=replace(d, digits=digits, n_train=None, n_val=None))
     ).n_val
     n_val = d.n_val if "val_size" in explicit else min(STRIP_N_VAL, avail_val)
-    data = DataSpec(
-        source=d.source,
-        digits=digits,
-        n_train=n_train,
-        n_val=n_val,
-        path=d.path,
-        n_synthetic=d.n_synthetic,
-        seed=d.seed,
-    )
+    data = replace(d, digits=digits, n_train=n_train, n_val=n_val)
     sizes = spec.net.sizes if "sizes" in explicit else (full.n_features, full.n_classes)
     monitor = spec.train.monitor_every if "monitor_every" in explicit else STRIP_MONITOR
     n_new = cache.get(replace(spec, data=data, net=replace(spec.net, sizes=sizes))).n_train

@@ -68,8 +68,12 @@ def trial_specs(draw: st.DrawFn) -> TrialSpec:
         kernel_path=path,
     )
     digits = draw(st.none() | st.lists(st.integers(0, 9), min_size=2, max_size=10, unique=True))
+    source = draw(st.sampled_from(DATASETS))
     data = DataSpec(
-        source=draw(st.sampled_from(DATASETS)),
+        source=source,
+        file=draw(st.sampled_from(["mine.npz", "-x.npz"]) if source == "npz" else st.none()),
+        synthetic_features=draw(st.integers(1, 5000)),
+        synthetic_classes=draw(st.integers(10, 100)),
         digits=tuple(digits) if digits else None,
         n_train=draw(OPT_INT),
         n_val=draw(OPT_INT),
@@ -119,7 +123,8 @@ def test_every_spec_field_is_an_option_with_fixed_name() -> None:
         "--eta-stop-factor", "--early-stop", "--diverge-factor", "--seed", "--dtype",
         "--backend", "--threads", "--kernel-path",
         "--dataset", "--digits", "--train-size", "--val-size", "--data-dir",
-        "--synthetic-size", "--data-seed",
+        "--synthetic-size", "--data-seed", "--data-path", "--synthetic-features",
+        "--synthetic-classes",
     }  # fmt: skip
     assert GRID_OPTIONS == (
         "sizes", "activation", "cost", "eta", "lmbda", "mu", "dtype", "backend", "threads"
