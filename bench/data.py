@@ -228,7 +228,11 @@ def load_test(spec: DataSpec, dtype: str) -> tuple[npt.NDArray[np.floating], npt
 
     Returns ``(X, y)``: ``X`` of shape ``(n, 784)`` in [0, 1] and ``dtype``, ``y`` int64;
     ``spec.digits`` filters it like the training data. Never used for tuning.
+    Sources whose registry entry has no test split raise :class:`ConfigError`.
     """
+    if not SOURCES[spec.source].has_test:
+        with_test = ", ".join(n for n, s in SOURCES.items() if s.has_test)
+        raise ConfigError("--dataset", f"{spec.source} has no test split; use {with_test}")
     X, y = _read_split(spec.source, "test", spec.path)
     if spec.digits is not None:
         keep = np.isin(y, spec.digits)
