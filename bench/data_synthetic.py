@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from bench.config import DataSpec
+from bench.config import ConfigError, DataSpec
 from bench.data import Dataset, finish
 from bench.sources import SOURCES
 
@@ -77,6 +78,24 @@ def _write_npy_atomic(path: Path, fill: npt.NDArray[np.generic] | None, shape: t
     return out
 
 
+def _check_room(folder: Path, need: int, rows: int) -> None:
+    """ConfigError unless ``folder`` (created if needed) has ``need`` bytes free."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(folder).free
+    except OSError as err:
+        raise ConfigError(
+            "--synthetic-size", f"the data cache {folder} is not usable ({err.strerror or err}); "
+            "set MLPBENCH_CACHE to a writable folder",
+        ) from None  # fmt: skip
+    if need > free:
+        raise ConfigError(
+            "--synthetic-size",
+            f"{rows:,} rows need {need / 2**30:,.1f} GiB in the data cache {folder}, which has "
+            f"{free / 2**30:,.1f} GiB free; use fewer rows or set MLPBENCH_CACHE elsewhere",
+        )
+
+
 def _generate_cached(
     rows: int, features: int, classes: int, seed: int, dtype: str
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.int64]]:
@@ -85,6 +104,7 @@ def _generate_cached(
 
     x_path, y_path = cache_paths(rows, features, classes, seed, dtype)
     if not (x_path.is_file() and y_path.is_file()):
+        _check_room(x_path.parent, rows * (features * np.dtype(dtype).itemsize + 8), rows)
         X = _write_npy_atomic(x_path, None, (rows, features), dtype)
         labels = generate(rows, features, classes, seed, X)
         y = _write_npy_atomic(y_path, labels, (rows,), "int64")
