@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.config import ConfigError, DataSpec, check_digits
+from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data, check_digits
 from bench.idx import read_images_labels
 from bench.sources import SOURCES
 
@@ -262,6 +263,17 @@ def load(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     loader = getattr(importlib.import_module(module), function)
     dataset: Dataset = loader(spec, dtype, seed)
     return dataset
+
+
+def check_known_shape(spec: TrialSpec) -> None:
+    """ConfigError if the sizes contradict the features/classes the registry declares.
+
+    Checked before loading, so a mismatch (or a synthetic shape nobody asked to train on)
+    costs no generation or download; the batch size is checked once the data is loaded.
+    """
+    features, classes = SOURCES[spec.data.source].shape(spec.data)
+    if features is not None and classes is not None:
+        check_against_data(spec, n_features=features, n_classes=classes, n_train=sys.maxsize)
 
 
 def describe(dataset: Dataset) -> dict[str, Any]:

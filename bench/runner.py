@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.config import TrialSpec, check_against_data, scaled_eta
-from bench.data import Dataset, load
+from bench.data import Dataset, check_known_shape, load
 from bench.machine import machine_info
 from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
-from bench.sources import SOURCES
 from bench.train import run_trial
 
 
@@ -76,17 +75,6 @@ def plan_sweep(
     return trials
 
 
-def known_shape(spec: TrialSpec) -> None:
-    """ConfigError if the sizes contradict the features/classes the registry declares.
-
-    Checked before loading, so a mismatch (or a synthetic shape nobody asked to train on)
-    costs no generation or download; the batch size is checked once the data is loaded.
-    """
-    features, classes = SOURCES[spec.data.source].shape(spec.data)
-    if features is not None and classes is not None:
-        check_against_data(spec, n_features=features, n_classes=classes, n_train=sys.maxsize)
-
-
 class DataCache:
     """Loads each (data spec, dtype) once and checks trials against it."""
 
@@ -97,7 +85,7 @@ class DataCache:
         """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
         key = (spec.data, spec.train.dtype)
         if key not in self._cache:
-            known_shape(spec)  # a shape the registry knows is checked before any loading
+            check_known_shape(spec)  # the registry's shape is checked before any loading
             self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
         data = self._cache[key]
         check_against_data(
