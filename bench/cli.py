@@ -173,8 +173,10 @@ def cmd_data(args: argparse.Namespace) -> int:
     table.add_column("features", justify="right")
     table.add_column("per class", justify="left")
     for split, y in (("train", data.y_train), ("validation", data.y_val)):
-        counts = [int((y == c).sum()) for c in range(data.n_classes)]
-        table.add_row(split, f"{len(y):,}", str(data.n_features), " ".join(map(str, counts)))
+        counts = [str(int((y == c).sum())) for c in range(data.n_classes)]
+        if data.class_names:  # the registry names the classes (fashion-mnist)
+            counts = [f"{name}:{n}" for name, n in zip(data.class_names, counts, strict=True)]
+        table.add_row(split, f"{len(y):,}", str(data.n_features), " ".join(counts))
     stdout_console().print(table)
     return 0
 

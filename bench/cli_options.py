@@ -15,19 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import (
-    DATASETS,
-    DTYPES,
     ETA_SCALINGS,
-    SCHEDULES,
     ConfigError,
     DataSpec,
     NetSpec,
+    Option,
     TrainSpec,
     TrialSpec,
+    option_text,
+    options,
 )
 from bench.runner import PlannedTrial
-from kernels import BACKENDS
-from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 
 
 def int_list(option: str) -> Callable[[str], list[int]]:
@@ -47,141 +45,55 @@ def int_list(option: str) -> Callable[[str], list[int]]:
     return parse
 
 
-def _choices(values: list[str] | tuple[str, ...]) -> str:
-    return "|".join(values)
+def _help(opt: Option, default: Any, grid: bool) -> str:
+    """Help text of one option: its declared help, choices, default and grid hint."""
+    text = opt.help
+    if opt.choices:
+        text += ": " + "|".join(opt.choices)
+    if default is not None and opt.kind != "flag":
+        text += f" (default {option_text(opt.kind, default)})"
+    if grid and opt.grid:
+        text += "; several values (space-separated) make a grid"
+    return text
+
+
+def _add_spec_options(group: argparse._ArgumentGroup, spec_type: type[Any], *, grid: bool) -> None:
+    """One argparse option per :class:`~bench.config.Option` field of ``spec_type``."""
+    for _, opt, default in options(spec_type):
+        if not opt.added:
+            continue
+        kw: dict[str, Any] = {"help": _help(opt, default, grid)}
+        if opt.kind == "flag":
+            group.add_argument(opt.flag, action="store_true", **kw)
+            continue
+        kw["type"] = {"int": int, "float": float, "str": str}.get(opt.kind) or int_list(opt.flag)
+        as_arg = list(default) if isinstance(default, tuple) else default
+        if grid and opt.grid:
+            kw |= {"nargs": "+", "default": [as_arg]}
+        else:
+            kw["default"] = as_arg
+        group.add_argument(opt.flag, **kw)
 
 
 def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
     """Network, training, data and output options common to every training command.
 
-    With ``grid`` (``mlpbench sweep``), the options of :data:`GRID_OPTIONS` take one or more
-    space-separated values (a list in the namespace) and the command runs their Cartesian
-    grid; elsewhere each takes one value.
+    The network, training and data options are generated from the spec fields' declarations
+    (:func:`bench.config.option`). With ``grid`` (``mlpbench sweep``), the options of
+    :data:`GRID_OPTIONS` take one or more space-separated values (a list in the namespace)
+    and the command runs their Cartesian grid; elsewhere each takes one value.
     """
-    d_net, d_tr, d_data = NetSpec(), TrainSpec(), DataSpec()
-
-    def many(default: Any) -> dict[str, Any]:
-        return {"nargs": "+", "default": [default]} if grid else {"default": default}
-
-    net = p.add_argument_group("network")
-    net.add_argument(
-        "--sizes",
-        type=int_list("--sizes"),
-        **many(list(d_net.sizes)),
-        help="layer sizes, input first (default 784,30,10)"
-        + ("; several for a grid: 784,30,10 784,100,10" if grid else ""),
-    )
-    net.add_argument(
-        "--activation",
-        **many(d_net.activation),
-        help=f"hidden activation: {_choices(list(HIDDEN_CODES))}",
-    )
-    net.add_argument(
-        "--cost", **many(d_net.cost), help=f"output cost: {_choices(list(COST_CODES))}"
-    )
-    net.add_argument("--init", default=d_net.init, help=f"weights: {_choices(INITIALIZERS)}")
-
+    _add_spec_options(p.add_argument_group("network"), NetSpec, grid=grid)
     tr = p.add_argument_group("training")
-    tr.add_argument("--eta", type=float, **many(d_tr.eta), help="learning rate η (default 0.5)")
-    tr.add_argument(
-        "--lmbda",
-        type=float,
-        **many(d_tr.lmbda),
-        help="L2 regularisation λ, applied as λ/n (default 5.0)",
-    )
-    tr.add_argument("--mu", type=float, **many(d_tr.mu), help="momentum μ in [0, 1) (default 0)")
-    tr.add_argument("--epochs", type=int, default=d_tr.epochs, help="max epochs (default 10)")
-    tr.add_argument(
-        "--time-budget",
-        type=float,
-        default=None,
-        help="stop a trial after this many training seconds",
-    )
-    tr.add_argument(
-        "--target",
-        type=float,
-        default=d_tr.target,
-        help="target validation accuracy, a fraction (default 0.90)",
-    )
-    tr.add_argument(
-        "--stop-at-target", action="store_true", help="stop each trial once it reaches the target"
-    )
-    tr.add_argument(
-        "--monitor-every",
-        type=int,
-        default=d_tr.monitor_every,
-        help="training images between validation checkpoints (default 1000)",
-    )
-    tr.add_argument(
-        "--schedule", default=d_tr.schedule, help=f"learning-rate schedule: {_choices(SCHEDULES)}"
-    )
-    tr.add_argument(
-        "--plateau-patience",
-        type=int,
-        default=d_tr.plateau_patience,
-        help="checkpoints without improvement before η is halved (default 10)",
-    )
-    tr.add_argument(
-        "--eta-stop-factor",
-        type=float,
-        default=d_tr.eta_stop_factor,
-        help="halve-on-plateau stops once η fell by this factor (default 1024)",
-    )
-    tr.add_argument(
-        "--early-stop",
-        type=int,
-        default=None,
-        help="stop after N checkpoints with no improvement in validation accuracy",
-    )
-    tr.add_argument(
-        "--diverge-factor",
-        type=float,
-        default=d_tr.diverge_factor,
-        help="diverged once validation cost exceeds this × initial (default 100)",
-    )
-    tr.add_argument("--seed", type=int, default=d_tr.seed, help="training seed (default 0)")
+    _add_spec_options(tr, TrainSpec, grid=grid)
     tr.add_argument(
         "--repeats",
         type=int,
         default=1,
         help="run each configuration with this many seeds (default 1)",
     )
-    tr.add_argument("--dtype", **many(d_tr.dtype), help=f"{_choices(DTYPES)}")
-    tr.add_argument("--backend", **many(d_tr.backend), help=f"{_choices(BACKENDS)}")
-    tr.add_argument(
-        "--threads", type=int, **many(d_tr.threads), help="threads for numba-parallel (default 1)"
-    )
-    tr.add_argument(
-        "--kernel-path",
-        default=d_tr.kernel_path,
-        help="force one kernel path (fused-mb1, loops, blas, gemm, split-loops, split-blas); "
-        "auto: the tuning file's choice (mlpbench kernels tune), else the default (auto)",
-    )
-
     da = p.add_argument_group("data")
-    da.add_argument("--dataset", default=d_data.source, help=f"{_choices(DATASETS)}")
-    da.add_argument(
-        "--data-dir",
-        default=None,
-        help="folder with the IDX files (mnist, fashion-mnist); else downloaded",
-    )
-    da.add_argument(
-        "--digits", type=int_list("--digits"), default=None, help="keep only these digits, e.g. 0,1"
-    )
-    da.add_argument("--train-size", type=int, default=None, help="first N training images")
-    da.add_argument("--val-size", type=int, default=None, help="first V validation images")
-    da.add_argument(
-        "--synthetic-size",
-        type=int,
-        default=d_data.n_synthetic,
-        help="training rows of the synthetic source (default 50000)",
-    )
-    da.add_argument(
-        "--data-seed",
-        type=int,
-        default=d_data.seed,
-        help="seed of the shuffle/split of the data (default 0)",
-    )
+    _add_spec_options(da, DataSpec, grid=grid)
     da.add_argument(
         "--strip",
         action="store_true",
@@ -211,7 +123,7 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
 
 
 # Options that take several values in ``mlpbench sweep`` (argparse dests = grid axis names).
-GRID_OPTIONS = ("sizes", "activation", "cost", "eta", "lmbda", "mu", "dtype", "backend", "threads")
+GRID_OPTIONS = tuple(opt.dest for t in (NetSpec, TrainSpec) for _, opt, _ in options(t) if opt.grid)
 
 
 class _Flatten(argparse.Action):
@@ -229,7 +141,8 @@ class _Flatten(argparse.Action):
 
 def add_batch_size_option(p: argparse.ArgumentParser) -> None:
     """``--batch-size N``: the one mini-batch size of a single-configuration command."""
-    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    opt, default = next((o, d) for n, o, d in options(TrainSpec) if n == "mini_batch")
+    p.add_argument(opt.flag, type=int, default=default, help=_help(opt, default, grid=False))
 
 
 def add_batch_sizes_options(
@@ -246,44 +159,26 @@ def add_batch_sizes_options(
     )  # fmt: skip
 
 
+def _spec_from(spec_type: type[Any], args: argparse.Namespace, **given: Any) -> Any:
+    """A ``spec_type`` from the options its fields declare (``given`` fields as passed)."""
+    values: dict[str, Any] = {}
+    for name, opt, default in options(spec_type):
+        if name in given:
+            continue
+        value = getattr(args, opt.dest, default)
+        values[name] = tuple(value) if opt.kind == "ints" and value is not None else value
+    return spec_type(**values, **given)
+
+
 def specs_from_args(args: argparse.Namespace, *, mini_batch: int) -> TrialSpec:
     """Frozen specs from parsed options; raises ConfigError on any bad value."""
     if args.repeats < 1:
         raise ConfigError("--repeats", f"{args.repeats} is < 1; use 1 or more")
-    net = NetSpec(
-        sizes=tuple(args.sizes), activation=args.activation, cost=args.cost, init=args.init
+    return TrialSpec(
+        net=_spec_from(NetSpec, args),
+        train=_spec_from(TrainSpec, args, mini_batch=mini_batch),
+        data=_spec_from(DataSpec, args),
     )
-    train = TrainSpec(
-        eta=args.eta,
-        lmbda=args.lmbda,
-        mu=args.mu,
-        mini_batch=mini_batch,
-        epochs=args.epochs,
-        time_budget=args.time_budget,
-        target=args.target,
-        stop_at_target=args.stop_at_target,
-        monitor_every=args.monitor_every,
-        schedule=args.schedule,
-        plateau_patience=args.plateau_patience,
-        eta_stop_factor=args.eta_stop_factor,
-        early_stop=args.early_stop,
-        diverge_factor=args.diverge_factor,
-        seed=args.seed,
-        dtype=args.dtype,
-        backend=args.backend,
-        threads=args.threads,
-        kernel_path=getattr(args, "kernel_path", "auto"),
-    )
-    data = DataSpec(
-        source=args.dataset,
-        digits=tuple(args.digits) if args.digits else None,
-        n_train=args.train_size,
-        n_val=args.val_size,
-        path=args.data_dir,
-        n_synthetic=args.synthetic_size,
-        seed=args.data_seed,
-    )
-    return TrialSpec(net=net, train=train, data=data)
 
 
 def check_results_dir(path: Path) -> Path:

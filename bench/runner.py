@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.config import TrialSpec, check_against_data, scaled_eta
-from bench.data import Dataset, load
+from bench.data import Dataset, check_known_shape, load
 from bench.machine import machine_info
 from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
 from bench.train import run_trial
@@ -85,6 +85,7 @@ class DataCache:
         """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
         key = (spec.data, spec.train.dtype)
         if key not in self._cache:
+            check_known_shape(spec)  # the registry's shape is checked before any loading
             self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
         data = self._cache[key]
         check_against_data(

@@ -162,3 +162,19 @@ TUNE_COUNTS = ("--probe-epochs", "--eta-refine", "--lmbda-epochs", "--lmbda-refi
 @given(option=st.sampled_from(TUNE_COUNTS), value=st.integers(-(2**63), -1).map(str))
 def test_tune_rejects_negative_counts_before_any_work(option: str, value: str) -> None:
     assert check(["tune"], {option: value}) == 2
+
+
+SYNTHETIC = st.one_of(st.integers(-3, 40), st.sampled_from([2**31, 2**63, 10**30]))
+
+
+@FUZZ
+@given(rows=SYNTHETIC, features=SYNTHETIC, classes=SYNTHETIC)
+def test_synthetic_shape_options(rows: int, features: int, classes: int) -> None:
+    """Any synthetic size and shape (sizes matching it): exit 0, or 2 before any work."""
+    options = {"--dataset": "synthetic", "--synthetic-size": str(rows),
+               "--synthetic-features": str(features), "--synthetic-classes": str(classes),
+               "--sizes": f"{features},{classes}", "--train-size": "20",
+               "--val-size": "2"}  # fmt: skip
+    with tempfile.TemporaryDirectory() as cache, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLPBENCH_CACHE", cache)  # huge sets are refused, never written here
+        check(["train"], options)
