@@ -38,14 +38,13 @@ from typing import Any
 import numba
 import numpy as np
 from numba import cuda as _cuda
-from numba.cuda import config as _cuda_config
 
 from kernels.layout import LOG_LIKELIHOOD, QUADRATIC, RELU, SIGMOID, TANH
 
 cuda: Any = _cuda  # numba-cuda's intrinsics are untyped for mypy
-cuda_config: Any = _cuda_config  # numba-cuda's own config (the simulator switch)
-TILE = 4 if cuda_config.ENABLE_CUDASIM else 16
-ROWS_PER_BLOCK = 4 if cuda_config.ENABLE_CUDASIM else 128  # threads per block, row kernels
+SIMULATOR = bool(cuda.config.ENABLE_CUDASIM)  # numba-cuda's simulator switch
+TILE = 4 if SIMULATOR else 16
+ROWS_PER_BLOCK = 4 if SIMULATOR else 128  # threads per block, row kernels
 
 
 def blocks(n: int, per: int) -> int:
