@@ -140,3 +140,24 @@ def test_ragged_batch_evaluate_chunks_and_transfers() -> None:
         s.steps(0, 1, ETA, 0.0, 0.0, batch=9)
     with pytest.raises(ValueError, match="kernel path"):
         CudaSession(sizes=SIZES, dtype="float64", mini_batch=1, hidden=0, output=0, path="x")
+
+
+def test_tiled_gemm_and_gpu_record() -> None:
+    """The peak's GEMM kernel multiplies correctly (non-multiple-of-tile shapes); the
+    machine record names the device (the simulator under tox -e cudasim)."""
+    from numba import cuda
+
+    from bench.gpu import gpu_info
+    from kernels.cuda_kernels import TILE, blocks, kernel_set
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((9, 7)), rng.random((7, 6))
+    c = cuda.device_array((9, 6), dtype=np.float64)
+    kernel_set("float64").gemm[(blocks(6, TILE), blocks(9, TILE)), (TILE, TILE)](
+        cuda.to_device(a), cuda.to_device(b), c
+    )
+    np.testing.assert_allclose(c.copy_to_host(), a @ b, rtol=1e-12)
+    info = gpu_info()
+    assert info is not None and info["model"]
+    if os.environ.get("NUMBA_ENABLE_CUDASIM"):
+        assert info["model"] == "CUDA simulator"
