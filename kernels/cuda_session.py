@@ -50,7 +50,7 @@ def device_problem() -> str | None:
     True under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) even without a GPU.
     """
     if importlib.util.find_spec("numba_cuda") is None:
-        return f"the cuda backend needs NVIDIA's numba-cuda package: {INSTALL_HINT}"
+        return f"no CUDA device was found (numba-cuda is not installed): {INSTALL_HINT}"
     cuda: Any = importlib.import_module("numba.cuda")
     if not cuda.is_available():
         return (
