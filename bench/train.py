@@ -18,7 +18,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -33,11 +32,10 @@ from bench.results import (
     TrialResult,
     TrialSummary,
 )
-from kernels import load_backend
+from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import executed_flops_per_update
-
-EVAL_CHUNK = 256  # validation rows per evaluate block
+from kernels.session import VAL, BackendInfo, Session
 
 # Called after each checkpoint; returning True stops the trial as "pruned".
 CheckpointHook = Callable[[CurvePoint], bool]
@@ -47,14 +45,6 @@ CheckpointHook = Callable[[CurvePoint], bool]
 class _Stop:
     status: str
     reason: str
-
-
-def set_threads(backend: str, threads: int) -> None:
-    """Set Numba's thread count for the parallel backend (no-op for the others)."""
-    if backend == "numba-parallel":
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
 def l2_term(
@@ -82,11 +72,20 @@ def run_trial(
     """
     from threadpoolctl import threadpool_limits
 
-    backend = load_backend(spec.train.backend)  # loads its BLAS, so the limit reaches it
-    set_threads(spec.train.backend, spec.train.threads)
+    tr, net = spec.train, spec.net
+    if data.X_train.dtype != np.dtype(tr.dtype):
+        raise ValueError(
+            f"data dtype {data.X_train.dtype} differs from --dtype {tr.dtype}; reload the data"
+        )
     path = trial_path(spec)
-    with threadpool_limits(limits=spec.train.threads, user_api="blas"):
-        return _train(spec, data, backend, on_checkpoint, label, path)
+    kernel = load_backend(tr.backend)  # loads its BLAS, so the limit below reaches it
+    session = open_session(
+        tr.backend, module=kernel, sizes=tuple(net.sizes), dtype=tr.dtype,
+        mini_batch=tr.mini_batch, threads=tr.threads, hidden=net.hidden_code,
+        output=net.cost_code, path=path[0],
+    )  # fmt: skip
+    with threadpool_limits(limits=tr.threads, user_api="blas"):
+        return _train(spec, data, session, on_checkpoint, label, path)
 
 
 def trial_path(spec: TrialSpec) -> tuple[str, str]:
@@ -94,56 +93,74 @@ def trial_path(spec: TrialSpec) -> tuple[str, str]:
     from bench.kernel_tuning import Shape, choose_path
 
     tr = spec.train
-    threads = tr.threads if tr.backend == "numba-parallel" else 1
+    threads = effective_threads(backend_info(tr.backend), tr.threads)
     shape = Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
     return choose_path(shape, tr.kernel_path)
+
+
+def timed_steps(
+    session: Session, info: BackendInfo, start: int, steps: int, batch: int,
+    hyper: tuple[float, float, float],
+) -> tuple[float, float]:  # fmt: skip
+    """``(mean training cost, seconds)`` of one ``steps`` call of ``session``.
+
+    The clock stops after :meth:`~kernels.session.Session.synchronize` when the backend
+    is asynchronous (``info.synchronize``), so the seconds are the work's, not the queueing's.
+    """
+    t = time.perf_counter()
+    cost = session.steps(start, steps, *hyper, batch=batch)
+    if info.synchronize:
+        session.synchronize()
+    return cost, time.perf_counter() - t
+
+
+def _validate(
+    session: Session, sizes: npt.NDArray[np.int64], n_val: int, lmbda_n: float
+) -> tuple[float, float, bool]:
+    """(validation accuracy, validation cost with the L2 term, whether all weights are finite)."""
+    correct, cost_sum = session.evaluate(VAL)
+    params, _ = session.to_host()
+    finite = bool(np.isfinite(params).all())
+    return correct / n_val, cost_sum / n_val + l2_term(params, sizes, lmbda_n), finite
 
 
 def _train(
     spec: TrialSpec,
     data: Dataset,
-    backend: ModuleType,
+    session: Session,
     on_checkpoint: CheckpointHook | None,
     label: str,
     path: tuple[str, str],
 ) -> TrialResult:
     tr, net = spec.train, spec.net
     kpath = path[0]
-    dtype = np.dtype(tr.dtype)
-    sizes = sizes_array(net.sizes)
-    hidden, output = net.hidden_code, net.cost_code
+    info = session.info
     n = data.n_train
     mb = tr.mini_batch
     lmbda_n = tr.lmbda / n
-    X, y, Xv, yv = data.X_train, data.y_train, data.X_val, data.y_val
-    if X.dtype != dtype:
-        raise ValueError(f"data dtype {X.dtype} differs from --dtype {tr.dtype}; reload the data")
 
     rng = np.random.default_rng(tr.seed)
-    params = init_params(net.sizes, net.init, rng, dtype)
-    velocity = np.zeros_like(params)
-    work = np.empty(backend.workspace_size(sizes, mb), dtype=dtype)
-    work_eval = np.empty(backend.workspace_size(sizes, EVAL_CHUNK), dtype=dtype)
+    params = init_params(net.sizes, net.init, rng, np.dtype(tr.dtype))
+    session.load(params, np.zeros_like(params))
+    session.upload(data.X_train, data.y_train, data.X_val, data.y_val)
 
-    # Warm-up: compile or load every kernel on copies, outside all timings.
-    order = rng.permutation(n).astype(np.int64)
+    # Warm-up: compile or load every kernel, outside all timings; then the initial weights again.
+    session.set_order(rng.permutation(n).astype(np.int64))
     t0 = time.perf_counter()
-    backend.train_steps(
-        params.copy(), velocity.copy(), work, sizes, X, y, order, 0, 1, mb,
-        float(tr.eta), float(lmbda_n), float(tr.mu), hidden, output, kpath,
-    )  # fmt: skip
-    backend.evaluate(params, work_eval, sizes, Xv[:2], yv[:2], EVAL_CHUNK, hidden, output)
+    session.steps(0, 1, float(tr.eta), float(lmbda_n), float(tr.mu))
+    session.evaluate(VAL, 2)
+    session.synchronize()
     compile_seconds = time.perf_counter() - t0
+    session.load(params, np.zeros_like(params))
 
-    def validate() -> tuple[float, float]:
-        correct, cost_sum = backend.evaluate(
-            params, work_eval, sizes, Xv, yv, EVAL_CHUNK, hidden, output
-        )
-        return correct / data.n_val, cost_sum / data.n_val + l2_term(params, sizes, lmbda_n)
+    sizes = sizes_array(net.sizes)
+
+    def validate() -> tuple[float, float, bool]:
+        return _validate(session, sizes, data.n_val, lmbda_n)
 
     eta = float(tr.eta)
     curve: list[CurvePoint] = []
-    acc0, cost0 = validate()
+    acc0, cost0, _ = validate()
     curve.append(CurvePoint(
         images_seen=0, epoch=0.0, train_seconds=0.0, wall_seconds=0.0,
         val_accuracy=acc0, val_cost=cost0, train_cost=None, eta=eta,
@@ -157,7 +174,7 @@ def _train(
     next_checkpoint = tr.monitor_every
 
     for _epoch in range(tr.epochs):
-        order = rng.permutation(n).astype(np.int64)
+        session.set_order(rng.permutation(n).astype(np.int64))
         pos = 0
         while pos < n and stop is None:
             full_left = (n - pos) // mb
@@ -166,12 +183,10 @@ def _train(
                 batch = mb
             else:  # the ragged last mini-batch of the epoch
                 steps, batch = 1, n - pos
-            t = time.perf_counter()
-            cost = backend.train_steps(
-                params, velocity, work, sizes, X, y, order, pos, steps, batch,
-                eta, float(lmbda_n), float(tr.mu), hidden, output, kpath,
-            )  # fmt: skip
-            train_seconds += time.perf_counter() - t
+            cost, seconds = timed_steps(
+                session, info, pos, steps, batch, (eta, float(lmbda_n), float(tr.mu))
+            )
+            train_seconds += seconds
             executed += steps * executed_flops_per_update(
                 net.sizes, batch, kpath, float(tr.mu), float(lmbda_n)
             )
@@ -189,7 +204,7 @@ def _train(
                 continue
             while next_checkpoint <= images:
                 next_checkpoint += tr.monitor_every
-            acc, vcost = validate()
+            acc, vcost, finite = validate()
             point = CurvePoint(
                 images_seen=images, epoch=images / n, train_seconds=train_seconds,
                 wall_seconds=time.perf_counter() - wall0, val_accuracy=acc, val_cost=vcost,
@@ -197,7 +212,7 @@ def _train(
             )  # fmt: skip
             curve.append(point)
             chunk_cost, chunk_images = 0.0, 0
-            stop = stop or _check_stop(spec, point, params, cost0)
+            stop = stop or _check_stop(spec, point, finite, cost0)
             if stop is None and over_budget:
                 stop = _Stop(COMPLETED, "time-budget")
             if stop is None and on_checkpoint is not None and on_checkpoint(point):
@@ -235,11 +250,11 @@ def _train(
 
 
 def _check_stop(
-    spec: TrialSpec, point: CurvePoint, params: npt.NDArray[np.floating], cost0: float
+    spec: TrialSpec, point: CurvePoint, weights_finite: bool, cost0: float
 ) -> _Stop | None:
-    """Divergence and target checks for one checkpoint."""
+    """Divergence and target checks for one checkpoint (``weights_finite``: all weights)."""
     tr = spec.train
-    if not math.isfinite(point.val_cost) or not bool(np.isfinite(params).all()):
+    if not math.isfinite(point.val_cost) or not weights_finite:
         return _Stop(
             DIVERGED, f"non-finite validation cost or weights at image {point.images_seen}"
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.numba_forward import act, dact, gather, output_row
-from kernels.numba_layout import RENORM_BELOW, jit, param_offsets, slot_offsets
+from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import rescale_weights, update_range
 
 
@@ -83,9 +83,10 @@ def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, ou
 @jit
 def train_gemm(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m,
+    one, inv_m, renorm_below,
 ):  # fmt: skip
-    """``n_steps`` SGD updates of ``m`` samples on the ``gemm`` path; returns the cost sum."""
+    """``n_steps`` SGD updates of ``m`` samples on the ``gemm`` path; returns
+    ``(summed cost, renormalisations of the weight scale)``."""
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
     so = slot_offsets(sizes, m)
@@ -94,6 +95,7 @@ def train_gemm(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     for k in range(n_steps):
         total += gemm_batch(
@@ -111,24 +113,26 @@ def train_gemm(
                 alpha_b, eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @jit
 def train_gemm_blocked(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, block,
+    one, inv_m, renorm_below, block,
 ):  # fmt: skip
     """The ``gemm`` path over row blocks of ``block`` samples (cache blocking for big batches).
 
     Each mini-batch is processed ``block`` samples at a time, so the gathered inputs and
     activations stay in L2; the blocks' gradient sums are added into an accumulator of
     ``n_params`` elements placed after the (``block``-sample) slot, then applied once.
+    Returns ``(summed cost, renormalisations of the weight scale)``.
     """
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -142,6 +146,7 @@ def train_gemm_blocked(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     for k in range(n_steps):
         pos = start + k * m
@@ -168,9 +173,10 @@ def train_gemm_blocked(
                 alpha_b, eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms

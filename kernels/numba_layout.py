@@ -1,10 +1,12 @@
 # mypy: allow-untyped-defs
 """Shared constants and scratch layout of the Numba backends.
 
-Holds the kernel decorator ``jit`` (and its ``FASTMATH`` flags), the activation and cost
-codes, the tuning thresholds (``RENORM_BELOW``, ``USE_BLAS_FROM``), the flat parameter
-offsets and the layout of one scratch *slot* (capacity ``cap`` samples), carved from the
-``work`` array:
+Holds the kernel decorators ``jit``/``pjit`` (the one place for the ``FASTMATH`` flags and
+the source-keyed cache of :mod:`kernels.numba_cache`), the argument checks made before any
+compiled code runs, the activation and cost codes, the defaults of the tuning thresholds
+(``RENORM_BELOW``, ``USE_BLAS_FROM``: the kernels take them as arguments, never as frozen
+globals), the flat parameter offsets and the layout of one scratch *slot* (capacity ``cap``
+samples), carved from the ``work`` array:
 
 * ``a_0 … a_L``: activations, ``cap × n_l`` each (``a_0`` is the gathered input batch);
 * ``d_1 … d_L``: deltas, ``cap × n_l`` each;
@@ -23,21 +25,45 @@ it); every Numba kernel module imports it. No numerics here: the passes live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
 
 from kernels.layout import n_params
+from kernels.numba_cache import cached
 
-# No nnan/ninf: sigmoid/softplus rely on exp overflowing to inf.
-FASTMATH: set[str] = {"reassoc", "contract", "nsz", "arcp"}
-jit = njit(cache=True, nogil=True, fastmath=FASTMATH)
-"""The decorator of every serial kernel."""
+# Only flags whose effect does not depend on where a function is compiled. A kernel calls
+# other @njit functions; Numba links a copy of each callee into the caller and optimises it
+# again there, while in the process that compiled them a call that is not inlined jumps to
+# the callee's own (separately optimised) code, and in a process that loads the caller from
+# the on-disk cache to the caller's copy. With "nsz" next to "reassoc" LLVM re-associates
+# the copy differently, so freshly compiled and cached kernels gave different bits (mini-batch
+# 1). "reassoc" (vectorised reductions), "contract" (FMA) and "arcp" (reciprocals) keep the
+# speed (scripts/fastmath_cost.py); "nsz" made no measurable difference. No nnan/ninf:
+# sigmoid/softplus rely on exp overflowing to inf.
+FASTMATH: set[str] = {"reassoc", "contract", "arcp"}
+
+
+def jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached.
+
+    The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba_cache`).
+    """
+    return cached(njit(nogil=True, fastmath=FASTMATH)(fn))
+
+
+def pjit(fn: Callable[..., Any]) -> Any:
+    """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
+    return cached(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn))
+
 
 SIGMOID, TANH, RELU = 0, 1, 2
 CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD = 0, 1, 2
 
-RENORM_BELOW = 2.0**-10  # fold the weight scale back when it drops below this
+RENORM_BELOW = 2.0**-10  # default: fold the weight scale back when it drops below this
 USE_BLAS_FROM = 128  # batch (per thread chunk) from which the gradient GEMM uses np.dot (BLAS)
 
 
@@ -58,6 +84,36 @@ def check_work(work: np.ndarray, need: int, what: str) -> None:
         )
 
 
+def _check_index(name: str, arr: np.ndarray, hi: int, what: str) -> None:
+    """``ValueError`` unless ``arr`` is a 1-d int64 array with values in ``[0, hi)``."""
+    if arr.ndim != 1 or arr.dtype != np.int64:
+        raise ValueError(
+            f"{name} must be a 1-d int64 array, got {arr.dtype} with shape {arr.shape}"
+        )
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= hi):
+        raise ValueError(
+            f"{name} values must lie in [0, {hi}) ({what}); got [{arr.min()}, {arr.max()}]"
+        )
+
+
+def check_net(sizes: np.ndarray, X: np.ndarray, y: np.ndarray, hidden: int, output: int) -> None:
+    """Checks shared by ``train_steps`` and ``evaluate`` before compiled code runs.
+
+    ``sizes`` a 1-d int64 array of >= 2 positive sizes; ``X`` ``(n, sizes[0])``; ``y`` ``(n,)``
+    int64 labels in ``[0, sizes[-1])``; ``hidden``/``output`` valid codes. ``ValueError``
+    naming the problem otherwise (the compiled loops do no bounds checks).
+    """
+    if sizes.ndim != 1 or sizes.dtype != np.int64 or sizes.shape[0] < 2 or sizes.min() < 1:
+        raise ValueError("sizes must be a 1-d int64 array of at least two positive layer sizes")
+    if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
+        raise ValueError("X must be (n, sizes[0]) and y (n,)")
+    _check_index("y", y, int(sizes[-1]), "labels: one per output unit")
+    if hidden not in (SIGMOID, TANH, RELU):
+        raise ValueError(f"hidden must be an activation code (0, 1 or 2), got {hidden}")
+    if output not in (CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD):
+        raise ValueError(f"output must be a cost code (0, 1 or 2), got {output}")
+
+
 def check_train_call(
     params: np.ndarray,
     velocity: np.ndarray,
@@ -70,12 +126,16 @@ def check_train_call(
     n_steps: int,
     mini_batch: int,
     need: int,
+    hidden: int = SIGMOID,
+    output: int = CROSS_ENTROPY,
+    renorm_below: float = RENORM_BELOW,
 ) -> None:
     """Every check a backend's ``train_steps`` makes before entering compiled code.
 
     Dtypes and shapes the kernels rely on, C-contiguity, ``work`` holding at least ``need``
-    elements, and ``order`` long enough for ``n_steps`` batches from ``start``; a
-    ``ValueError`` naming the problem otherwise.
+    elements, ``order`` long enough for ``n_steps`` batches from ``start`` and its used
+    entries valid rows of ``X``, labels and codes (:func:`check_net`), and
+    ``0 < renorm_below <= 1``; a ``ValueError`` naming the problem otherwise.
     """
     dt = params.dtype
     if dt not in (np.float32, np.float64):
@@ -83,16 +143,50 @@ def check_train_call(
     for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
         if arr.dtype != dt:
             raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
+    check_net(sizes, X, y, hidden, output)
     n_par = n_params(sizes)
     if params.shape != (n_par,) or velocity.shape != (n_par,):
         raise ValueError(f"params and velocity must have shape ({n_par},)")
-    if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
-        raise ValueError("X must be (n, sizes[0]) and y (n,)")
+    if not (
+        X.flags.c_contiguous
+        and params.flags.c_contiguous
+        and velocity.flags.c_contiguous
+        and work.flags.c_contiguous
+    ):
+        raise ValueError("params, velocity, work and X must be C-contiguous")
+    check_work(work, need, f"train_steps(mini_batch={mini_batch})")
+    if order.ndim != 1 or start < 0 or start + n_steps * mini_batch > order.shape[0]:
+        raise ValueError("order too short for start + n_steps*mini_batch")
+    used = order[start : start + n_steps * mini_batch]
+    _check_index("order", used, X.shape[0], "row indices of X")
+    if not 0.0 < renorm_below <= 1.0:
+        raise ValueError(f"renorm_below must lie in (0, 1], got {renorm_below}")
+
+
+def check_eval_call(
+    params: np.ndarray,
+    work: np.ndarray,
+    sizes: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    need: int,
+    chunk: int,
+    hidden: int,
+    output: int,
+) -> None:
+    """Every check a backend's ``evaluate`` makes before entering compiled code."""
+    dt = params.dtype
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"params must be float32 or float64, got {dt}")
+    for name, arr in (("work", work), ("X", X)):
+        if arr.dtype != dt:
+            raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
+    check_net(sizes, X, y, hidden, output)
+    if params.shape != (n_params(sizes),):
+        raise ValueError(f"params must have shape ({n_params(sizes)},)")
     if not (X.flags.c_contiguous and params.flags.c_contiguous and work.flags.c_contiguous):
         raise ValueError("params, work and X must be C-contiguous")
-    check_work(work, need, f"train_steps(mini_batch={mini_batch})")
-    if start < 0 or start + n_steps * mini_batch > order.shape[0]:
-        raise ValueError("order too short for start + n_steps*mini_batch")
+    check_work(work, need, f"evaluate(chunk={chunk})")
 
 
 # --------------------------------------------------------------------------- layout

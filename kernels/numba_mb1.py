@@ -13,17 +13,18 @@ the dispatch by mini-batch size (:mod:`kernels.numba_serial`).
 from __future__ import annotations
 
 from kernels.numba_forward import act, dact, dots4, output_row
-from kernels.numba_layout import RENORM_BELOW, jit, param_offsets, slot_offsets
+from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import rescale_weights
 
 
 @jit
 def train_mb1(
-    params, velocity, work, sizes, X, y, order, start, n_steps, eta, lam, mu, hidden, output, one
-):
+    params, velocity, work, sizes, X, y, order, start, n_steps, eta, lam, mu, hidden, output, one,
+    renorm_below,
+):  # fmt: skip
     """SGD with one sample per update; the layer-1 update is fused with the next forward.
 
-    Returns the summed cost (float64).
+    Returns ``(summed cost (float64), number of renormalisations of the weight scale)``.
     """
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -47,6 +48,7 @@ def train_mb1(
     d_out = work[so[2 * L] : so[2 * L] + nL]
     dots4(W1, X[order[start]], R, n0, n1)
     total = 0.0
+    renorms = 0
     for i in range(n_steps):
         idx = order[start + i]
         x = X[idx]
@@ -120,14 +122,15 @@ def train_mb1(
         else:
             fused_update_momentum(W1, b1, V1, Vb1, d1, x, xn, R, eta, lam, mu, n0, n1)
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             for j in range(n1):
                 R[j] *= s
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @jit

@@ -19,17 +19,17 @@ from __future__ import annotations
 import numba
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
 from kernels import numba_serial
 from kernels.numba_backward import batch_grad
 from kernels.numba_forward import eval_rows
 from kernels.numba_layout import (
-    FASTMATH,
     RENORM_BELOW,
+    check_eval_call,
     check_train_call,
-    check_work,
     param_offsets,
+    pjit,
     slot_offsets,
     slot_size,
 )
@@ -49,19 +49,18 @@ PAR_BLAS_FROM = 1 << 40
 # The documented default (``path=None``) splits mini-batches from this size on.
 PAR_FROM = DEFAULT_SPLIT_FROM
 
-pjit = njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-
 
 @pjit
 def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, blas_from, par_from, n_threads, serial_blas_from, fuse_mb1,
+    one, inv_m, blas_from, par_from, n_threads, serial_blas_from, fuse_mb1, renorm_below,
 ):  # fmt: skip
+    """Split each mini-batch over the threads; returns ``(summed cost, renormalisations)``."""
     T = min(n_threads, m)
     if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
         return numba_serial._train(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
-            hidden, output, one, inv_m, serial_blas_from, fuse_mb1,
+            hidden, output, one, inv_m, serial_blas_from, fuse_mb1, renorm_below,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -77,6 +76,7 @@ def _train(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     for k in range(n_steps):
         pos = start + k * m
@@ -104,12 +104,13 @@ def _train(
                             alpha_w if part == 0 else alpha_b, eta, inv_m, lam, mu, use_scale,
                         )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @pjit
@@ -175,35 +176,42 @@ def train_steps(
     hidden: int,
     output: int,
     path: str | None = None,
+    *,
+    renorm_below: float = RENORM_BELOW,
+    info: dict[str, int] | None = None,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
     ``path`` names the implementation (:data:`kernels.paths.PARALLEL_PATHS`; ``None``: the
     documented default for this mini-batch size and thread count). The serial paths run on
     the calling thread; ``split-*`` split every mini-batch of 2 or more over the threads.
+    ``renorm_below`` and ``info`` as in :func:`kernels.numba_serial.train_steps`.
     """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
     check_train_call(
-        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
-    )
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m),
+        hidden, output, renorm_below,
+    )  # fmt: skip
     threads = _n_threads()
     name = path or _default(m, threads)
     if name not in (SPLIT_LOOPS, SPLIT_BLAS):  # a serial path, on the calling thread
         return numba_serial.train_steps(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
-            hidden, output, name,
+            hidden, output, name, renorm_below=renorm_below, info=info,
         )  # fmt: skip
     blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
     serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1
     dt = params.dtype.type
-    total = _train(
+    total, renorms = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
         dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, 2,
-        threads, serial_blas_from, fuse,
+        threads, serial_blas_from, fuse, dt(renorm_below),
     )  # fmt: skip
+    if info is not None:
+        info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
@@ -219,7 +227,8 @@ def evaluate(
 ) -> tuple[int, float]:
     """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
     chunk = max(1, min(int(chunk), X.shape[0]))
-    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    need = workspace_size(sizes, chunk)
+    check_eval_call(params, work, sizes, X, y, need, chunk, int(hidden), int(output))
     if X.shape[0] == 0:
         return 0, 0.0
     correct, cost = _evaluate(

@@ -27,8 +27,8 @@ from kernels.numba_gemm import train_gemm, train_gemm_blocked
 from kernels.numba_layout import (
     RENORM_BELOW,
     USE_BLAS_FROM,
+    check_eval_call,
     check_train_call,
-    check_work,
     jit,
     param_offsets,
     slot_offsets,
@@ -73,7 +73,9 @@ def _train(
     inv_m,
     blas_from,
     fuse_mb1,
+    renorm_below,
 ):
+    """Dispatch by path knobs; returns ``(summed cost, renormalisations of the scale)``."""
     if m == 1 and fuse_mb1:
         return train_mb1(
             params,
@@ -91,6 +93,7 @@ def _train(
             hidden,
             output,
             one,
+            renorm_below,
         )
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -100,6 +103,7 @@ def _train(
     use_scale = mu == one - one and c > one / (one + one)
     s = one
     total = 0.0
+    renorms = 0
     alpha_b = -(eta * inv_m)
     mode = 1 if use_scale else 2
     for k in range(n_steps):
@@ -115,12 +119,13 @@ def _train(
                 eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
         s = s_new
-        if s < RENORM_BELOW:
+        if s < renorm_below:
             rescale_weights(params, po, sizes, s)
             s = one
+            renorms += 1
     if s != one:
         rescale_weights(params, po, sizes, s)
-    return total
+    return total, renorms
 
 
 @jit
@@ -162,34 +167,40 @@ def train_steps(
     hidden: int,
     output: int,
     path: str | None = None,
+    *,
+    renorm_below: float = RENORM_BELOW,
+    info: dict[str, int] | None = None,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
     ``path`` names the implementation (:data:`kernels.paths.SERIAL_PATHS`; ``None``: the
     documented default for this mini-batch size). ``fused-mb1`` runs mini-batch 1 only.
+    ``renorm_below``: with ``mu == 0`` the weights are kept as ``s·W``; ``s`` is folded back
+    whenever it drops below this (in ``(0, 1]``). ``info``, when given, receives
+    ``"renorms"``: how many times that happened in this call.
     """
     m = int(mini_batch)
     n_steps = int(n_steps)
     if m < 1 or n_steps < 1:
         return 0.0
     check_train_call(
-        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m)
-    )
-    one = params.dtype.type(1)
+        params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m),
+        hidden, output, renorm_below,
+    )  # fmt: skip
     dt = params.dtype.type
     args = (params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
-            dt(lmbda_n), dt(mu), int(hidden), int(output), one, dt(1.0 / m))  # fmt: skip
+            dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m),
+            dt(renorm_below))  # fmt: skip
     blocked_need = slot_size(sizes, GEMM_BLOCK) + n_params(sizes)  # a block slot + accumulator
     if path == GEMM_BLOCKED and m > GEMM_BLOCK and work.shape[0] >= blocked_need:
-        return float(train_gemm_blocked(*args, GEMM_BLOCK)) / (n_steps * m)
-    if path in (GEMM, GEMM_BLOCKED):
-        return float(train_gemm(*args)) / (n_steps * m)
-    blas_from, fuse = path_knobs(path, m)
-    total = _train(
-        params, velocity, work, sizes, X, y, order, int(start), n_steps, m,
-        params.dtype.type(eta), params.dtype.type(lmbda_n), params.dtype.type(mu),
-        int(hidden), int(output), one, params.dtype.type(1.0 / m), blas_from, fuse,
-    )  # fmt: skip
+        total, renorms = train_gemm_blocked(*args, GEMM_BLOCK)
+    elif path in (GEMM, GEMM_BLOCKED):
+        total, renorms = train_gemm(*args)
+    else:
+        blas_from, fuse = path_knobs(path, m)
+        total, renorms = _train(*args[:17], blas_from, fuse, args[17])
+    if info is not None:
+        info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
@@ -219,7 +230,9 @@ def evaluate(
 ) -> tuple[int, float]:
     """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
     chunk = max(1, min(int(chunk), X.shape[0]))
-    check_work(work, workspace_size(sizes, chunk), f"evaluate(chunk={chunk})")
+    check_eval_call(
+        params, work, sizes, X, y, workspace_size(sizes, chunk), chunk, int(hidden), int(output)
+    )
     if X.shape[0] == 0:
         return 0, 0.0
     correct, cost = _evaluate(

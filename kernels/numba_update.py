@@ -7,7 +7,7 @@ flat parameters (scale or momentum mode); ``rescale_weights`` folds the weight s
 Weight decay trick (``mu == 0``): the weights are kept as ``s·W'`` with one global scalar
 ``s``; the decay ``W ← c·W`` (``c = 1 − η·λ/n``) becomes ``s ← c·s`` and the gradient step a
 single FMA per weight. ``s`` is folded back into the weights before returning (and whenever
-it drops below ``RENORM_BELOW``), so callers only ever see plain parameters.
+it drops below the ``renorm_below`` argument), so callers only ever see plain parameters.
 
 Leaves out computing the gradients (:mod:`kernels.numba_backward`), the updates fused into
 the gradient sweep or the next forward pass (:mod:`kernels.numba_backward`,

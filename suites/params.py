@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from kernels import BACKENDS, backend_info
+from kernels.session import CPU
 from suites.harness import have_backend
 
-BACKENDS = ("numba", "numba-parallel", "numpy")
 MINI_BATCHES = (1, 10, 100, 1000)
 DTYPES = ("float32", "float64")
-THREADED = {"numba", "numba-parallel", "numpy"}  # speed depends on threads (BLAS too)
+# Speed depends on threads for every CPU backend (BLAS threads too, not only Numba's).
+THREADED = {b for b in BACKENDS if backend_info(b).device == CPU}
 
 
 def backend_marks(backend: str) -> list[Any]:

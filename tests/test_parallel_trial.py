@@ -1,0 +1,47 @@
+"""A real trial through the harness that splits every mini-batch across Numba threads.
+
+Fails (never skips) with fewer than 2 Numba threads: tox sets ``NUMBA_NUM_THREADS=2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numba
+import pytest
+
+from bench.config import TrainSpec, TrialSpec
+from bench.data import Dataset
+from bench.train import run_trial
+from kernels import numba_parallel
+
+
+def test_parallel_trial_splits_and_matches_serial(
+    mnist_small: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    have = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    assert have >= 2, f"NUMBA_NUM_THREADS={have}: set it to >= 2 (tox does)"
+    calls: list[tuple[int, int, int]] = []
+    compiled = numba_parallel._train
+
+    def spy(*args: Any) -> Any:  # record (mini-batch, split threshold, threads) of each call
+        calls.append((int(args[9]), int(args[-3]), int(args[-2])))
+        return compiled(*args)
+
+    monkeypatch.setattr(numba_parallel, "_train", spy)
+    mb = numba_parallel.PAR_FROM + 8
+    base = TrainSpec(epochs=1, mini_batch=mb, monitor_every=120, mu=0.5, seed=1)
+    par = run_trial(
+        TrialSpec(train=replace(base, backend="numba-parallel", threads=2)), mnist_small
+    )
+    ser = run_trial(TrialSpec(train=replace(base, backend="numba")), mnist_small)
+    split = [c for c in calls if c[0] >= c[1] and c[2] == 2]
+    assert len(split) >= 4, f"no call split across 2 threads: {calls}"
+    assert [p.images_seen for p in par.curve] == [p.images_seen for p in ser.curve]
+    assert len(par.curve) >= 4
+    for a, b in zip(par.curve, ser.curve, strict=True):
+        assert a.val_accuracy == pytest.approx(b.val_accuracy, abs=1 / mnist_small.n_val)
+        assert a.val_cost == pytest.approx(b.val_cost, rel=1e-9)
+        if b.train_cost is not None:
+            assert a.train_cost == pytest.approx(b.train_cost, rel=1e-9)
