@@ -93,15 +93,18 @@ class DataCache:
         return data
 
 
-def new_run(kind: str, *, dtype: str, threads: int, peak: bool = True) -> Run:
-    """An empty run stamped with time, command line and machine info."""
+def new_run(
+    kind: str, *, dtype: str, threads: int, peak: bool = True, gpu_peak: bool = False
+) -> Run:
+    """An empty run stamped with time, command line and machine info (``gpu_peak``: also
+    the CUDA device's measured GEMM peak, for runs with a GPU backend)."""
     stamp = datetime.now(UTC)
     return Run(
         run_id=f"{kind}-{stamp:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
         kind=kind,
         created=stamp.isoformat(timespec="seconds"),
         command=["mlpbench", *sys.argv[1:]],
-        machine=machine_info(dtype=dtype, threads=threads, peak=peak),
+        machine=machine_info(dtype=dtype, threads=threads, peak=peak, gpu_peak=peak and gpu_peak),
     )
 
 

@@ -16,7 +16,9 @@ and ``info`` (a dict that receives ``"renorms"``, the number of renormalisations
 
 The harness does not call them directly: it opens a *session* (:mod:`kernels.session`)
 with :func:`open_session`, which owns the arrays and calls the module
-(:class:`kernels.host_session.HostSession` for these host backends). This module is the
+(:class:`kernels.host_session.HostSession` for these host backends; the ``cuda`` backend,
+:mod:`kernels.cuda_session`, has its own session that keeps everything on the GPU, and
+:func:`backend_problem` says why it cannot run on a machine). This module is the
 registry: one :class:`~kernels.session.BackendInfo` per backend in :data:`REGISTRY`, and the
 only place that knows backends by name. Modules are imported lazily so that choosing
 ``numpy`` never imports Numba.
@@ -29,7 +31,7 @@ import importlib.util
 from types import ModuleType
 from typing import Any
 
-from kernels.session import BackendInfo, Session
+from kernels.session import CPU, CUDA, BackendInfo, Session
 
 REGISTRY: dict[str, BackendInfo] = {
     info.name: info
@@ -37,6 +39,13 @@ REGISTRY: dict[str, BackendInfo] = {
         BackendInfo(name="numpy", module="kernels.reference"),
         BackendInfo(name="numba", module="kernels.numba_serial"),
         BackendInfo(name="numba-parallel", module="kernels.numba_parallel", threaded=True),
+        BackendInfo(
+            name="cuda",
+            module="kernels.cuda_session",
+            device=CUDA,
+            synchronize=True,
+            extra="cuda",
+        ),
     )
 }
 BACKEND_MODULES: dict[str, str] = {name: info.module for name, info in REGISTRY.items()}
@@ -56,8 +65,27 @@ def load_backend(name: str) -> ModuleType:
 
 
 def available_backends() -> list[str]:
-    """Names of the registered backends whose module is present in this installation."""
-    return [n for n, i in REGISTRY.items() if importlib.util.find_spec(i.module) is not None]
+    """Names of the registered backends that can run here: their module is present in this
+    installation and, for a device backend, :func:`backend_problem` finds nothing."""
+    return [
+        n
+        for n, i in REGISTRY.items()
+        if importlib.util.find_spec(i.module) is not None
+        and (i.device == CPU or backend_problem(n) is None)
+    ]
+
+
+def backend_problem(name: str) -> str | None:
+    """Why backend ``name`` cannot run on this machine (one line naming the fix), or None.
+
+    CPU backends always can; a device backend's module answers through its
+    ``device_problem()`` (the cuda backend: no numba-cuda, or no CUDA device).
+    """
+    info = backend_info(name)
+    if info.device == CPU:
+        return None
+    probe = getattr(load_backend(name), "device_problem", None)
+    return None if probe is None else probe()
 
 
 def effective_threads(info: BackendInfo, threads: int) -> int:

@@ -12,10 +12,10 @@ What crosses the bus, and when (every copy is timed into :attr:`CudaSession.tran
   correct flags) of the samples just processed, to return host scalars;
 * :meth:`CudaSession.to_host`: the parameters and velocity, only when the host asks.
 
-Kernel launches are asynchronous; :meth:`CudaSession.synchronize` waits for them. The first
-:meth:`CudaSession.warm_up` (called by :meth:`upload`) compiles every kernel for this dtype and
-runs one step on scratch copies; its time is :attr:`CudaSession.compile_seconds`, kept apart from
-training time. This module imports only numpy and numba.
+Kernel launches are asynchronous; :meth:`CudaSession.synchronize` waits for them. Kernels
+compile (PTX, then cubin) on their first launch: the harness's untimed warm-up call does that
+(``compile_seconds`` of the trial), or :meth:`CudaSession.warm_up` does it explicitly on scratch
+copies and records :attr:`CudaSession.compile_seconds`. This module imports only numpy and numba.
 """
 
 from __future__ import annotations
@@ -28,20 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels.layout import n_params, offsets
-from kernels.session import CUDA, TRAIN, VAL, Array, BackendInfo, IntArray
+from kernels.paths import TILED  # the one kernel path: tiled products (kernels.cuda_kernels)
+from kernels.session import TRAIN, VAL, Array, BackendInfo, IntArray
 
-TILED = "tiled"  # the one kernel path: shared-memory tiled products (kernels.cuda_kernels)
-PATHS: tuple[str, ...] = (TILED,)
 EVAL_CHUNK = 1024  # rows per evaluation block
-INFO = BackendInfo(
-    name="cuda",
-    module="kernels.cuda_session",
-    device=CUDA,
-    threaded=False,
-    synchronize=True,
-    extra="cuda",
+INSTALL_HINT = (
+    "run on a machine with an NVIDIA GPU and driver, with the extra: pip install 'mlpbench[cuda]'"
 )
-INSTALL_HINT = "install the extra with pip install 'mlpbench[cuda]' on a machine with an NVIDIA GPU"
 
 
 def device_problem() -> str | None:
@@ -50,13 +43,10 @@ def device_problem() -> str | None:
     True under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) even without a GPU.
     """
     if importlib.util.find_spec("numba_cuda") is None:
-        return f"no CUDA device was found (numba-cuda is not installed): {INSTALL_HINT}"
+        return f"no CUDA device was found (numba-cuda is not installed); {INSTALL_HINT}"
     cuda: Any = importlib.import_module("numba.cuda")
     if not cuda.is_available():
-        return (
-            "no CUDA device was found (numba.cuda.is_available() is False): "
-            f"the cuda backend needs an NVIDIA GPU with its driver; {INSTALL_HINT}"
-        )
+        return f"no CUDA device was found (numba.cuda.is_available() is False); {INSTALL_HINT}"
     return None
 
 
@@ -66,13 +56,15 @@ class CudaSession:
     ``sizes``: layer sizes; ``dtype``: ``"float32"`` or ``"float64"``; ``mini_batch``: samples
     per update; ``threads`` is ignored (the GPU decides); ``hidden``/``output``: activation and
     cost codes (:mod:`kernels.layout`); ``path``: ``"tiled"`` (or None, the same);
-    ``warm_up``: compile the kernels in :meth:`upload` (False: on first use, untimed).
-    ``info`` and ``kernel`` are what :func:`kernels.open_session` passes (descriptor, module).
+    ``warm_up``: compile the kernels in :meth:`upload`, timed as ``compile_seconds``
+    (False, the default: on first use; the harness times its own warm-up call).
+    ``info`` and ``kernel`` are what :func:`kernels.open_session` passes (descriptor, module;
+    ``info`` defaults to the registered ``cuda`` descriptor).
     """
 
     def __init__(
         self,
-        info: BackendInfo = INFO,
+        info: BackendInfo | None = None,
         kernel: Any = None,
         *,
         sizes: npt.ArrayLike,
@@ -82,9 +74,11 @@ class CudaSession:
         hidden: int,
         output: int,
         path: str | None = None,
-        warm_up: bool = True,
+        warm_up: bool = False,
     ) -> None:
-        self.info = info
+        from kernels import backend_info
+
+        self.info = info if info is not None else backend_info("cuda")
         if path not in (None, TILED):
             raise ValueError(f"unknown kernel path {path!r} for the cuda backend; use {TILED!r}")
         problem = device_problem()

@@ -14,7 +14,7 @@ from bench.train import timed_steps
 from kernels import BACKENDS, REGISTRY, available_backends, backend_info, open_session
 from kernels.host_session import EVAL_CHUNK, HostSession
 from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
-from kernels.session import TRAIN, VAL, BackendInfo
+from kernels.session import CPU, TRAIN, VAL, BackendInfo
 
 SIZES = (12, 6, 3)
 
@@ -34,7 +34,9 @@ def test_registry_names_every_backend_once() -> None:
         backend_info("cuda9")
 
 
-@pytest.mark.parametrize("name", available_backends())
+@pytest.mark.parametrize(
+    "name", [n for n in available_backends() if backend_info(n).device == CPU]
+)  # the host modules (the cuda session has no bare kernel: tests/test_cuda.py)
 @pytest.mark.parametrize("mu", [0.0, 0.5])
 def test_session_matches_the_bare_kernel_bit_for_bit(name: str, mu: float) -> None:
     """Two chunks (the second a ragged batch of 3) and an evaluation, session vs kernel."""
