@@ -35,7 +35,7 @@ from bench.results import (
 from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import executed_flops_per_update
-from kernels.session import VAL, BackendInfo, Session
+from kernels.session import CPU, VAL, BackendInfo, Session
 
 # Called after each checkpoint; returning True stops the trial as "pruned".
 CheckpointHook = Callable[[CurvePoint], bool]
@@ -246,6 +246,7 @@ def _train(
             spec, curve, images, updates, train_seconds, executed_flops=executed, path=path
         ),
         label=label,
+        transfer_seconds=session.transfer_seconds if info.device != CPU else None,
     )
 
 

@@ -161,3 +161,22 @@ def test_tiled_gemm_and_gpu_record() -> None:
     assert info is not None and info["model"]
     if os.environ.get("NUMBA_ENABLE_CUDASIM"):
         assert info["model"] == "CUDA simulator"
+
+
+def test_trial_through_the_harness() -> None:
+    """bench.train.run_trial with --backend cuda: the registry opens the cuda session, the
+    trial trains, validates on the device and records compile and transfer seconds."""
+    from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
+    from bench.data import load
+    from bench.train import run_trial
+
+    data = load(DataSpec(source="digits", n_train=20, n_val=10), "float64", 0)
+    spec = TrialSpec(
+        net=NetSpec(sizes=(64, 4, 10)),
+        train=TrainSpec(backend="cuda", epochs=1, mini_batch=10, monitor_every=20),
+    )
+    result = run_trial(spec, data)
+    assert result.status == "completed" and len(result.curve) == 2
+    assert result.compile_seconds > 0
+    assert result.transfer_seconds is not None and result.transfer_seconds > 0
+    assert result.summary.kernel_path == "tiled"
