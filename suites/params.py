@@ -7,11 +7,12 @@ out instead of silently shrinking.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from kernels import BACKENDS, backend_info
+from kernels import BACKENDS, backend_info, backend_problem
 from kernels.session import CPU
 from suites.harness import have_backend
 
@@ -22,9 +23,19 @@ THREADED = {b for b in BACKENDS if backend_info(b).device == CPU}
 
 
 def backend_marks(backend: str) -> list[Any]:
-    """A skip mark when ``backend``'s module has not landed in this checkout."""
-    reason = f"backend {backend!r} is not available in this checkout"
-    return [pytest.mark.skipif(not have_backend(backend), reason=reason)]
+    """A skip mark when ``backend`` cannot be timed here: its module has not landed in this
+    checkout, or it is a GPU backend and there is no GPU (or only the CUDA simulator, whose
+    timings would mean nothing)."""
+    if backend_info(backend).device != CPU:
+        if os.environ.get("NUMBA_ENABLE_CUDASIM"):
+            return [pytest.mark.skip(reason=f"{backend}: never timed on the CUDA simulator")]
+        problem = backend_problem(backend)
+        if problem:
+            return [pytest.mark.skip(reason=f"{backend}: {problem}")]
+    if not have_backend(backend):
+        reason = f"backend {backend!r} is not available in this checkout"
+        return [pytest.mark.skip(reason=reason)]
+    return []
 
 
 def kernel_grid(*, quick: set[tuple[str, str, int, int]]) -> list[Any]:
