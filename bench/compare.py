@@ -192,7 +192,7 @@ def from_run(run: Run, path: Path) -> Source:
         ttt = g.median(lambda t: t.summary.time_to_target_seconds)
         gflops = g.median(lambda t: t.summary.gflops)
         executed = g.median(lambda t: executed_gflops(t.summary))  # the peak share's numerator
-        peak = peak_for(run, tr.dtype, tr.threads)
+        peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
         entries[key] = Entry(
             key=key,
             group=run_group(run, i),

@@ -19,6 +19,8 @@ from rich.text import Text
 from bench.grid import AXES, AXIS, BATCH, ETA, Axis, describe, is_multi_axis, varying_axes
 from bench.pareto import FrontPoint, front_segments, group_curve, pareto_front, trial_curve
 from bench.results import COMPLETED, Run, TrialResult, TrialSummary, median_spread
+from kernels import BACKENDS, backend_info
+from kernels.session import CPU
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,13 @@ def executed_gflops(summary: TrialSummary) -> float:
     return summary.gflops if summary.executed_gflops is None else summary.executed_gflops
 
 
-def peak_for(run: Run, dtype: str, threads: int) -> float | None:
-    """The run's measured GEMM peak (GFLOP/s) for this dtype and thread count, if known."""
+def peak_for(run: Run, dtype: str, threads: int, backend: str | None = None) -> float | None:
+    """The run's measured GEMM peak (GFLOP/s) for this dtype and thread count, if known;
+    for a GPU ``backend`` the GPU's (``machine["cuda"]``, :mod:`bench.gpu`)."""
+    if backend is not None and backend in BACKENDS and backend_info(backend).device != CPU:
+        gpu = run.machine.get("cuda") or {}
+        value = (gpu.get("gemm_peak_gflops") or {}).get(dtype)
+        return float(value) if value else None
     peaks = run.machine.get("gemm_peak_gflops") or {}
     value = peaks.get(f"{dtype}/{threads}")
     return float(value) if value else None
@@ -148,7 +155,7 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
 def _measures(run: Run, g: Group) -> list[str | Text]:
     """The measured cells of one row: time to target … seeds, status."""
     tr = g.first.config.train
-    peak = peak_for(run, tr.dtype, tr.threads)
+    peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
     ttt = [t.summary.time_to_target_seconds for t in g.trials]
     reached = [v for v in ttt if v is not None]
     images = [float(t.summary.images_to_target) for t in g.trials
