@@ -178,6 +178,8 @@ class CudaSession:
             raise ValueError(f"batch {m} is outside 1-{self.mini_batch} (the mini-batch)")
         if start < 0 or start + n_steps * m > len(self._order):
             raise ValueError(f"samples {start}-{start + n_steps * m} exceed the order")
+        if n_steps <= 0:
+            return 0.0
         self._run_steps(start, n_steps, m, eta, lmbda_n, mu)
         costs = self._to_host(self._cost[: n_steps * m])
         return float(costs.sum(dtype=np.float64)) / max(n_steps * m, 1)
@@ -250,6 +252,8 @@ class CudaSession:
             raise ValueError(f"unknown split {split!r}; use 'train' or 'val' after upload()")
         total = len(self._data[split][1])
         n = total if n is None else min(int(n), total)
+        if n <= 0:
+            return 0, 0.0
         for row0 in range(0, n, EVAL_CHUNK):
             self._forward_cost(split, row0, min(EVAL_CHUNK, n - row0))
         costs = self._to_host(self._cost[:n])
