@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,33 @@ def new_run(kind: str, *, dtype: str, threads: int, peak: bool = True) -> Run:
     )
 
 
+def run_each(
+    trials: list[PlannedTrial],
+    observer: Observer,
+    data: DataCache | None = None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
+) -> Iterator[TrialResult]:
+    """Run ``trials`` serially and yield each result (the one trial loop of the harness).
+
+    All data sets are loaded and every trial checked against its data before the first
+    trial starts, so bad input fails before any training. Trials whose ``(label,
+    repr(spec))`` is in ``skip`` are not run (resume). ``observer`` sees each start and
+    checkpoint; the caller reports the finish (after saving, where it saves).
+    """
+    data = data or DataCache()
+    sets = [data.get(t.spec) for t in trials]
+    for i, (planned, dataset) in enumerate(zip(trials, sets, strict=True)):
+        if (planned.label, repr(planned.spec)) in skip:
+            continue
+        observer.trial_started(i, len(trials), planned.label, planned.spec)
+
+        def hook(point: CurvePoint) -> bool:
+            observer.checkpoint(point)
+            return False
+
+        yield run_trial(planned.spec, dataset, on_checkpoint=hook, label=planned.label)
+
+
 def run_planned(
     trials: list[PlannedTrial],
     run: Run,
@@ -118,19 +146,8 @@ def run_planned(
     trial starts, so bad input fails before any training. Trials already in ``run`` with
     the same label and configuration are skipped (resume).
     """
-    data = data or DataCache()
-    sets = [data.get(t.spec) for t in trials]
-    done = {(t.label, repr(t.config)) for t in run.trials}
-    for i, (planned, dataset) in enumerate(zip(trials, sets, strict=True)):
-        if (planned.label, repr(planned.spec)) in done:
-            continue
-        observer.trial_started(i, len(trials), planned.label, planned.spec)
-
-        def hook(point: CurvePoint) -> bool:
-            observer.checkpoint(point)
-            return False
-
-        result = run_trial(planned.spec, dataset, on_checkpoint=hook, label=planned.label)
+    done = frozenset((t.label, repr(t.config)) for t in run.trials)
+    for result in run_each(trials, observer, data, done):
         run.trials.append(result)
         if path is not None:
             save_run(run, path)
