@@ -48,6 +48,7 @@ from bench.runner import (
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
 COMMAND_MODULES: tuple[str, ...] = (
     "bench.cli_recipe",
+    "bench.cli_search",
     "bench.cli_report",
     "bench.cli_publish",
     "bench.cli_kernels",

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bench.grid import AXIS, BATCH, is_multi_axis, varying_axes
-from bench.report import config_name, group_trials, run_front
+from bench.groups import config_name, group_trials, run_front
 from bench.results import Run, atomic_write_bytes
 
 

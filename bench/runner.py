@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from bench.config import TrialSpec, check_against_data, scaled_eta
-from bench.data import Dataset, load
+from bench.config import TrialSpec, scaled_eta
+from bench.data import DataCache as DataCache  # re-exported: it lived here before
 from bench.machine import machine_info
 from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
 from bench.train import run_trial
@@ -74,24 +74,6 @@ def plan_sweep(
             label = f"mb={mb}" + (f" seed={train.seed}" if repeats > 1 else "")
             trials.append(PlannedTrial(label=label, spec=replace(base, train=train)))
     return trials
-
-
-class DataCache:
-    """Loads each (data spec, dtype) once and checks trials against it."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[Any, ...], Dataset] = {}
-
-    def get(self, spec: TrialSpec) -> Dataset:
-        """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
-        key = (spec.data, spec.train.dtype)
-        if key not in self._cache:
-            self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
-        data = self._cache[key]
-        check_against_data(
-            spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
-        )
-        return data
 
 
 def new_run(kind: str, *, dtype: str, threads: int, peak: bool = True) -> Run:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.config import TrialSpec, scaled_eta
-from bench.data import Dataset
+from bench.data import DataCache, Dataset
 from bench.plots import save_figure
 from bench.recipe import (
     EtaSearch,
@@ -40,7 +40,7 @@ from bench.recipe import (
 from bench.recipe_plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
 from bench.recipe_report import StageReport, eta_stage, lmbda_stage, time_stage
 from bench.results import CurvePoint, TrialResult
-from bench.runner import DataCache, QuietObserver, plan_sweep, run_each
+from bench.runner import QuietObserver, plan_sweep, run_each
 from bench.train import run_trial
 
 
