@@ -50,6 +50,7 @@ from kernels.session import CPU
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
 COMMAND_MODULES: tuple[str, ...] = (
     "bench.cli_recipe",
+    "bench.cli_search",
     "bench.cli_report",
     "bench.cli_publish",
     "bench.cli_kernels",

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
+from bench.groups import executed_gflops, group_trials, peak_for
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
-from bench.report import executed_gflops, group_trials, peak_for
 from bench.results import Run, TrialResult, run_from_json
 
 PYTEST_BENCHMARK = "pytest-benchmark"

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.config import ConfigError, DataSpec
+from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data
 from bench.idx import read_images_labels
 
 FloatArray = npt.NDArray[np.floating]
@@ -280,3 +280,21 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "x_min": float(min(a.min() for a in nonempty)) if nonempty else None,
         "x_max": float(max(a.max() for a in nonempty)) if nonempty else None,
     }
+
+
+class DataCache:
+    """Loads each (data spec, dtype) once and checks trials against it."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], Dataset] = {}
+
+    def get(self, spec: TrialSpec) -> Dataset:
+        """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
+        key = (spec.data, spec.train.dtype)
+        if key not in self._cache:
+            self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
+        data = self._cache[key]
+        check_against_data(
+            spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
+        )
+        return data

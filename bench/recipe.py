@@ -26,9 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data
-from bench.data import Dataset
+from bench.data import DataCache, Dataset
 from bench.results import DIVERGED, TrialResult, on_training_set
-from bench.runner import DataCache
 from bench.train import run_trial
 
 FALLS, OSCILLATES, RISES = "falls", "oscillates", "rises"

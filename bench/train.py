@@ -124,6 +124,64 @@ def _validate(
     return correct / n_val, cost_sum / n_val + l2_term(params, sizes, lmbda_n), finite
 
 
+@dataclass
+class _Progress:
+    """The counters of a running trial, advanced by :func:`_train`'s loop."""
+
+    eta: float  # the current learning rate (the schedule halves it)
+    next_checkpoint: int  # images seen at which the next checkpoint is due
+    best: float  # best validation accuracy so far
+    images: int = 0
+    updates: int = 0
+    executed: int = 0  # FLOPs the kernel path executed
+    train_seconds: float = 0.0
+    chunk_cost: float = 0.0  # summed training cost since the last checkpoint
+    chunk_images: int = 0
+    since_best: int = 0  # checkpoints without improvement (early stopping)
+    since_plateau: int = 0  # the same, reset when η is halved
+
+
+def _next_chunk(n: int, pos: int, mb: int, prog: _Progress) -> tuple[int, int]:
+    """``(steps, batch)``: whole mini-batches up to the next checkpoint (at least one), or
+    the ragged last mini-batch of the epoch."""
+    full_left = (n - pos) // mb
+    if full_left > 0:
+        return min(full_left, max(1, math.ceil((prog.next_checkpoint - prog.images) / mb))), mb
+    return 1, n - pos
+
+
+def _schedule(spec: TrialSpec, prog: _Progress, acc: float) -> _Stop | None:
+    """Early stopping and the halve-on-plateau schedule after a checkpoint of ``acc``."""
+    tr = spec.train
+    if acc > prog.best:
+        prog.best, prog.since_best, prog.since_plateau = acc, 0, 0
+    else:
+        prog.since_best += 1
+        prog.since_plateau += 1
+    if tr.early_stop is not None and prog.since_best >= tr.early_stop:
+        return _Stop(COMPLETED, "early-stop")
+    if tr.schedule == "halve-on-plateau" and prog.since_plateau >= tr.plateau_patience:
+        prog.eta /= 2
+        prog.since_plateau = 0
+        if tr.eta / prog.eta >= tr.eta_stop_factor:
+            return _Stop(COMPLETED, "eta-schedule")
+    return None
+
+
+def _warm_up(
+    session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float]
+) -> float:
+    """One update and a 2-row evaluation compile (or load) every kernel outside all
+    timings; the initial weights are loaded again. Returns the seconds (compile_seconds)."""
+    t0 = time.perf_counter()
+    session.steps(0, 1, *hyper)
+    session.evaluate(VAL, 2)
+    session.synchronize()
+    seconds = time.perf_counter() - t0
+    session.load(params, np.zeros_like(params))
+    return seconds
+
+
 def _train(
     spec: TrialSpec,
     data: Dataset,
@@ -133,85 +191,49 @@ def _train(
     path: tuple[str, str],
 ) -> TrialResult:
     tr, net = spec.train, spec.net
-    kpath = path[0]
-    info = session.info
-    n = data.n_train
-    mb = tr.mini_batch
-    lmbda_n = tr.lmbda / n
-
+    n, mb, lmbda_n = data.n_train, tr.mini_batch, tr.lmbda / data.n_train
+    lam, mu = float(lmbda_n), float(tr.mu)
     rng = np.random.default_rng(tr.seed)
     params = init_params(net.sizes, net.init, rng, np.dtype(tr.dtype))
     session.load(params, np.zeros_like(params))
     session.upload(data.X_train, data.y_train, data.X_val, data.y_val)
-
-    # Warm-up: compile or load every kernel, outside all timings; then the initial weights again.
     session.set_order(rng.permutation(n).astype(np.int64))
-    t0 = time.perf_counter()
-    session.steps(0, 1, float(tr.eta), float(lmbda_n), float(tr.mu))
-    session.evaluate(VAL, 2)
-    session.synchronize()
-    compile_seconds = time.perf_counter() - t0
-    session.load(params, np.zeros_like(params))
-
+    compile_seconds = _warm_up(session, params, (float(tr.eta), lam, mu))
     sizes = sizes_array(net.sizes)
-
-    def validate() -> tuple[float, float, bool]:
-        return _validate(session, sizes, data.n_val, lmbda_n)
-
-    eta = float(tr.eta)
-    curve: list[CurvePoint] = []
-    acc0, cost0, _ = validate()
-    curve.append(CurvePoint(
-        images_seen=0, epoch=0.0, train_seconds=0.0, wall_seconds=0.0,
-        val_accuracy=acc0, val_cost=cost0, train_cost=None, eta=eta,
-    ))  # fmt: skip
-    best, since_best, since_best_plateau = acc0, 0, 0
-    images, updates, executed = 0, 0, 0
-    train_seconds = 0.0
-    chunk_cost, chunk_images = 0.0, 0
+    acc0, cost0, _ = _validate(session, sizes, data.n_val, lmbda_n)
+    curve = [CurvePoint(
+        images_seen=0, epoch=0.0, train_seconds=0.0, wall_seconds=0.0, val_accuracy=acc0,
+        val_cost=cost0, train_cost=None, eta=float(tr.eta),
+    )]  # fmt: skip
+    prog = _Progress(eta=float(tr.eta), next_checkpoint=tr.monitor_every, best=acc0)
     stop: _Stop | None = None
     wall0 = time.perf_counter()
-    next_checkpoint = tr.monitor_every
-
-    for _epoch in range(tr.epochs):
+    for epoch in range(tr.epochs):
         session.set_order(rng.permutation(n).astype(np.int64))
         pos = 0
         while pos < n and stop is None:
-            full_left = (n - pos) // mb
-            if full_left > 0:
-                steps = min(full_left, max(1, math.ceil((next_checkpoint - images) / mb)))
-                batch = mb
-            else:  # the ragged last mini-batch of the epoch
-                steps, batch = 1, n - pos
+            steps, batch = _next_chunk(n, pos, mb, prog)
             cost, seconds = timed_steps(
-                session, info, pos, steps, batch, (eta, float(lmbda_n), float(tr.mu))
+                session, session.info, pos, steps, batch, (prog.eta, lam, mu)
             )
-            train_seconds += seconds
-            executed += steps * executed_flops_per_update(
-                net.sizes, batch, kpath, float(tr.mu), float(lmbda_n)
-            )
+            prog.train_seconds += seconds
+            prog.executed += steps * executed_flops_per_update(net.sizes, batch, path[0], mu, lam)
             done = steps * batch
             pos += done
-            images += done
-            updates += steps
-            chunk_cost += float(cost) * done
-            chunk_images += done
-            end_of_training = pos >= n and _epoch == tr.epochs - 1
-            over_budget = tr.time_budget is not None and train_seconds >= tr.time_budget
+            prog.images += done
+            prog.updates += steps
+            prog.chunk_cost += float(cost) * done
+            prog.chunk_images += done
+            end_of_training = pos >= n and epoch == tr.epochs - 1
+            over_budget = tr.time_budget is not None and prog.train_seconds >= tr.time_budget
             if not math.isfinite(float(cost)):
-                stop = _Stop(DIVERGED, f"non-finite training cost at image {images}")
-            if images < next_checkpoint and not end_of_training and not over_budget and not stop:
+                stop = _Stop(DIVERGED, f"non-finite training cost at image {prog.images}")
+            if prog.images < prog.next_checkpoint and not (end_of_training or over_budget or stop):
                 continue
-            while next_checkpoint <= images:
-                next_checkpoint += tr.monitor_every
-            acc, vcost, finite = validate()
-            point = CurvePoint(
-                images_seen=images, epoch=images / n, train_seconds=train_seconds,
-                wall_seconds=time.perf_counter() - wall0, val_accuracy=acc, val_cost=vcost,
-                train_cost=chunk_cost / chunk_images if chunk_images else None, eta=eta,
-            )  # fmt: skip
+            while prog.next_checkpoint <= prog.images:
+                prog.next_checkpoint += tr.monitor_every
+            point, finite = _checkpoint(session, sizes, data, lmbda_n, prog, wall0)
             curve.append(point)
-            chunk_cost, chunk_images = 0.0, 0
             stop = stop or _check_stop(spec, point, finite, cost0)
             if stop is None and over_budget:
                 stop = _Stop(COMPLETED, "time-budget")
@@ -219,35 +241,35 @@ def _train(
                 stop = _Stop(PRUNED, "pruned")
             if stop is not None:
                 break
-            if acc > best:
-                best, since_best, since_best_plateau = acc, 0, 0
-            else:
-                since_best += 1
-                since_best_plateau += 1
-            if tr.early_stop is not None and since_best >= tr.early_stop:
-                stop = _Stop(COMPLETED, "early-stop")
-            elif tr.schedule == "halve-on-plateau" and since_best_plateau >= tr.plateau_patience:
-                eta /= 2
-                since_best_plateau = 0
-                if tr.eta / eta >= tr.eta_stop_factor:
-                    stop = _Stop(COMPLETED, "eta-schedule")
+            stop = _schedule(spec, prog, point.val_accuracy)
         if stop is not None:
             break
-    if stop is None:
-        stop = _Stop(COMPLETED, "epochs")
-
+    stop = stop or _Stop(COMPLETED, "epochs")
+    summary = summarize(spec, curve, prog.images, prog.updates, prog.train_seconds,
+                        executed_flops=prog.executed, path=path)  # fmt: skip
     return TrialResult(
-        config=spec,
-        status=stop.status,
-        stop_reason=stop.reason,
-        compile_seconds=compile_seconds,
-        curve=curve,
-        summary=summarize(
-            spec, curve, images, updates, train_seconds, executed_flops=executed, path=path
-        ),
-        label=label,
-        transfer_seconds=session.transfer_seconds if info.device != CPU else None,
-    )
+        config=spec, status=stop.status, stop_reason=stop.reason,
+        compile_seconds=compile_seconds, curve=curve, summary=summary, label=label,
+        transfer_seconds=session.transfer_seconds if session.info.device != CPU else None,
+    )  # fmt: skip
+
+
+def _checkpoint(
+    session: Session, sizes: npt.NDArray[np.int64], data: Dataset, lmbda_n: float,
+    prog: _Progress, wall0: float,
+) -> tuple[CurvePoint, bool]:  # fmt: skip
+    """Validate now: the curve point (training cost since the last one) and whether every
+    weight is finite; resets the chunk's cost counters."""
+    acc, vcost, finite = _validate(session, sizes, data.n_val, lmbda_n)
+    point = CurvePoint(
+        images_seen=prog.images, epoch=prog.images / data.n_train,
+        train_seconds=prog.train_seconds, wall_seconds=time.perf_counter() - wall0,
+        val_accuracy=acc, val_cost=vcost,
+        train_cost=prog.chunk_cost / prog.chunk_images if prog.chunk_images else None,
+        eta=prog.eta,
+    )  # fmt: skip
+    prog.chunk_cost, prog.chunk_images = 0.0, 0
+    return point, finite
 
 
 def _check_stop(
