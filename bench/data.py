@@ -289,7 +289,13 @@ class DataCache:
         self._cache: dict[tuple[Any, ...], Dataset] = {}
 
     def get(self, spec: TrialSpec) -> Dataset:
-        """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
+        """The data set for ``spec``; raises ConfigError if the spec does not fit it, or
+        (before loading anything) if its backend cannot run here, e.g. cuda without a GPU."""
+        from kernels import backend_problem
+
+        problem = backend_problem(spec.train.backend)
+        if problem:
+            raise ConfigError("--backend", problem)
         key = (spec.data, spec.train.dtype)
         if key not in self._cache:
             self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)

@@ -15,7 +15,7 @@ import pytest
 
 
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has a GPU")
-@pytest.mark.parametrize("command", ["train", "sweep"])
+@pytest.mark.parametrize("command", ["train", "sweep", "eta", "tune"])
 def test_no_device_exits_2_before_any_work(command: str, tmp_path: object) -> None:
     """One line naming the problem and the extra; the data (a missing folder) is never read."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
