@@ -44,10 +44,13 @@ from bench.runner import (
     resume_or_new,
     run_planned,
 )
+from kernels import backend_info, backend_problem
+from kernels.session import CPU
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
 COMMAND_MODULES: tuple[str, ...] = (
     "bench.cli_recipe",
+    "bench.cli_search",
     "bench.cli_report",
     "bench.cli_publish",
     "bench.cli_kernels",
@@ -72,7 +75,8 @@ def _run_and_show(
     data = DataCache()
     check_combinations(trials, data)  # load and check everything before any work
     if json_path is None:
-        run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
+        gpu = any(backend_info(t.spec.train.backend).device != CPU for t in trials)
+        run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads, gpu_peak=gpu)
         json_path = results_dir / "runs" / f"{run.run_id}.json"
         with RunFileLock(json_path):
             return _run_locked(args, run, json_path, trials, base, data)
@@ -120,11 +124,16 @@ def _run_locked(
 
 
 def check_combinations(trials: list[PlannedTrial], data: DataCache) -> None:
-    """Load the data of every trial and check each against it before any work.
+    """Check that every trial's backend can run here, then load the data of every trial
+    and check each against it, before any work.
 
     The first failure raises ConfigError; it names the combination (its label) when other
     combinations pass, since then the combination, not the option alone, is at fault.
     """
+    for name in sorted({t.spec.train.backend for t in trials}):
+        problem = backend_problem(name)  # e.g. --backend cuda without a GPU
+        if problem:
+            raise ConfigError("--backend", problem)
     failures: list[tuple[PlannedTrial, ConfigError]] = []
     for t in trials:
         try:

@@ -23,6 +23,7 @@ from bench.kernel_tuning import (
     load_wisdom,
     save_wisdom,
     shapes,
+    tunable_backends,
     tune_shape,
     wisdom_path,
 )
@@ -78,7 +79,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     batches = _ints("--batch-sizes", args.batch_sizes)
     threads = _ints("--threads", args.threads)
     dtypes = _names("--dtype", args.dtype, DTYPES)
-    backends = _names("--backend", args.backend, ("numba", "numba-parallel"))
+    backends = _names("--backend", args.backend, tunable_backends())
     exclude = _names("--exclude", args.exclude, ALL_PATHS) if args.exclude else ()
     if len(sizes) < 2:
         raise ConfigError("--sizes", f"{args.sizes!r} has fewer than 2 layers; e.g. 784,30,10")
@@ -143,7 +144,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     kernels = sub.add_parser("kernels", help="autotune the kernel paths on this machine")
     ksub = kernels.add_subparsers(dest="kernels_command", required=True, metavar="ACTION")
     tune = ksub.add_parser("tune", help="time every candidate path per shape; save the fastest")
-    tune.add_argument("--backend", default="numba,numba-parallel", help="backends (both)")
+    tunable = tunable_backends()
+    tune.add_argument(
+        "--backend", default=",".join(tunable), help=f"backends ({', '.join(tunable)})"
+    )
     tune.add_argument("--sizes", default="784,30,10", help="layer sizes (784,30,10)")
     tune.add_argument("--dtype", default="float64,float32", help="dtypes (both)")
     tune.add_argument("--threads", default="1,2", help="numba-parallel thread counts (1,2)")

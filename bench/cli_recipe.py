@@ -1,5 +1,4 @@
-"""Subcommands of the tuning recipe and of automated search: eta, lmbda, batch, momentum,
-tune, search.
+"""Subcommands of the tuning recipe: eta, lmbda, batch, momentum, tune.
 
 Each command takes the training options of :func:`bench.cli_options.add_training_options`
 (``--strip`` included), saves its trials as a run JSON under ``results/runs/`` and its
@@ -271,7 +270,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add eta, lmbda, batch, momentum, tune and search to the ``mlpbench`` subparsers."""
+    """Add eta, lmbda, batch, momentum and tune to the ``mlpbench`` subparsers."""
     eta = sub.add_parser("eta", help="learning-rate threshold on training cost (λ = 0)")
     add_training_options(eta)
     add_batch_size_option(eta)
@@ -317,10 +316,6 @@ def register(sub: Any) -> None:
     ):
         tu.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
     tu.set_defaults(handler=cmd_tune)
-
-    from bench.cli_search import register_search
-
-    register_search(sub)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -167,8 +167,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_search(sub: Any) -> None:
-    """Add ``search`` to the ``mlpbench`` subparsers."""
+def register(sub: Any) -> None:
+    """Add ``search`` (and the ``study`` commands) to the ``mlpbench`` subparsers."""
     p = sub.add_parser("search", help="automated search on Optuna (grid/random/tpe/gp/cmaes)")
     add_training_options(p)
     add_batch_size_option(p)

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
+from bench.groups import executed_gflops, group_trials, peak_for
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
-from bench.report import executed_gflops, group_trials, peak_for
 from bench.results import Run, TrialResult, run_from_json
 
 PYTEST_BENCHMARK = "pytest-benchmark"
@@ -192,7 +192,7 @@ def from_run(run: Run, path: Path) -> Source:
         ttt = g.median(lambda t: t.summary.time_to_target_seconds)
         gflops = g.median(lambda t: t.summary.gflops)
         executed = g.median(lambda t: executed_gflops(t.summary))  # the peak share's numerator
-        peak = peak_for(run, tr.dtype, tr.threads)
+        peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
         entries[key] = Entry(
             key=key,
             group=run_group(run, i),

@@ -300,3 +300,28 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "x_min": float(min(a.min() for a in nonempty)) if nonempty else None,
         "x_max": float(max(a.max() for a in nonempty)) if nonempty else None,
     }
+
+
+class DataCache:
+    """Loads each (data spec, dtype) once and checks trials against it."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], Dataset] = {}
+
+    def get(self, spec: TrialSpec) -> Dataset:
+        """The data set for ``spec``; raises ConfigError if the spec does not fit it, or
+        (before loading anything) if its backend cannot run here, e.g. cuda without a GPU."""
+        from kernels import backend_problem
+
+        problem = backend_problem(spec.train.backend)
+        if problem:
+            raise ConfigError("--backend", problem)
+        key = (spec.data, spec.train.dtype)
+        if key not in self._cache:
+            check_known_shape(spec)  # the registry's shape is checked before any loading
+            self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
+        data = self._cache[key]
+        check_against_data(
+            spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
+        )
+        return data

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import optuna
 
+from bench.data import DataCache
 from bench.results import CurvePoint
-from bench.runner import DataCache, PlannedTrial
+from bench.runner import PlannedTrial
 from bench.storage import Heartbeat, open_storage
 from bench.study import (
     KIND_ATTR,

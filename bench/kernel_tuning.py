@@ -195,28 +195,32 @@ def time_call(
     """
     from threadpoolctl import threadpool_limits
 
-    from bench.train import set_threads
-    from kernels import load_backend
-    from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
+    from kernels import load_backend, open_session
+    from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params
 
-    kernel = load_backend(backend)
+    load_backend(backend)  # imports it and its BLAS, so the limit below reaches it
     rng = np.random.default_rng(0)
     steps = max(1, samples // mb)
     n = steps * mb
     X = rng.random((n, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], n).astype(np.int64)
     order = rng.permutation(n).astype(np.int64)
-    sz = sizes_array(sizes)
+    session = open_session(
+        backend, sizes=sizes, dtype=dtype, mini_batch=mb, threads=threads, hidden=SIGMOID,
+        output=CROSS_ENTROPY, path=path,
+    )  # fmt: skip
     params = init_params(list(sizes), "default", rng, dtype)
-    velocity = np.zeros_like(params)
-    work = np.empty(kernel.workspace_size(sz, mb), dtype=dtype)
-    args = (params, velocity, work, sz, X, y, order, 0)
-    hyper = (0.5, 5.0 / 50_000, 0.0, SIGMOID, CROSS_ENTROPY)
-    set_threads(backend, threads)
+    session.load(params, np.zeros_like(params))
+    session.upload(X, y, X[:0], y[:0])
+    session.set_order(order)
+    hyper = (0.5, 5.0 / 50_000, 0.0)
     with threadpool_limits(limits=threads, user_api="blas"):
-        kernel.train_steps(*args, 1, mb, *hyper, path=path)
+        session.steps(0, 1, *hyper)
+        session.synchronize()
         t = time.perf_counter()
-        kernel.train_steps(*args, steps, mb, *hyper, path=path)
+        session.steps(0, steps, *hyper)
+        if session.info.synchronize:
+            session.synchronize()
         return time.perf_counter() - t
 
 
@@ -244,18 +248,26 @@ def tune_shape(
     return Tuned(shape=shape, samples_per_s=rate, chosen=max(rate, key=lambda p: rate[p]))
 
 
+def tunable_backends() -> tuple[str, ...]:
+    """The registered backends with more than one kernel path (the others have no choice)."""
+    return tuple(b for b, paths in BACKEND_PATHS.items() if len(paths) > 1)
+
+
 def shapes(
     backends: Sequence[str], sizes: tuple[int, ...], dtypes: Sequence[str],
     threads: Sequence[int], batches: Sequence[int],
 ) -> list[Shape]:  # fmt: skip
-    """Every combination (``numba`` only on one thread; ``numpy`` is never tuned)."""
+    """Every combination (an unthreaded backend only on one thread; a backend with a
+    single kernel path, such as ``numpy``, is never tuned)."""
+    from kernels import backend_info
+
     out: list[Shape] = []
     for b in backends:
         if b not in BACKEND_PATHS:
             raise ValueError(f"unknown backend {b!r}; choose one of {', '.join(BACKEND_PATHS)}")
-        if b == "numpy":
+        if len(BACKEND_PATHS[b]) < 2:
             continue
         for dt in dtypes:
-            for t in sorted({1} if b == "numba" else set(threads)):
+            for t in sorted(set(threads) if backend_info(b).threaded else {1}):
                 out.extend(Shape(b, sizes, dt, t, mb) for mb in batches)
     return out

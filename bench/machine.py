@@ -206,11 +206,17 @@ def gemm_peak_gflops(dtype: str, threads: int, n: int = 2000, repeats: int = 3) 
 
 
 def machine_info(
-    *, dtype: str | None = None, threads: int = 1, peak: bool = True
+    *, dtype: str | None = None, threads: int = 1, peak: bool = True, gpu_peak: bool = False
 ) -> dict[str, Any]:
-    """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too."""
+    """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too.
+
+    ``"cuda"``: the CUDA device (:func:`bench.gpu.gpu_record`: model, driver and CUDA
+    versions) or None; ``gpu_peak`` also measures its GEMM GFLOP/s in ``dtype``.
+    """
     import llvmlite
     import numba
+
+    from bench.gpu import gpu_record
 
     layer: str
     try:
@@ -233,6 +239,7 @@ def machine_info(
         "numba_threads": numba.get_num_threads(),
         "blas": blas_info(),
         "gpu": gpu_name(),
+        "cuda": gpu_record(dtype, peak=gpu_peak),
         "git_commit": git_commit(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }

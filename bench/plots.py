@@ -9,6 +9,7 @@ the time–accuracy Pareto front over it.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -19,8 +20,37 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bench.grid import AXIS, BATCH, is_multi_axis, varying_axes
-from bench.report import config_name, group_trials, run_front
+from bench.groups import config_name, group_trials, run_front
 from bench.results import Run, atomic_write_bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Line:
+    """One accuracy curve: x (seconds), y (accuracy, %), legend label and how it is drawn."""
+
+    xs: list[float]
+    ys: list[float]
+    label: str | None
+    style: str = "-"
+    color: str | None = None  # None: the next colour of the cycle
+    alpha: float | None = None
+
+
+def accuracy_time_figure(
+    lines: list[Line], *, title: str, target: float | None, time_axis: str = "train_seconds"
+) -> Figure:
+    """The one accuracy-vs-time figure: ``lines``, the target as a dotted line, the title.
+
+    Used by the sweep's figure (:func:`accuracy_vs_time`) and the recipe's
+    (:func:`bench.recipe_plots.accuracy_vs_time`).
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    for ln in lines:
+        ax.plot(ln.xs, ln.ys, ln.style, color=ln.color, label=ln.label, lw=1.5, alpha=ln.alpha)
+    _finish(ax, target, time_axis)
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
 
 
 def accuracy_vs_time(run: Run, *, time_axis: str = "train_seconds") -> Figure:
@@ -34,20 +64,27 @@ def accuracy_vs_time(run: Run, *, time_axis: str = "train_seconds") -> Figure:
     """
     if is_multi_axis(run.trials):
         return _grid_figure(run, time_axis)
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    lines = []
     for i, g in enumerate(group_trials(run.trials)):
         tr = g.first.config.train
         for j, t in enumerate(g.trials):
-            xs = [getattr(p, time_axis) for p in t.curve]
-            ys = [100 * p.val_accuracy for p in t.curve]
-            label = f"mini-batch {tr.mini_batch} (η={tr.eta:g})" if j == 0 else None
-            style = "--" if t.status != "completed" else "-"
-            ax.plot(xs, ys, style, color=colors[i % len(colors)], label=label, lw=1.5, alpha=0.9)
-    _finish(ax, run, time_axis)
-    ax.set_title(f"Validation accuracy vs elapsed time — {run.run_id}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    return fig
+            lines.append(Line(
+                xs=[getattr(p, time_axis) for p in t.curve],
+                ys=[100 * p.val_accuracy for p in t.curve],
+                label=f"mini-batch {tr.mini_batch} (η={tr.eta:g})" if j == 0 else None,
+                style="--" if t.status != "completed" else "-",
+                color=colors[i % len(colors)], alpha=0.9,
+            ))  # fmt: skip
+    return accuracy_time_figure(
+        lines, title=f"Validation accuracy vs elapsed time — {run.run_id}",
+        target=_target(run), time_axis=time_axis,
+    )  # fmt: skip
+
+
+def _target(run: Run) -> float | None:
+    """The run's target accuracy (its first trial's), or None for an empty run."""
+    return run.trials[0].config.train.target if run.trials else None
 
 
 MAX_LINES = 8  # more configurations than this: one panel per architecture
@@ -55,10 +92,9 @@ LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("", "o", "s", "^", "D", "v", "x")
 
 
-def _finish(ax: Axes, run: Run, time_axis: str) -> None:
+def _finish(ax: Axes, target: float | None, time_axis: str) -> None:
     """Target line, axis labels and grid."""
-    if run.trials:
-        target = run.trials[0].config.train.target
+    if target is not None:
         ax.axhline(100 * target, color="grey", ls=":", lw=1, label=f"target {target:.0%}")
     ax.set_xlabel("training time, seconds" if time_axis == "train_seconds" else "wall time, s")
     ax.set_ylabel("validation accuracy, %")
@@ -100,7 +136,7 @@ def _grid_figure(run: Run, time_axis: str) -> Figure:
         if front:
             ax.plot([p.seconds for p in front], [100 * p.accuracy for p in front], color="black",
                     lw=2.2, alpha=0.6, drawstyle="steps-post", label="Pareto front")  # fmt: skip
-        _finish(ax, run, time_axis)
+        _finish(ax, _target(run), time_axis)
         if panels > 1:
             ax.set_title(arch_axis.label(archs[k]), fontsize=10)
         ax.legend(loc="lower right", fontsize=7 if panels > 1 else 8)

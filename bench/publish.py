@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.compare import Entry, Row, Source, ratio
+from bench.markdown import pipe_table
 from bench.results import atomic_write_text
 
 FORMATS = ("md", "html", "csv", "svg", "txt")
@@ -270,7 +271,7 @@ def cell_text(cell: RenderableType) -> str:
 def table_cells(table: Table) -> tuple[list[str], list[list[str]]]:
     """Header texts (line breaks become spaces) and row texts of ``table``."""
     headers = [" ".join(cell_text(c.header).split()) for c in table.columns]
-    columns = [[cell_text(x) for x in c._cells] for c in table.columns]
+    columns = [[cell_text(x) for x in c.cells] for c in table.columns]
     return headers, [list(r) for r in zip(*columns, strict=True)]
 
 
@@ -280,13 +281,8 @@ def to_markdown(tables: Sequence[Table]) -> str:
     for table in tables:
         headers, rows = table_cells(table)
         right = [c.justify == "right" for c in table.columns]
-
-        def line(cells: list[str]) -> str:
-            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
         block = [f"### {cell_text(table.title)}", ""] if table.title else []
-        block += [line(headers), "|" + "|".join("---:" if r else "---" for r in right) + "|"]
-        block += [line(r) for r in rows]
+        block.append(pipe_table(headers, rows, right))
         if table.caption:
             block += ["", cell_text(table.caption)]
         parts.append("\n".join(block))

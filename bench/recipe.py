@@ -26,9 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bench.config import ConfigError, TrialSpec, check_against_data, spec_arguments
-from bench.data import Dataset
+from bench.data import DataCache, Dataset
 from bench.results import DIVERGED, TrialResult, on_training_set
-from bench.runner import DataCache
 from bench.sources import SOURCES
 from bench.train import run_trial
 

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bench.plots import Line, accuracy_time_figure
 from bench.recipe import FALLS, EtaSearch, LambdaSearch
 from bench.results import TrialResult
 
@@ -66,23 +67,14 @@ def accuracy_vs_lmbda(search: LambdaSearch, *, title: str = "") -> Figure:
 
 
 def accuracy_vs_time(trials: list[TrialResult], *, title: str, target: float | None) -> Figure:
-    """Validation accuracy (%) against training seconds, one line per trial label."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
-    for t in trials:
-        ax.plot(
-            [p.train_seconds for p in t.curve],
-            [100 * p.val_accuracy for p in t.curve],
-            label=t.label,
-            lw=1.5,
-        )
-    if target is not None:
-        ax.axhline(100 * target, color="grey", ls=":", lw=1, label=f"target {target:.0%}")
-    ax.set_xlabel("training time, seconds")
-    ax.set_ylabel("validation accuracy, %")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return fig
+    """Validation accuracy (%) against training seconds, one line per trial label
+    (:func:`bench.plots.accuracy_time_figure`)."""
+    lines = [
+        Line(xs=[p.train_seconds for p in t.curve], ys=[100 * p.val_accuracy for p in t.curve],
+             label=t.label)
+        for t in trials
+    ]  # fmt: skip
+    return accuracy_time_figure(lines, title=title, target=target)
 
 
 def optimization_history(study: optuna.Study) -> Figure:

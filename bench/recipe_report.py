@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bench.markdown import pipe_table
 from bench.recipe import EtaSearch, LambdaSearch, TimeChoice
 from bench.results import TrialResult
 
@@ -130,10 +131,8 @@ def stage_panel(stage: StageReport) -> Panel:
 
 
 def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-flavoured Markdown table."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    """A GitHub-flavoured Markdown table (:func:`bench.markdown.pipe_table`)."""
+    return pipe_table(columns, rows)
 
 
 def markdown_report(

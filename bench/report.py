@@ -8,61 +8,29 @@ files; printing is the caller's job.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from bench.grid import AXES, AXIS, BATCH, ETA, Axis, describe, is_multi_axis, varying_axes
-from bench.pareto import FrontPoint, front_segments, group_curve, pareto_front, trial_curve
-from bench.results import COMPLETED, Run, TrialResult, TrialSummary, median_spread
+from bench.grid import AXES, AXIS, BATCH, ETA, Axis, is_multi_axis, varying_axes
+from bench.groups import (  # re-exported: the renderer's callers import them from here too
+    Group,
+    config_name,
+    executed_gflops,
+    group_key,
+    group_trials,
+    peak_for,
+    run_front,
+)
+from bench.pareto import FrontPoint, front_segments
+from bench.results import COMPLETED, Run, median_spread
 
-
-@dataclass(frozen=True)
-class Group:
-    """Trials sharing one configuration except the seed."""
-
-    key: str
-    trials: list[TrialResult]
-
-    @property
-    def first(self) -> TrialResult:
-        """A representative trial."""
-        return self.trials[0]
-
-    def median(self, get: Callable[[TrialResult], float | None]) -> float | None:
-        """Median of ``get`` over trials where it is not None; None if it never is."""
-        values = [v for v in (get(t) for t in self.trials) if v is not None]
-        return statistics.median(values) if values else None
-
-
-def group_key(trial: TrialResult) -> str:
-    """Identity of a trial's configuration with the seed left out."""
-    spec = trial.config
-    return repr(replace(spec, train=replace(spec.train, seed=0)))
-
-
-def group_trials(trials: list[TrialResult]) -> list[Group]:
-    """Trials grouped by :func:`group_key`, in first-seen order."""
-    groups: dict[str, list[TrialResult]] = {}
-    for t in trials:
-        groups.setdefault(group_key(t), []).append(t)
-    return [Group(k, v) for k, v in groups.items()]
-
-
-def executed_gflops(summary: TrialSummary) -> float:
-    """GFLOP/s in FLOPs the kernel path executed (older runs: the model figure)."""
-    return summary.gflops if summary.executed_gflops is None else summary.executed_gflops
-
-
-def peak_for(run: Run, dtype: str, threads: int) -> float | None:
-    """The run's measured GEMM peak (GFLOP/s) for this dtype and thread count, if known."""
-    peaks = run.machine.get("gemm_peak_gflops") or {}
-    value = peaks.get(f"{dtype}/{threads}")
-    return float(value) if value else None
+__all__ = [
+    "Group", "config_name", "executed_gflops", "fastest_verdict", "front_table", "group_key",
+    "group_trials", "peak_for", "run_front", "sweep_table", "table_axes",
+]  # fmt: skip
 
 
 def _fmt_spread(values: list[float], fmt: str) -> str:
@@ -148,7 +116,7 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
 def _measures(run: Run, g: Group) -> list[str | Text]:
     """The measured cells of one row: time to target … seeds, status."""
     tr = g.first.config.train
-    peak = peak_for(run, tr.dtype, tr.threads)
+    peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
     ttt = [t.summary.time_to_target_seconds for t in g.trials]
     reached = [v for v in ttt if v is not None]
     images = [float(t.summary.images_to_target) for t in g.trials
@@ -173,11 +141,6 @@ def _measures(run: Run, g: Group) -> list[str | Text]:
     ]
 
 
-def config_name(run: Run, group: Group) -> str:
-    """The configuration of ``group`` in words, naming the axes that vary in ``run``."""
-    return describe(group.first.config, varying_axes([t.config for t in run.trials]))
-
-
 def fastest_verdict(run: Run) -> str:
     """The configuration with the lowest median time to target; on a grid over more than
     the mini-batch size, also the most accurate one (highest median best accuracy)."""
@@ -198,17 +161,6 @@ def fastest_verdict(run: Run) -> str:
     if multi:
         text += f"\nMost accurate: {config_name(run, best)}, best validation accuracy {acc:.2%}."
     return text
-
-
-def run_front(
-    run: Run, time_axis: str = "train_seconds"
-) -> tuple[dict[str, list[tuple[float, float]]], list[FrontPoint]]:
-    """Per configuration (seeds by median) its checkpoints, and the run's Pareto front."""
-    curves = {
-        config_name(run, g): group_curve([trial_curve(t, time_axis) for t in g.trials])
-        for g in group_trials(run.trials)
-    }
-    return curves, pareto_front(curves)
 
 
 def front_table(front: list[FrontPoint]) -> Table:

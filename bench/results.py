@@ -93,19 +93,28 @@ class TrialResult:
     # Where this trial ran, when it differs per trial (studies run by several workers):
     # machine info plus ``worker`` and ``concurrent``. None: the run's machine.
     machine: dict[str, Any] | None = None
+    # Host↔device copy seconds of a GPU trial (data upload, per-epoch order, cost and
+    # parameter read-backs; the copies made inside a timed steps call are part of its
+    # train seconds too). None on the CPU backends.
+    transfer_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {
-            "config": self.config.to_dict(),
-            "status": self.status,
-            "stop_reason": self.stop_reason,
-            "compile_seconds": self.compile_seconds,
-            "curve": [asdict(p) for p in self.curve],
-            "summary": asdict(self.summary),
-            "label": self.label,
-            "params": self.params,
-        } | ({"machine": self.machine} if self.machine is not None else {})
+        extra = {} if self.transfer_seconds is None else {"transfer_seconds": self.transfer_seconds}
+        return (
+            extra
+            | {
+                "config": self.config.to_dict(),
+                "status": self.status,
+                "stop_reason": self.stop_reason,
+                "compile_seconds": self.compile_seconds,
+                "curve": [asdict(p) for p in self.curve],
+                "summary": asdict(self.summary),
+                "label": self.label,
+                "params": self.params,
+            }
+            | ({"machine": self.machine} if self.machine is not None else {})
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrialResult:
@@ -120,6 +129,7 @@ class TrialResult:
             label=d.get("label", ""),
             params=d.get("params", {}),
             machine=d.get("machine"),
+            transfer_seconds=d.get("transfer_seconds"),
         )
 
 

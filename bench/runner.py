@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from bench.config import TrialSpec, check_against_data, scaled_eta
-from bench.data import Dataset, check_known_shape, load
+from bench.config import TrialSpec, scaled_eta
+from bench.data import DataCache as DataCache  # re-exported: it lived here before
 from bench.machine import machine_info
 from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
 from bench.train import run_trial
@@ -75,35 +76,46 @@ def plan_sweep(
     return trials
 
 
-class DataCache:
-    """Loads each (data spec, dtype) once and checks trials against it."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[Any, ...], Dataset] = {}
-
-    def get(self, spec: TrialSpec) -> Dataset:
-        """The data set for ``spec``; raises ConfigError if the spec does not fit it."""
-        key = (spec.data, spec.train.dtype)
-        if key not in self._cache:
-            check_known_shape(spec)  # the registry's shape is checked before any loading
-            self._cache[key] = load(spec.data, spec.train.dtype, spec.data.seed)
-        data = self._cache[key]
-        check_against_data(
-            spec, n_features=data.n_features, n_classes=data.n_classes, n_train=data.n_train
-        )
-        return data
-
-
-def new_run(kind: str, *, dtype: str, threads: int, peak: bool = True) -> Run:
-    """An empty run stamped with time, command line and machine info."""
+def new_run(
+    kind: str, *, dtype: str, threads: int, peak: bool = True, gpu_peak: bool = False
+) -> Run:
+    """An empty run stamped with time, command line and machine info (``gpu_peak``: also
+    the CUDA device's measured GEMM peak, for runs with a GPU backend)."""
     stamp = datetime.now(UTC)
     return Run(
         run_id=f"{kind}-{stamp:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
         kind=kind,
         created=stamp.isoformat(timespec="seconds"),
         command=["mlpbench", *sys.argv[1:]],
-        machine=machine_info(dtype=dtype, threads=threads, peak=peak),
+        machine=machine_info(dtype=dtype, threads=threads, peak=peak, gpu_peak=peak and gpu_peak),
     )
+
+
+def run_each(
+    trials: list[PlannedTrial],
+    observer: Observer,
+    data: DataCache | None = None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
+) -> Iterator[TrialResult]:
+    """Run ``trials`` serially and yield each result (the one trial loop of the harness).
+
+    All data sets are loaded and every trial checked against its data before the first
+    trial starts, so bad input fails before any training. Trials whose ``(label,
+    repr(spec))`` is in ``skip`` are not run (resume). ``observer`` sees each start and
+    checkpoint; the caller reports the finish (after saving, where it saves).
+    """
+    data = data or DataCache()
+    sets = [data.get(t.spec) for t in trials]
+    for i, (planned, dataset) in enumerate(zip(trials, sets, strict=True)):
+        if (planned.label, repr(planned.spec)) in skip:
+            continue
+        observer.trial_started(i, len(trials), planned.label, planned.spec)
+
+        def hook(point: CurvePoint) -> bool:
+            observer.checkpoint(point)
+            return False
+
+        yield run_trial(planned.spec, dataset, on_checkpoint=hook, label=planned.label)
 
 
 def run_planned(
@@ -119,19 +131,8 @@ def run_planned(
     trial starts, so bad input fails before any training. Trials already in ``run`` with
     the same label and configuration are skipped (resume).
     """
-    data = data or DataCache()
-    sets = [data.get(t.spec) for t in trials]
-    done = {(t.label, repr(t.config)) for t in run.trials}
-    for i, (planned, dataset) in enumerate(zip(trials, sets, strict=True)):
-        if (planned.label, repr(planned.spec)) in done:
-            continue
-        observer.trial_started(i, len(trials), planned.label, planned.spec)
-
-        def hook(point: CurvePoint) -> bool:
-            observer.checkpoint(point)
-            return False
-
-        result = run_trial(planned.spec, dataset, on_checkpoint=hook, label=planned.label)
+    done = frozenset((t.label, repr(t.config)) for t in run.trials)
+    for result in run_each(trials, observer, data, done):
         run.trials.append(result)
         if path is not None:
             save_run(run, path)

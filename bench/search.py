@@ -34,8 +34,8 @@ import optuna
 from optuna.trial import TrialState
 
 from bench.config import ConfigError, TrialSpec
+from bench.data import DataCache
 from bench.results import CurvePoint, Run
-from bench.runner import DataCache
 from bench.storage import Heartbeat, open_storage
 from bench.study import (
     DONE,

@@ -18,7 +18,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -33,11 +32,10 @@ from bench.results import (
     TrialResult,
     TrialSummary,
 )
-from kernels import load_backend
+from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import executed_flops_per_update
-
-EVAL_CHUNK = 256  # validation rows per evaluate block
+from kernels.session import CPU, VAL, BackendInfo, Session
 
 # Called after each checkpoint; returning True stops the trial as "pruned".
 CheckpointHook = Callable[[CurvePoint], bool]
@@ -47,14 +45,6 @@ CheckpointHook = Callable[[CurvePoint], bool]
 class _Stop:
     status: str
     reason: str
-
-
-def set_threads(backend: str, threads: int) -> None:
-    """Set Numba's thread count for the parallel backend (no-op for the others)."""
-    if backend == "numba-parallel":
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
 def l2_term(
@@ -82,11 +72,20 @@ def run_trial(
     """
     from threadpoolctl import threadpool_limits
 
-    backend = load_backend(spec.train.backend)  # loads its BLAS, so the limit reaches it
-    set_threads(spec.train.backend, spec.train.threads)
+    tr, net = spec.train, spec.net
+    if data.X_train.dtype != np.dtype(tr.dtype):
+        raise ValueError(
+            f"data dtype {data.X_train.dtype} differs from --dtype {tr.dtype}; reload the data"
+        )
     path = trial_path(spec)
-    with threadpool_limits(limits=spec.train.threads, user_api="blas"):
-        return _train(spec, data, backend, on_checkpoint, label, path)
+    kernel = load_backend(tr.backend)  # loads its BLAS, so the limit below reaches it
+    session = open_session(
+        tr.backend, module=kernel, sizes=tuple(net.sizes), dtype=tr.dtype,
+        mini_batch=tr.mini_batch, threads=tr.threads, hidden=net.hidden_code,
+        output=net.cost_code, path=path[0],
+    )  # fmt: skip
+    with threadpool_limits(limits=tr.threads, user_api="blas"):
+        return _train(spec, data, session, on_checkpoint, label, path)
 
 
 def trial_path(spec: TrialSpec) -> tuple[str, str]:
@@ -94,152 +93,191 @@ def trial_path(spec: TrialSpec) -> tuple[str, str]:
     from bench.kernel_tuning import Shape, choose_path
 
     tr = spec.train
-    threads = tr.threads if tr.backend == "numba-parallel" else 1
+    threads = effective_threads(backend_info(tr.backend), tr.threads)
     shape = Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
     return choose_path(shape, tr.kernel_path)
+
+
+def timed_steps(
+    session: Session, info: BackendInfo, start: int, steps: int, batch: int,
+    hyper: tuple[float, float, float],
+) -> tuple[float, float]:  # fmt: skip
+    """``(mean training cost, seconds)`` of one ``steps`` call of ``session``.
+
+    The clock stops after :meth:`~kernels.session.Session.synchronize` when the backend
+    is asynchronous (``info.synchronize``), so the seconds are the work's, not the queueing's.
+    """
+    t = time.perf_counter()
+    cost = session.steps(start, steps, *hyper, batch=batch)
+    if info.synchronize:
+        session.synchronize()
+    return cost, time.perf_counter() - t
+
+
+def _validate(
+    session: Session, sizes: npt.NDArray[np.int64], n_val: int, lmbda_n: float
+) -> tuple[float, float, bool]:
+    """(validation accuracy, validation cost with the L2 term, whether all weights are finite)."""
+    correct, cost_sum = session.evaluate(VAL)
+    params, _ = session.to_host()
+    finite = bool(np.isfinite(params).all())
+    return correct / n_val, cost_sum / n_val + l2_term(params, sizes, lmbda_n), finite
+
+
+@dataclass
+class _Progress:
+    """The counters of a running trial, advanced by :func:`_train`'s loop."""
+
+    eta: float  # the current learning rate (the schedule halves it)
+    next_checkpoint: int  # images seen at which the next checkpoint is due
+    best: float  # best validation accuracy so far
+    images: int = 0
+    updates: int = 0
+    executed: int = 0  # FLOPs the kernel path executed
+    train_seconds: float = 0.0
+    chunk_cost: float = 0.0  # summed training cost since the last checkpoint
+    chunk_images: int = 0
+    since_best: int = 0  # checkpoints without improvement (early stopping)
+    since_plateau: int = 0  # the same, reset when η is halved
+
+
+def _next_chunk(n: int, pos: int, mb: int, prog: _Progress) -> tuple[int, int]:
+    """``(steps, batch)``: whole mini-batches up to the next checkpoint (at least one), or
+    the ragged last mini-batch of the epoch."""
+    full_left = (n - pos) // mb
+    if full_left > 0:
+        return min(full_left, max(1, math.ceil((prog.next_checkpoint - prog.images) / mb))), mb
+    return 1, n - pos
+
+
+def _schedule(spec: TrialSpec, prog: _Progress, acc: float) -> _Stop | None:
+    """Early stopping and the halve-on-plateau schedule after a checkpoint of ``acc``."""
+    tr = spec.train
+    if acc > prog.best:
+        prog.best, prog.since_best, prog.since_plateau = acc, 0, 0
+    else:
+        prog.since_best += 1
+        prog.since_plateau += 1
+    if tr.early_stop is not None and prog.since_best >= tr.early_stop:
+        return _Stop(COMPLETED, "early-stop")
+    if tr.schedule == "halve-on-plateau" and prog.since_plateau >= tr.plateau_patience:
+        prog.eta /= 2
+        prog.since_plateau = 0
+        if tr.eta / prog.eta >= tr.eta_stop_factor:
+            return _Stop(COMPLETED, "eta-schedule")
+    return None
+
+
+def _warm_up(
+    session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float]
+) -> float:
+    """One update and a 2-row evaluation compile (or load) every kernel outside all
+    timings; the initial weights are loaded again. Returns the seconds (compile_seconds)."""
+    t0 = time.perf_counter()
+    session.steps(0, 1, *hyper)
+    session.evaluate(VAL, 2)
+    session.synchronize()
+    seconds = time.perf_counter() - t0
+    session.load(params, np.zeros_like(params))
+    return seconds
 
 
 def _train(
     spec: TrialSpec,
     data: Dataset,
-    backend: ModuleType,
+    session: Session,
     on_checkpoint: CheckpointHook | None,
     label: str,
     path: tuple[str, str],
 ) -> TrialResult:
     tr, net = spec.train, spec.net
-    kpath = path[0]
-    dtype = np.dtype(tr.dtype)
-    sizes = sizes_array(net.sizes)
-    hidden, output = net.hidden_code, net.cost_code
-    n = data.n_train
-    mb = tr.mini_batch
-    lmbda_n = tr.lmbda / n
-    X, y, Xv, yv = data.X_train, data.y_train, data.X_val, data.y_val
-    if X.dtype != dtype:
-        raise ValueError(f"data dtype {X.dtype} differs from --dtype {tr.dtype}; reload the data")
-
+    n, mb, lmbda_n = data.n_train, tr.mini_batch, tr.lmbda / data.n_train
+    lam, mu = float(lmbda_n), float(tr.mu)
     rng = np.random.default_rng(tr.seed)
-    params = init_params(net.sizes, net.init, rng, dtype)
-    velocity = np.zeros_like(params)
-    work = np.empty(backend.workspace_size(sizes, mb), dtype=dtype)
-    work_eval = np.empty(backend.workspace_size(sizes, EVAL_CHUNK), dtype=dtype)
-
-    # Warm-up: compile or load every kernel on copies, outside all timings.
-    order = rng.permutation(n).astype(np.int64)
-    t0 = time.perf_counter()
-    backend.train_steps(
-        params.copy(), velocity.copy(), work, sizes, X, y, order, 0, 1, mb,
-        float(tr.eta), float(lmbda_n), float(tr.mu), hidden, output, kpath,
-    )  # fmt: skip
-    backend.evaluate(params, work_eval, sizes, Xv[:2], yv[:2], EVAL_CHUNK, hidden, output)
-    compile_seconds = time.perf_counter() - t0
-
-    def validate() -> tuple[float, float]:
-        correct, cost_sum = backend.evaluate(
-            params, work_eval, sizes, Xv, yv, EVAL_CHUNK, hidden, output
-        )
-        return correct / data.n_val, cost_sum / data.n_val + l2_term(params, sizes, lmbda_n)
-
-    eta = float(tr.eta)
-    curve: list[CurvePoint] = []
-    acc0, cost0 = validate()
-    curve.append(CurvePoint(
-        images_seen=0, epoch=0.0, train_seconds=0.0, wall_seconds=0.0,
-        val_accuracy=acc0, val_cost=cost0, train_cost=None, eta=eta,
-    ))  # fmt: skip
-    best, since_best, since_best_plateau = acc0, 0, 0
-    images, updates, executed = 0, 0, 0
-    train_seconds = 0.0
-    chunk_cost, chunk_images = 0.0, 0
+    params = init_params(net.sizes, net.init, rng, np.dtype(tr.dtype))
+    session.load(params, np.zeros_like(params))
+    session.upload(data.X_train, data.y_train, data.X_val, data.y_val)
+    session.set_order(rng.permutation(n).astype(np.int64))
+    compile_seconds = _warm_up(session, params, (float(tr.eta), lam, mu))
+    sizes = sizes_array(net.sizes)
+    acc0, cost0, _ = _validate(session, sizes, data.n_val, lmbda_n)
+    curve = [CurvePoint(
+        images_seen=0, epoch=0.0, train_seconds=0.0, wall_seconds=0.0, val_accuracy=acc0,
+        val_cost=cost0, train_cost=None, eta=float(tr.eta),
+    )]  # fmt: skip
+    prog = _Progress(eta=float(tr.eta), next_checkpoint=tr.monitor_every, best=acc0)
     stop: _Stop | None = None
     wall0 = time.perf_counter()
-    next_checkpoint = tr.monitor_every
-
-    for _epoch in range(tr.epochs):
-        order = rng.permutation(n).astype(np.int64)
+    for epoch in range(tr.epochs):
+        session.set_order(rng.permutation(n).astype(np.int64))
         pos = 0
         while pos < n and stop is None:
-            full_left = (n - pos) // mb
-            if full_left > 0:
-                steps = min(full_left, max(1, math.ceil((next_checkpoint - images) / mb)))
-                batch = mb
-            else:  # the ragged last mini-batch of the epoch
-                steps, batch = 1, n - pos
-            t = time.perf_counter()
-            cost = backend.train_steps(
-                params, velocity, work, sizes, X, y, order, pos, steps, batch,
-                eta, float(lmbda_n), float(tr.mu), hidden, output, kpath,
-            )  # fmt: skip
-            train_seconds += time.perf_counter() - t
-            executed += steps * executed_flops_per_update(
-                net.sizes, batch, kpath, float(tr.mu), float(lmbda_n)
+            steps, batch = _next_chunk(n, pos, mb, prog)
+            cost, seconds = timed_steps(
+                session, session.info, pos, steps, batch, (prog.eta, lam, mu)
             )
+            prog.train_seconds += seconds
+            prog.executed += steps * executed_flops_per_update(net.sizes, batch, path[0], mu, lam)
             done = steps * batch
             pos += done
-            images += done
-            updates += steps
-            chunk_cost += float(cost) * done
-            chunk_images += done
-            end_of_training = pos >= n and _epoch == tr.epochs - 1
-            over_budget = tr.time_budget is not None and train_seconds >= tr.time_budget
+            prog.images += done
+            prog.updates += steps
+            prog.chunk_cost += float(cost) * done
+            prog.chunk_images += done
+            end_of_training = pos >= n and epoch == tr.epochs - 1
+            over_budget = tr.time_budget is not None and prog.train_seconds >= tr.time_budget
             if not math.isfinite(float(cost)):
-                stop = _Stop(DIVERGED, f"non-finite training cost at image {images}")
-            if images < next_checkpoint and not end_of_training and not over_budget and not stop:
+                stop = _Stop(DIVERGED, f"non-finite training cost at image {prog.images}")
+            if prog.images < prog.next_checkpoint and not (end_of_training or over_budget or stop):
                 continue
-            while next_checkpoint <= images:
-                next_checkpoint += tr.monitor_every
-            acc, vcost = validate()
-            point = CurvePoint(
-                images_seen=images, epoch=images / n, train_seconds=train_seconds,
-                wall_seconds=time.perf_counter() - wall0, val_accuracy=acc, val_cost=vcost,
-                train_cost=chunk_cost / chunk_images if chunk_images else None, eta=eta,
-            )  # fmt: skip
+            while prog.next_checkpoint <= prog.images:
+                prog.next_checkpoint += tr.monitor_every
+            point, finite = _checkpoint(session, sizes, data, lmbda_n, prog, wall0)
             curve.append(point)
-            chunk_cost, chunk_images = 0.0, 0
-            stop = stop or _check_stop(spec, point, params, cost0)
+            stop = stop or _check_stop(spec, point, finite, cost0)
             if stop is None and over_budget:
                 stop = _Stop(COMPLETED, "time-budget")
             if stop is None and on_checkpoint is not None and on_checkpoint(point):
                 stop = _Stop(PRUNED, "pruned")
             if stop is not None:
                 break
-            if acc > best:
-                best, since_best, since_best_plateau = acc, 0, 0
-            else:
-                since_best += 1
-                since_best_plateau += 1
-            if tr.early_stop is not None and since_best >= tr.early_stop:
-                stop = _Stop(COMPLETED, "early-stop")
-            elif tr.schedule == "halve-on-plateau" and since_best_plateau >= tr.plateau_patience:
-                eta /= 2
-                since_best_plateau = 0
-                if tr.eta / eta >= tr.eta_stop_factor:
-                    stop = _Stop(COMPLETED, "eta-schedule")
+            stop = _schedule(spec, prog, point.val_accuracy)
         if stop is not None:
             break
-    if stop is None:
-        stop = _Stop(COMPLETED, "epochs")
-
+    stop = stop or _Stop(COMPLETED, "epochs")
+    summary = summarize(spec, curve, prog.images, prog.updates, prog.train_seconds,
+                        executed_flops=prog.executed, path=path)  # fmt: skip
     return TrialResult(
-        config=spec,
-        status=stop.status,
-        stop_reason=stop.reason,
-        compile_seconds=compile_seconds,
-        curve=curve,
-        summary=summarize(
-            spec, curve, images, updates, train_seconds, executed_flops=executed, path=path
-        ),
-        label=label,
-    )
+        config=spec, status=stop.status, stop_reason=stop.reason,
+        compile_seconds=compile_seconds, curve=curve, summary=summary, label=label,
+        transfer_seconds=session.transfer_seconds if session.info.device != CPU else None,
+    )  # fmt: skip
+
+
+def _checkpoint(
+    session: Session, sizes: npt.NDArray[np.int64], data: Dataset, lmbda_n: float,
+    prog: _Progress, wall0: float,
+) -> tuple[CurvePoint, bool]:  # fmt: skip
+    """Validate now: the curve point (training cost since the last one) and whether every
+    weight is finite; resets the chunk's cost counters."""
+    acc, vcost, finite = _validate(session, sizes, data.n_val, lmbda_n)
+    point = CurvePoint(
+        images_seen=prog.images, epoch=prog.images / data.n_train,
+        train_seconds=prog.train_seconds, wall_seconds=time.perf_counter() - wall0,
+        val_accuracy=acc, val_cost=vcost,
+        train_cost=prog.chunk_cost / prog.chunk_images if prog.chunk_images else None,
+        eta=prog.eta,
+    )  # fmt: skip
+    prog.chunk_cost, prog.chunk_images = 0.0, 0
+    return point, finite
 
 
 def _check_stop(
-    spec: TrialSpec, point: CurvePoint, params: npt.NDArray[np.floating], cost0: float
+    spec: TrialSpec, point: CurvePoint, weights_finite: bool, cost0: float
 ) -> _Stop | None:
-    """Divergence and target checks for one checkpoint."""
+    """Divergence and target checks for one checkpoint (``weights_finite``: all weights)."""
     tr = spec.train
-    if not math.isfinite(point.val_cost) or not bool(np.isfinite(params).all()):
+    if not math.isfinite(point.val_cost) or not weights_finite:
         return _Stop(
             DIVERGED, f"non-finite validation cost or weights at image {point.images_seen}"
         )

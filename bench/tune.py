@@ -1,5 +1,10 @@
 """``tune``: the chapter's whole recipe, stage by stage, into one study report.
 
+One function per stage (:func:`stage_strip`, :func:`stage_eta`, :func:`stage_lmbda`,
+:func:`stage_batch`, :func:`stage_epochs`), each returning a typed result that the next
+stage reads (numbers, never labels); :func:`tune` chains them and turns each into a
+:class:`~bench.recipe_report.StageReport`.
+
 Order, as in the book: strip the problem down (:func:`bench.recipe.strip_preset`), find the
 η threshold there with λ = 0, λ by factors of 10, grow back to the full data and network
 (λ rescaled to keep ηλ/n fixed, then η and λ re-tuned from the stripped values), mini-batch
@@ -17,8 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.config import TrialSpec, scaled_eta
+from bench.data import DataCache, Dataset
 from bench.plots import save_figure
 from bench.recipe import (
+    EtaSearch,
+    LambdaSearch,
+    TimeChoice,
+    TrialSink,
     choose_by_time,
     rescale_lmbda,
     round_sig,
@@ -29,8 +39,8 @@ from bench.recipe import (
 )
 from bench.recipe_plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
 from bench.recipe_report import StageReport, eta_stage, lmbda_stage, time_stage
-from bench.results import TrialResult
-from bench.runner import DataCache, plan_sweep
+from bench.results import CurvePoint, TrialResult
+from bench.runner import QuietObserver, plan_sweep, run_each
 from bench.train import run_trial
 
 
@@ -65,6 +75,140 @@ class TuneResult:
         return train_command(self.final)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Stripped:
+    """Stage 1: the chapter's stripped problem (λ = 0) and its data."""
+
+    spec: TrialSpec
+    data: Dataset
+    notes: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtaStage:
+    """An η threshold search and the η carried on (its recommendation, else ``fallback``)."""
+
+    search: EtaSearch
+    eta: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class LmbdaStage:
+    """A λ search; ``search.best`` is the λ carried on."""
+
+    search: LambdaSearch
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchStage:
+    """Mini-batch sizes compared by accuracy against training time; the chosen size."""
+
+    spec: TrialSpec  # the tuned configuration the sizes were tried with
+    trials: list[TrialResult]
+    choice: TimeChoice
+    mini_batch: int  # the size of the trial with the best mean accuracy over the horizon
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpochsStage:
+    """The early-stopping run: where it peaked and the epochs to train."""
+
+    spec: TrialSpec
+    trial: TrialResult
+    best: CurvePoint
+    epochs: int
+
+
+def stage_strip(base: TrialSpec, cache: DataCache) -> Stripped:
+    """The stripped problem of ``base`` (:func:`bench.recipe.strip_preset`), with λ = 0."""
+    stripped, notes = strip_preset(base, explicit=frozenset(), cache=cache)
+    stripped = replace(stripped, train=replace(stripped.train, lmbda=0.0))
+    return Stripped(spec=stripped, data=cache.get(stripped), notes=notes)
+
+
+def stage_eta(
+    spec: TrialSpec, data: Dataset, opt: TuneOptions, sink: TrialSink, *, start: float,
+    fallback: float,
+) -> EtaStage:  # fmt: skip
+    """The η threshold of ``spec`` on ``data`` from ``start``."""
+    search = search_eta(
+        spec, data, start=start, epochs=opt.probe_epochs, refine_steps=opt.eta_refine, sink=sink
+    )
+    return EtaStage(search=search, eta=search.recommended or fallback)
+
+
+def stage_lmbda(
+    spec: TrialSpec, data: Dataset, opt: TuneOptions, sink: TrialSink, *, eta: float,
+    start: float = 1.0,
+) -> LmbdaStage:  # fmt: skip
+    """λ by factors of 10 from ``start`` at η = ``eta``, ``opt.lmbda_epochs`` epochs each."""
+    spec = replace(spec, train=replace(spec.train, eta=eta, epochs=opt.lmbda_epochs))
+    return LmbdaStage(
+        search=search_lmbda(spec, data, start=start, refine_steps=opt.lmbda_refine, sink=sink)
+    )
+
+
+def stage_batch(
+    tuned: TrialSpec, cache: DataCache, opt: TuneOptions, sink: TrialSink
+) -> BatchStage:
+    """Each of ``opt.batch_sizes`` for ``opt.batch_epochs`` epochs (the runner's loop)."""
+    spec = replace(tuned, train=replace(tuned.train, epochs=opt.batch_epochs))
+    planned = plan_sweep(spec, tuple(opt.batch_sizes), 1, opt.eta_scaling)
+    trials = []
+    for trial in run_each(planned, QuietObserver(), cache):
+        sink(trial)
+        trials.append(trial)
+    choice = choose_by_time(trials)
+    chosen = next(t for t in trials if t.label == choice.by_area)
+    return BatchStage(
+        spec=spec, trials=trials, choice=choice, mini_batch=chosen.config.train.mini_batch
+    )
+
+
+def stage_epochs(
+    batch: BatchStage, data: Dataset, opt: TuneOptions, sink: TrialSink
+) -> EpochsStage:
+    """Early stopping (``opt.patience``) at the chosen mini-batch, up to ``opt.max_epochs``."""
+    tr = batch.spec.train
+    eta = scaled_eta(tr.eta, batch.mini_batch, opt.eta_scaling)
+    spec = replace(batch.spec, train=replace(
+        tr, mini_batch=batch.mini_batch, eta=eta, epochs=opt.max_epochs, early_stop=opt.patience
+    ))  # fmt: skip
+    trial = run_trial(spec, data, label=f"early-stop {opt.patience}")
+    sink(trial)
+    best = max(trial.curve, key=lambda p: p.val_accuracy)
+    return EpochsStage(spec=spec, trial=trial, best=best, epochs=max(1, math.ceil(best.epoch)))
+
+
+class _Recorder:
+    """Collects the stages and the trials (labelled by stage) and forwards them."""
+
+    def __init__(
+        self,
+        on_stage: Callable[[StageReport], None] | None,
+        on_trial: Callable[[TrialResult], None] | None,
+    ) -> None:
+        self.result = TuneResult()
+        self._on_stage, self._on_trial = on_stage, on_trial
+
+    def sink(self, stage: str) -> TrialSink:
+        """A trial sink that labels each trial ``"<stage>: <label>"``."""
+
+        def record(trial: TrialResult) -> None:
+            labelled = replace(trial, label=f"{stage}: {trial.label}")
+            self.result.trials.append(labelled)
+            if self._on_trial is not None:
+                self._on_trial(labelled)
+
+        return record
+
+    def done(self, stage: StageReport) -> None:
+        """A finished stage."""
+        self.result.stages.append(stage)
+        if self._on_stage is not None:
+            self._on_stage(stage)
+
+
 def tune(
     base: TrialSpec,
     cache: DataCache,
@@ -76,153 +220,93 @@ def tune(
 ) -> TuneResult:
     """Run the recipe from ``base`` (the full problem: its data, sizes, stopping rules)."""
     opt = options or TuneOptions()
-    result = TuneResult()
-    stage_name = ""
+    rec = _Recorder(on_stage, on_trial)
 
-    def sink(trial: TrialResult) -> None:
-        labelled = replace(trial, label=f"{stage_name}: {trial.label}")
-        result.trials.append(labelled)
-        if on_trial is not None:
-            on_trial(labelled)
-
-    def done(stage: StageReport) -> None:
-        result.stages.append(stage)
-        if on_stage is not None:
-            on_stage(stage)
-
-    def fig_path(name: str) -> Path:
+    def fig(name: str) -> Path:
         return folder / f"{name}.png"
 
-    # 1. strip down
-    stripped, notes = strip_preset(base, explicit=frozenset(), cache=cache)
-    stripped = replace(stripped, train=replace(stripped.train, lmbda=0.0))
-    data_s = cache.get(stripped)
-    done(StageReport(title="Strip down", columns=[], rows=[], findings=notes[:1]))
+    strip = stage_strip(base, cache)
+    rec.done(StageReport(title="Strip down", columns=[], rows=[], findings=strip.notes[:1]))
+    s_eta = stage_eta(strip.spec, strip.data, opt, rec.sink("strip η"), start=0.01,
+                      fallback=base.train.eta)  # fmt: skip
+    png = save_figure(cost_vs_epoch(s_eta.search), fig("eta-stripped"))
+    rec.done(eta_stage("η threshold, stripped problem", s_eta.search, png))
+    s_lam = stage_lmbda(strip.spec, strip.data, opt, rec.sink("strip λ"), eta=s_eta.eta)
+    png = save_figure(accuracy_vs_lmbda(s_lam.search), fig("lmbda-stripped"))
+    rec.done(lmbda_stage("λ by factors of 10, stripped problem", s_lam.search, png))
 
-    # 2. η threshold on the stripped problem, λ = 0
-    stage_name = "strip η"
-    eta_s = search_eta(
-        stripped, data_s, epochs=opt.probe_epochs, refine_steps=opt.eta_refine, sink=sink
-    )
-    png = save_figure(cost_vs_epoch(eta_s), fig_path("eta-stripped"))
-    done(eta_stage("η threshold, stripped problem", eta_s, png))
-    eta1 = eta_s.recommended or base.train.eta
-
-    # 3. λ by factors of 10 on the stripped problem
-    stage_name = "strip λ"
-    spec_l = replace(stripped, train=replace(stripped.train, eta=eta1, epochs=opt.lmbda_epochs))
-    lam_s = search_lmbda(spec_l, data_s, refine_steps=opt.lmbda_refine, sink=sink)
-    png = save_figure(accuracy_vs_lmbda(lam_s), fig_path("lmbda-stripped"))
-    done(lmbda_stage("λ by factors of 10, stripped problem", lam_s, png))
-
-    # 4. grow back: full data and network; λ rescaled, then η and λ re-tuned
     data_f = cache.get(base)
-    lam_grown = rescale_lmbda(lam_s.best, data_s.n_train, data_f.n_train)
-    stage_name = "full η"
-    eta_f = search_eta(
-        base,
-        data_f,
-        start=eta_s.threshold or 0.01,
-        epochs=opt.probe_epochs,
-        refine_steps=opt.eta_refine,
-        sink=sink,
-    )
-    png = save_figure(cost_vs_epoch(eta_f), fig_path("eta-full"))
-    st = eta_stage("Grow back: η re-tuned on the full data and network", eta_f, png)
-    st.findings.insert(
-        0,
-        (
-            f"Full problem: network {','.join(map(str, base.net.sizes))}, {data_f.n_train:,} "
-            f"training and {data_f.n_val:,} validation images; the search starts at the stripped "
-            f"threshold η = {eta_s.threshold}."
-        ),
-    )
-    done(st)
-    eta2 = eta_f.recommended or eta1
-    stage_name = "full λ"
-    spec_f = replace(base, train=replace(base.train, eta=eta2, epochs=opt.lmbda_epochs))
-    lam_f = search_lmbda(
-        spec_f,
-        data_f,
-        start=round_sig(lam_grown) if lam_grown > 0 else 1.0,
-        refine_steps=opt.lmbda_refine,
-        sink=sink,
-    )
-    png = save_figure(accuracy_vs_lmbda(lam_f), fig_path("lmbda-full"))
-    st = lmbda_stage("Grow back: λ re-tuned on the full data", lam_f, png)
-    st.findings.insert(
-        0,
-        (
-            f"λ = {lam_s.best:g} on {data_s.n_train:,} images rescaled to {lam_grown:.4g} on "
-            f"{data_f.n_train:,} (ηλ/n fixed); the factor-of-10 search starts there."
-        ),
-    )
-    done(st)
+    f_eta = stage_eta(base, data_f, opt, rec.sink("full η"),
+                      start=s_eta.search.threshold or 0.01, fallback=s_eta.eta)  # fmt: skip
+    png = save_figure(cost_vs_epoch(f_eta.search), fig("eta-full"))
+    rec.done(_grown_eta_report(base, strip, s_eta, f_eta, data_f, png))
+    lam_grown = rescale_lmbda(s_lam.search.best, strip.data.n_train, data_f.n_train)
+    f_lam = stage_lmbda(base, data_f, opt, rec.sink("full λ"), eta=f_eta.eta,
+                        start=round_sig(lam_grown) if lam_grown > 0 else 1.0)  # fmt: skip
+    png = save_figure(accuracy_vs_lmbda(f_lam.search), fig("lmbda-full"))
+    rec.done(_grown_lmbda_report(s_lam, f_lam, lam_grown, strip.data, data_f, png))
 
-    # 5. mini-batch size by accuracy against elapsed time
-    stage_name = "batch"
-    tuned = replace(
-        base, train=replace(base.train, eta=eta2, lmbda=lam_f.best, epochs=opt.batch_epochs)
-    )
-    batch_trials = []
-    for planned in plan_sweep(tuned, tuple(opt.batch_sizes), 1, opt.eta_scaling):
-        trial = run_trial(planned.spec, cache.get(planned.spec), label=planned.label)
-        sink(trial)
-        batch_trials.append(trial)
-    choice = choose_by_time(batch_trials)
-    png = save_figure(
-        accuracy_vs_time(
-            batch_trials,
-            title="Mini-batch size: accuracy vs training time",
-            target=base.train.target,
-        ),
-        fig_path("batch"),
-    )
-    done(
-        time_stage(
-            "Mini-batch size by accuracy vs elapsed time", batch_trials, choice, png, "mini-batch"
-        )
-    )
-    mb = int(choice.by_area.split("=")[1].split()[0])
+    tuned = replace(base, train=replace(base.train, eta=f_eta.eta, lmbda=f_lam.search.best))
+    batch = stage_batch(tuned, cache, opt, rec.sink("batch"))
+    png = save_figure(accuracy_vs_time(batch.trials, title="Mini-batch size: accuracy vs training "
+                                       "time", target=base.train.target), fig("batch"))  # fmt: skip
+    rec.done(time_stage("Mini-batch size by accuracy vs elapsed time", batch.trials,
+                        batch.choice, png, "mini-batch"))  # fmt: skip
+    ep = stage_epochs(batch, data_f, opt, rec.sink("epochs"))
+    png = save_figure(accuracy_vs_time([ep.trial], title="Epochs by early stopping",
+                                       target=base.train.target), fig("epochs"))  # fmt: skip
+    rec.done(_epochs_report(ep, opt, png))
+    rec.result.final = replace(ep.spec, train=replace(
+        ep.spec.train, epochs=ep.epochs, early_stop=base.train.early_stop
+    ))  # fmt: skip
+    return rec.result
 
-    # 6. epochs by early stopping
-    stage_name = "epochs"
-    eta3 = scaled_eta(eta2, mb, opt.eta_scaling)
-    run_spec = replace(
-        tuned,
-        train=replace(
-            tuned.train, mini_batch=mb, eta=eta3, epochs=opt.max_epochs, early_stop=opt.patience
-        ),
+
+def _grown_eta_report(
+    base: TrialSpec, strip: Stripped, s_eta: EtaStage, f_eta: EtaStage, data_f: Dataset,
+    png: Path | None,
+) -> StageReport:  # fmt: skip
+    """The grow-back η stage's report, opening with the full problem's shape."""
+    st = eta_stage("Grow back: η re-tuned on the full data and network", f_eta.search, png)
+    st.findings.insert(0, (
+        f"Full problem: network {','.join(map(str, base.net.sizes))}, {data_f.n_train:,} "
+        f"training and {data_f.n_val:,} validation images; the search starts at the stripped "
+        f"threshold η = {s_eta.search.threshold}."
+    ))  # fmt: skip
+    return st
+
+
+def _grown_lmbda_report(
+    s_lam: LmbdaStage, f_lam: LmbdaStage, lam_grown: float, data_s: Dataset, data_f: Dataset,
+    png: Path | None,
+) -> StageReport:  # fmt: skip
+    """The grow-back λ stage's report, opening with the rescaling."""
+    st = lmbda_stage("Grow back: λ re-tuned on the full data", f_lam.search, png)
+    st.findings.insert(0, (
+        f"λ = {s_lam.search.best:g} on {data_s.n_train:,} images rescaled to {lam_grown:.4g} on "
+        f"{data_f.n_train:,} (ηλ/n fixed); the factor-of-10 search starts there."
+    ))  # fmt: skip
+    return st
+
+
+def _epochs_report(ep: EpochsStage, opt: TuneOptions, png: Path | None) -> StageReport:
+    """The early-stopping stage's report."""
+    best, trial = ep.best, ep.trial
+    return StageReport(
+        title="Epochs by early stopping",
+        columns=["stopped by", "epochs run", "best at epoch", "best val accuracy"],
+        rows=[
+            [
+                trial.stop_reason,
+                f"{trial.summary.epochs:.2f}",
+                f"{best.epoch:.2f}",
+                f"{best.val_accuracy:.2%}",
+            ]
+        ],
+        findings=[
+            f"No-improvement-in-{opt.patience}: best validation accuracy "
+            f"{best.val_accuracy:.2%} after {best.epoch:.2f} epochs; train {ep.epochs} epochs."
+        ],
+        figure=png,
+        values={"epochs": ep.epochs},
     )
-    trial = run_trial(run_spec, data_f, label=f"early-stop {opt.patience}")
-    sink(trial)
-    best = max(trial.curve, key=lambda p: p.val_accuracy)
-    epochs = max(1, math.ceil(best.epoch))
-    png = save_figure(
-        accuracy_vs_time([trial], title="Epochs by early stopping", target=base.train.target),
-        fig_path("epochs"),
-    )
-    done(
-        StageReport(
-            title="Epochs by early stopping",
-            columns=["stopped by", "epochs run", "best at epoch", "best val accuracy"],
-            rows=[
-                [
-                    trial.stop_reason,
-                    f"{trial.summary.epochs:.2f}",
-                    f"{best.epoch:.2f}",
-                    f"{best.val_accuracy:.2%}",
-                ]
-            ],
-            findings=[
-                f"No-improvement-in-{opt.patience}: best validation accuracy "
-                f"{best.val_accuracy:.2%} after {best.epoch:.2f} epochs; train {epochs} epochs."
-            ],
-            figure=png,
-            values={"epochs": epochs},
-        )
-    )
-    result.final = replace(
-        run_spec, train=replace(run_spec.train, epochs=epochs, early_stop=base.train.early_stop)
-    )
-    return result

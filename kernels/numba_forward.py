@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from kernels.numba_layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH, jit
+from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH
+from kernels.numba_layout import jit
 
 # --------------------------------------------------------------------------- scalars
 

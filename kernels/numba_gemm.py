@@ -15,7 +15,7 @@ import numpy as np
 
 from kernels.numba_forward import act, dact, gather, output_row
 from kernels.numba_layout import jit, param_offsets, slot_offsets
-from kernels.numba_update import rescale_weights, update_range
+from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 
 
 @jit
@@ -91,8 +91,7 @@ def train_gemm(
     po = param_offsets(sizes)
     so = slot_offsets(sizes, m)
     og = so[2 * L + 2]
-    c = one - eta * lam
-    use_scale = mu == one - one and c > one / (one + one)
+    c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     total = 0.0
     renorms = 0
@@ -112,13 +111,9 @@ def train_gemm(
                 params, velocity, work, og, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
                 alpha_b, eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
-        s = s_new
-        if s < renorm_below:
-            rescale_weights(params, po, sizes, s)
-            s = one
-            renorms += 1
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
+        renorms += folded
+    fold_scale(params, po, sizes, s, one)
     return total, renorms
 
 
@@ -142,8 +137,7 @@ def train_gemm_blocked(
     n_par = po[2 * L]
     g = work[og : og + n_par]
     a = work[acc : acc + n_par]
-    c = one - eta * lam
-    use_scale = mu == one - one and c > one / (one + one)
+    c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     total = 0.0
     renorms = 0
@@ -172,11 +166,7 @@ def train_gemm_blocked(
                 params, velocity, work, acc, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
                 alpha_b, eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
-        s = s_new
-        if s < renorm_below:
-            rescale_weights(params, po, sizes, s)
-            s = one
-            renorms += 1
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
+        renorms += folded
+    fold_scale(params, po, sizes, s, one)
     return total, renorms

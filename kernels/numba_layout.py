@@ -32,7 +32,15 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
 
-from kernels.layout import n_params
+from kernels.layout import (  # the activation and cost codes: defined there once
+    CROSS_ENTROPY,
+    LOG_LIKELIHOOD,
+    QUADRATIC,
+    RELU,
+    SIGMOID,
+    TANH,
+    n_params,
+)
 from kernels.numba_cache import cached
 
 # Only flags whose effect does not depend on where a function is compiled. A kernel calls
@@ -59,9 +67,6 @@ def pjit(fn: Callable[..., Any]) -> Any:
     """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
     return cached(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn))
 
-
-SIGMOID, TANH, RELU = 0, 1, 2
-CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD = 0, 1, 2
 
 RENORM_BELOW = 2.0**-10  # default: fold the weight scale back when it drops below this
 USE_BLAS_FROM = 128  # batch (per thread chunk) from which the gradient GEMM uses np.dot (BLAS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kernels.numba_forward import act, dact, dots4, output_row
 from kernels.numba_layout import jit, param_offsets, slot_offsets
-from kernels.numba_update import rescale_weights
+from kernels.numba_update import fold_scale, renorm_if_small, scale_mode
 
 
 @jit
@@ -32,8 +32,7 @@ def train_mb1(
     n0 = sizes[0]
     n1 = sizes[1]
     zero = one - one
-    c = one - eta * lam
-    use_scale = mu == zero and c > one / (one + one)
+    c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     W1 = params[po[0] : po[0] + n1 * n0].reshape((n1, n0))
     b1 = params[po[1] : po[1] + n1]
@@ -121,15 +120,12 @@ def train_mb1(
             fused_update_scale(W1, b1, d1, x, xn, R, alpha, eta, n0, n1)
         else:
             fused_update_momentum(W1, b1, V1, Vb1, d1, x, xn, R, eta, lam, mu, n0, n1)
-        s = s_new
-        if s < renorm_below:
-            rescale_weights(params, po, sizes, s)
+        if s_new < renorm_below:  # the fused dot products R hold the scaled weights' too
             for j in range(n1):
-                R[j] *= s
-            s = one
-            renorms += 1
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+                R[j] *= s_new
+        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
+        renorms += folded
+    fold_scale(params, po, sizes, s, one)
     return total, renorms
 
 

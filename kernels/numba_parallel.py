@@ -33,7 +33,7 @@ from kernels.numba_layout import (
     slot_offsets,
     slot_size,
 )
-from kernels.numba_update import rescale_weights, update_range
+from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 from kernels.paths import (
     DEFAULT_SPLIT_FROM,
     SPLIT_BLAS,
@@ -72,8 +72,7 @@ def _train(
     og = so[2 * L + 2]
     span = (n_par + T - 1) // T
     costs = np.zeros(T)
-    c = one - eta * lam
-    use_scale = mu == one - one and c > one / (one + one)
+    c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     total = 0.0
     renorms = 0
@@ -103,13 +102,9 @@ def _train(
                             params, velocity, work, og, slot, T, a, b, part == 0,
                             alpha_w if part == 0 else alpha_b, eta, inv_m, lam, mu, use_scale,
                         )  # fmt: skip
-        s = s_new
-        if s < renorm_below:
-            rescale_weights(params, po, sizes, s)
-            s = one
-            renorms += 1
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
+        renorms += folded
+    fold_scale(params, po, sizes, s, one)
     return total, renorms
 
 

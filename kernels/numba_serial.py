@@ -35,7 +35,7 @@ from kernels.numba_layout import (
     slot_size,
 )
 from kernels.numba_mb1 import train_mb1
-from kernels.numba_update import rescale_weights, update_range
+from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 from kernels.paths import (
     BLAS,
     FUSED_MB1,
@@ -99,8 +99,7 @@ def _train(
     po = param_offsets(sizes)
     so = slot_offsets(sizes, m)
     og = so[2 * L + 2]
-    c = one - eta * lam
-    use_scale = mu == one - one and c > one / (one + one)
+    c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     total = 0.0
     renorms = 0
@@ -118,13 +117,9 @@ def _train(
                 params, velocity, work, og, 0, 1, po[2 * li + 1], po[2 * li + 2], False, alpha_b,
                 eta, inv_m, lam, mu, use_scale,
             )  # fmt: skip
-        s = s_new
-        if s < renorm_below:
-            rescale_weights(params, po, sizes, s)
-            s = one
-            renorms += 1
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
+        renorms += folded
+    fold_scale(params, po, sizes, s, one)
     return total, renorms
 
 

@@ -2,7 +2,9 @@
 """Parameter-update ``@njit`` kernels of the Numba backends.
 
 ``update_range`` applies the gradient sums of one or more scratch slots to a slice of the
-flat parameters (scale or momentum mode); ``rescale_weights`` folds the weight scale back.
+flat parameters (scale or momentum mode); ``rescale_weights`` folds the weight scale back,
+and ``scale_mode``/``renorm_if_small``/``fold_scale`` are the L2 scale bookkeeping every
+kernel loop shares (once, here).
 
 Weight decay trick (``mu == 0``): the weights are kept as ``s·W'`` with one global scalar
 ``s``; the decay ``W ← c·W`` (``c = 1 − η·λ/n``) becomes ``s ← c·s`` and the gradient step a
@@ -86,3 +88,28 @@ def rescale_weights(params, po, sizes, s):
         hi = po[2 * li + 1]
         for i in range(lo, hi):
             params[i] *= s
+
+
+@jit
+def scale_mode(eta, lam, mu, one):
+    """``(c, use_scale)``: the L2 decay factor ``1 − ηλ/n`` of one update, and whether the
+    weights are kept as ``s·W`` (μ = 0 and ``c > 1/2``) so the decay is one scalar."""
+    c = one - eta * lam
+    return c, mu == one - one and c > one / (one + one)
+
+
+@jit
+def renorm_if_small(params, po, sizes, s, renorm_below, one):
+    """``(one, 1)`` after folding ``s`` into the weights when it fell below ``renorm_below``;
+    ``(s, 0)`` otherwise (the scale and the number of renormalisations it made)."""
+    if s < renorm_below:
+        rescale_weights(params, po, sizes, s)
+        return one, 1
+    return s, 0
+
+
+@jit
+def fold_scale(params, po, sizes, s, one):
+    """At the end of a call: fold a scale other than one back into the weights."""
+    if s != one:
+        rescale_weights(params, po, sizes, s)

@@ -37,6 +37,7 @@ GEMM_BLOCKED = "gemm-blocked"
 SPLIT_LOOPS = "split-loops"
 SPLIT_BLAS = "split-blas"
 NUMPY = "numpy"
+TILED = "tiled"  # the cuda backend: shared-memory tiled kernels (kernels.cuda_kernels)
 AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
 
 SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, GEMM_BLOCKED)
@@ -45,8 +46,9 @@ BACKEND_PATHS: dict[str, tuple[str, ...]] = {
     "numpy": (NUMPY,),
     "numba": SERIAL_PATHS,
     "numba-parallel": PARALLEL_PATHS,
+    "cuda": (TILED,),
 }
-ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY)
+ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY, TILED)
 
 # Documented defaults (used when no tuning file has a choice): the thresholds the kernels
 # were first tuned with on an AVX2 machine (AMD EPYC Zen 2).
@@ -84,6 +86,8 @@ def default_path(backend: str, mini_batch: int, threads: int = 1) -> str:
     """
     if backend == "numpy":
         return NUMPY
+    if backend == "cuda":
+        return TILED
     if mini_batch == 1:
         return FUSED_MB1
     if backend == "numba-parallel" and threads >= 2 and mini_batch >= DEFAULT_SPLIT_FROM:
@@ -122,7 +126,7 @@ def executed_flops_per_update(
     per_sample = mini_batch * flops_per_sample(s)
     p = n_params(s)
     w = sum(s[i] * s[i + 1] for i in range(len(s) - 1))
-    if mu > 0:
+    if mu > 0 or path == TILED:  # the cuda kernels always apply μ and λ to every weight
         return per_sample + flops_per_update(s)
     if path == FUSED_MB1:
         return per_sample + 2 * (p - w)

@@ -10,12 +10,13 @@ the descriptor's fields.
 One trial, as the harness drives it::
 
     s = open_session(name, sizes=..., dtype=..., mini_batch=..., threads=..., hidden=...,
-                     output=..., path=...)          # a registered backend, one network shape
+                     output=..., path=...)          # kernels.open_session: one network shape
     s.load(params, velocity)                        # initial weights (host arrays, copied)
     s.upload(X_train, y_train, X_val, y_val)        # the data, once per trial
     for each epoch:
         s.set_order(permutation)                    # the epoch's sample order (host ints)
         cost = s.steps(start, n_steps, eta, lmbda_n, mu)   # a chunk of mini-batches
+                                                    # (batch=k: the ragged last one)
         s.synchronize()                             # inside the timed region if info.synchronize
         correct, cost_sum = s.evaluate(VAL)         # validation subset, on the backend
     params, velocity = s.to_host()                  # copies, only where the host needs them
@@ -87,10 +88,16 @@ class Session(Protocol):
     def set_order(self, order: IntArray) -> None:
         """The sample order (a permutation of the training rows) for the next steps."""
 
-    def steps(self, start: int, n_steps: int, eta: float, lmbda_n: float, mu: float) -> float:
+    def steps(
+        self, start: int, n_steps: int, eta: float, lmbda_n: float, mu: float,
+        batch: int | None = None,
+    ) -> float:  # fmt: skip
         """Run ``n_steps`` SGD updates of one mini-batch each, reading samples
         ``order[start:start + n_steps·mini_batch]``; return their mean training cost
-        (each sample's cost from the forward pass before its mini-batch's update)."""
+        (each sample's cost from the forward pass before its mini-batch's update).
+
+        ``batch``: samples per update when not the session's mini-batch (at most it: the
+        ragged last mini-batch of an epoch)."""
 
     def evaluate(self, split: str = VAL, n: int | None = None) -> tuple[int, float]:
         """(number correct, summed cost) over the first ``n`` rows (all if None) of the

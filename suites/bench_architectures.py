@@ -51,6 +51,6 @@ def test_architecture(
         call()  # warm-up: compile or load the cache
         benchmark(call)
     record(
-        benchmark, work, peak_gflops=peak(dtype, THREADS), dtype=dtype, threads=THREADS,
+        benchmark, work, peak_gflops=peak(dtype, THREADS, backend), dtype=dtype, threads=THREADS,
         backend=backend, mini_batch=MINI_BATCH,
     )  # fmt: skip

@@ -39,6 +39,6 @@ def test_train_steps(
         call()  # warm-up: compile or load the cache
         benchmark(call)
     record(
-        benchmark, work, peak_gflops=peak(dtype, threads), dtype=dtype, threads=threads,
+        benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
         backend=backend, mini_batch=mini_batch,
     )  # fmt: skip

@@ -38,6 +38,6 @@ def test_evaluate(
         call()  # warm-up: compile or load the cache
         benchmark(call)
     record(
-        benchmark, work, peak_gflops=peak(dtype, threads), dtype=dtype, threads=threads,
+        benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
         backend=backend,
     )  # fmt: skip

@@ -103,7 +103,7 @@ def test_peer(
     benchmark.group = f"peers mb={mini_batch} {DTYPE}"
     factory, threads, _skip = PEERS[peer]
     data = synthetic(peer_samples, DTYPE)
-    backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else "numpy"
+    backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else None
     samples = (peer_samples // mini_batch) * mini_batch
     rounds = pytestconfig.getoption("peer_rounds")
     with threads_limited(backend, threads), pinned(threads == 1):

@@ -7,7 +7,8 @@ trial's wall time (evaluation included); ``extra_info`` carries the kernel-only
 seen. η is set per mini-batch size so that each has a fair chance; mini-batch 1000 makes
 only four updates per epoch of 4,000 images and may not reach the target (recorded, not
 failed). Architectures: the chapter's [784, 30, 10], a wider [784, 100, 10] and a second
-hidden layer [784, 30, 30, 10], with the same η per mini-batch size.
+hidden layer [784, 30, 30, 10], with the same η per mini-batch size. The same grid runs on
+the ``cuda`` backend (``test_time_to_accuracy_gpu``, skipped with the reason without a GPU).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bench.config import NetSpec, TrainSpec, TrialSpec
 from bench.results import TrialResult
 from bench.train import run_trial
 from suites.harness import have_backend
+from suites.params import backend_marks
 
 TARGET = 0.88  # validation accuracy (fraction) that stops a trial
 EPOCHS = 10  # at most, per trial
@@ -40,12 +42,33 @@ def test_time_to_accuracy(
     benchmark: Any, mnist5k_data: Any, peak: Any, sizes: tuple[int, ...], mini_batch: int
 ) -> None:
     """Wall seconds of a trial that stops at ``TARGET``; one round per seed."""
+    _time_to_accuracy(benchmark, mnist5k_data, peak, sizes, mini_batch, BACKEND)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", [pytest.param("cuda", marks=backend_marks("cuda"))])
+@pytest.mark.parametrize("mini_batch", [pytest.param(mb, id=f"mb{mb}") for mb in ETA])
+@pytest.mark.parametrize(
+    "sizes", [pytest.param(s, id="-".join(map(str, s))) for s in ARCHITECTURES]
+)
+def test_time_to_accuracy_gpu(
+    benchmark: Any, mnist5k_data: Any, peak: Any, sizes: tuple[int, ...], mini_batch: int,
+    backend: str,
+) -> None:  # fmt: skip
+    """The same trials on the GPU backend (skipped without a GPU), in the same group."""
+    _time_to_accuracy(benchmark, mnist5k_data, peak, sizes, mini_batch, backend)
+
+
+def _time_to_accuracy(
+    benchmark: Any, mnist5k_data: Any, peak: Any, sizes: tuple[int, ...], mini_batch: int,
+    backend: str,
+) -> None:  # fmt: skip
     benchmark.group = f"time to {TARGET:.0%} mnist5k float64"
     net = NetSpec(sizes=sizes)
     data = mnist5k_data("float64")
     epochs = 1 if benchmark.disabled else EPOCHS
     base = TrainSpec(
-        backend=BACKEND, mini_batch=mini_batch, eta=ETA[mini_batch], epochs=epochs,
+        backend=backend, mini_batch=mini_batch, eta=ETA[mini_batch], epochs=epochs,
         target=TARGET, stop_at_target=True, dtype="float64",
     )  # fmt: skip
     seeds = iter(SEEDS)
@@ -66,7 +89,7 @@ def test_time_to_accuracy(
     gflops = statistics.median(r.summary.gflops for r in results)
     benchmark.extra_info.update(
         {
-            "backend": BACKEND,
+            "backend": backend,
             "dtype": "float64",
             "threads": 1,
             "sizes": list(sizes),
@@ -82,6 +105,11 @@ def test_time_to_accuracy(
             "images_seen": [r.summary.images_seen for r in results],
             "samples_per_s": images / seconds if seconds > 0 else None,
             "gflops": gflops,
-            "fraction_of_peak": gflops / peak("float64", 1),
+            "fraction_of_peak": _share(gflops, peak("float64", 1, backend)),
         }
     )
+
+
+def _share(gflops: float, peak_gflops: float | None) -> float | None:
+    """``gflops`` as a fraction of the peak (None when the peak is unknown)."""
+    return gflops / peak_gflops if peak_gflops else None

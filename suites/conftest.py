@@ -81,12 +81,29 @@ def gemm_peak(dtype: str, threads: int, *, n: int = PEAK_N) -> float:
     return _peaks[key]
 
 
+_gpu_peaks: dict[str, float | None] = {}
+
+
+def gpu_peak(dtype: str) -> float | None:
+    """The CUDA device's tiled-GEMM GFLOP/s for ``dtype`` (cached), None without a GPU."""
+    from bench.gpu import gpu_gemm_peak_gflops
+
+    if dtype not in _gpu_peaks:
+        _gpu_peaks[dtype] = gpu_gemm_peak_gflops(dtype)
+    return _gpu_peaks[dtype]
+
+
 @pytest.fixture(scope="session")
 def peak(pytestconfig: pytest.Config) -> Any:
-    """``peak(dtype, threads)`` -> measured GEMM GFLOP/s (small matrices if timing is off)."""
+    """``peak(dtype, threads, backend=None)`` -> measured GEMM GFLOP/s (small matrices if
+    timing is off); for a GPU backend the GPU's tiled-GEMM peak (:mod:`bench.gpu`)."""
     n = PEAK_N if timing_enabled(pytestconfig) else PEAK_N_DISABLED
 
-    def get(dtype: str, threads: int) -> float:
+    def get(dtype: str, threads: int, backend: str | None = None) -> float | None:
+        from kernels import backend_info
+
+        if backend is not None and backend_info(backend).device != "cpu":
+            return gpu_peak(dtype)
         return gemm_peak(dtype, threads, n=n)
 
     return get
@@ -105,6 +122,8 @@ def pytest_benchmark_update_machine_info(
         for dtype in DTYPES
         for threads in THREADS
     }
+    if facts.get("cuda"):  # a CUDA device (not the simulator): its tiled-GEMM peak too
+        facts["gpu_gemm_peak_gflops"] = {dtype: gpu_peak(dtype) for dtype in DTYPES}
     facts["cpu_count"] = os.cpu_count()
     machine_info["mlpbench"] = facts
 

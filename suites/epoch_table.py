@@ -30,12 +30,13 @@ from threadpoolctl import threadpool_limits
 
 from bench.machine import cpu_model, gemm_peak_gflops
 from bench.results import atomic_write_text
-from kernels import layout, load_backend
+from kernels import layout, open_session
 
 SIZES = [784, 30, 10]
 N = 50_000
 BATCHES = (1, 10, 100, 1000)
-ROWS = (("numpy", 1), ("numba", 1), ("numba-parallel", 2))
+# (backend, threads, epochs timed below mini-batch 100: the numpy reference is slow there)
+ROWS = (("numpy", 1, 1), ("numba", 1, 3), ("numba-parallel", 2, 3))
 
 _COMPILE = r"""
 import json, sys, time
@@ -70,26 +71,28 @@ def cold_compile_seconds(backend: str) -> dict[str, float]:
     return result
 
 
-def epoch_seconds(backend: str, dtype: str, mini_batch: int) -> float:
-    """Median seconds of one fused epoch of N samples (compiled before timing)."""
-    k = load_backend(backend)
+def epoch_seconds(backend: str, dtype: str, mini_batch: int, repeats: int = 3) -> float:
+    """Median seconds of one fused epoch of N samples (compiled before timing), over
+    ``repeats`` epochs (3 from mini-batch 100 on)."""
     rng = np.random.default_rng(1)
-    sizes = layout.sizes_array(SIZES)
     X = rng.random((N, SIZES[0])).astype(dtype)
     y = rng.integers(0, SIZES[-1], N).astype(np.int64)
     params = layout.init_params(SIZES, "default", rng, dtype)
-    velocity = np.zeros_like(params)
-    work = np.empty(k.workspace_size(sizes, mini_batch), dtype)
-    order = rng.permutation(N).astype(np.int64)
-    scalars = (0.5, 5.0 / N, 0.0, 0, 0)
-    k.train_steps(params, velocity, work, sizes, X, y, order, 0, 2, mini_batch, *scalars)
+    session = open_session(backend, sizes=tuple(SIZES), dtype=dtype, mini_batch=mini_batch,
+                           hidden=0, output=0)  # fmt: skip
+    session.load(params, np.zeros_like(params))
+    session.upload(X, y, X[:0], y[:0])
+    session.set_order(rng.permutation(N).astype(np.int64))
+    scalars = (0.5, 5.0 / N, 0.0)
+    session.steps(0, 2, *scalars)
+    session.synchronize()
     times = []
-    for _ in range(1 if backend == "numpy" and mini_batch < 100 else 3):
+    for _ in range(repeats if mini_batch < 100 else 3):
         t = time.perf_counter()
-        k.train_steps(params, velocity, work, sizes, X, y, order, 0, N // mini_batch,
-                      mini_batch, *scalars)  # fmt: skip
+        session.steps(0, N // mini_batch, *scalars)
+        session.synchronize()
         times.append(time.perf_counter() - t)
-    if not np.isfinite(params).all():
+    if not np.isfinite(session.to_host()[0]).all():
         raise RuntimeError(f"{backend} {dtype} mb {mini_batch}: non-finite parameters")
     return statistics.median(times)
 
@@ -109,10 +112,10 @@ def table() -> str:
     for dtype in ("float64", "float32"):
         for mb in BATCHES:
             flops = N * layout.flops_per_sample(SIZES) + (N // mb) * layout.flops_per_update(SIZES)
-            for backend, threads in ROWS:
+            for backend, threads, repeats in ROWS:
                 numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
                 with threadpool_limits(1):
-                    seconds = epoch_seconds(backend, dtype, mb)
+                    seconds = epoch_seconds(backend, dtype, mb, repeats)
                 gflops = flops / seconds / 1e9
                 frac = f"{gflops / peak[(dtype, 1)]:.0%}"
                 if threads == 2:

@@ -10,7 +10,6 @@ the same dtype and thread count). Timing itself, statistics and saving are pytes
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,36 +18,33 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kernels import BACKEND_MODULES, load_backend
-from kernels.layout import (
-    CROSS_ENTROPY,
-    SIGMOID,
-    flops_per_sample,
-    flops_per_update,
-    init_params,
-    sizes_array,
-)
+from kernels import available_backends, backend_info, get_threads, open_session, set_threads
+from kernels.layout import CROSS_ENTROPY, SIGMOID, flops_per_sample, flops_per_update, init_params
 from kernels.paths import default_path, executed_flops_per_update
+from kernels.session import VAL, Session
 
 NIELSEN = (784, 30, 10)  # the book's network
 ETA = 0.5  # learning rate of the timed calls (the chapter's)
 LMBDA = 5.0  # L2 strength λ; the kernels take λ/n
-EVAL_CHUNK = 256  # validation rows per evaluate block (as bench.train)
 
 
 def have_backend(name: str) -> bool:
     """True when the module of backend ``name`` exists in this checkout."""
-    return importlib.util.find_spec(BACKEND_MODULES[name]) is not None
+    return name in available_backends()
 
 
 def have_module(name: str) -> bool:
     """True when the top-level module ``name`` can be imported (an optional peer)."""
+    import importlib.util
+
     return importlib.util.find_spec(name) is not None
 
 
 @contextmanager
-def threads_limited(backend: str, threads: int) -> Iterator[None]:
-    """Run the body with ``threads`` Numba threads (numba-parallel) and BLAS threads.
+def threads_limited(backend: str | None, threads: int) -> Iterator[None]:
+    """Run the body with ``threads`` threads for ``backend`` (if threaded) and for BLAS.
+
+    ``backend`` None (a peer that is not an mlpbench backend): BLAS threads only.
 
     BLAS threads matter to numpy and to Numba's ``np.dot``, which calls SciPy's OpenBLAS:
     importing ``scipy.linalg.cython_blas`` first lets threadpoolctl see and limit that one
@@ -57,29 +53,19 @@ def threads_limited(backend: str, threads: int) -> Iterator[None]:
     import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot calls)
     from threadpoolctl import threadpool_limits
 
-    previous = None
-    if backend == "numba-parallel":
-        import numba
-
-        previous = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    info = None if backend is None else backend_info(backend)
+    previous = 1 if info is None else set_threads(info, threads)
     try:
         with threadpool_limits(limits=threads, user_api="blas"):
             yield
     finally:
-        if previous is not None:
-            import numba
-
-            numba.set_num_threads(previous)
+        if info is not None:
+            set_threads(info, previous)
 
 
 def threads_of(backend: str) -> int:
-    """Threads ``backend`` runs on now (Numba's setting for numba-parallel, else 1)."""
-    if backend != "numba-parallel":
-        return 1
-    import numba
-
-    return int(numba.get_num_threads())
+    """Threads ``backend`` runs on now (its setting if threaded, else 1)."""
+    return get_threads(backend_info(backend))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,35 +99,47 @@ def train_call(
 ) -> tuple[Callable[[], float], Work]:
     """A call running ``samples // mini_batch`` fused SGD steps of ``backend`` on ``X``, ``y``.
 
-    Arrays (parameters, velocity, workspace, a fixed permutation) are made once here; the
-    call itself only runs the kernel. ``samples`` is rounded down to whole mini-batches.
+    A session (parameters, velocity, workspace, data, a fixed permutation) is opened once
+    here; the call itself only runs the kernel, and synchronizes where the backend needs it
+    (so a timing covers the work). ``samples`` is rounded down to whole mini-batches. The
+    kernel path is the documented default for the thread count at call time.
     """
-    kernel = load_backend(backend)
     steps = max(1, samples // mini_batch)
     if steps * mini_batch > len(y):
         raise ValueError(f"{steps * mini_batch} samples asked of a {len(y)}-row data set")
     rng = np.random.default_rng(seed)
-    sz = sizes_array(sizes)
-    params = init_params(sizes, "default", rng, X.dtype)
-    velocity = np.zeros_like(params)
-    work = np.empty(kernel.workspace_size(sz, mini_batch), dtype=X.dtype)
-    order = rng.permutation(len(y)).astype(np.int64)
+    session = _session(backend, X, y, sizes, mini_batch, rng)
+    session.set_order(rng.permutation(len(y)).astype(np.int64))
     lmbda_n = LMBDA / len(y)
+    steps_fn, sync = session.steps, session.synchronize if session.info.synchronize else None
 
     def call() -> float:
-        # fmt: off
-        cost = kernel.train_steps(
-            params, velocity, work, sz, X, y, order, 0, steps, mini_batch,
-            ETA, lmbda_n, 0.0, SIGMOID, CROSS_ENTROPY,
-        )
-        # fmt: on
-        return float(cost)
+        cost = steps_fn(0, steps, ETA, lmbda_n, 0.0)
+        if sync is not None:
+            sync()
+        return cost
 
     path = default_path(backend, mini_batch, threads_of(backend))
     executed = steps * executed_flops_per_update(sizes, mini_batch, path, 0.0, lmbda_n)
     return call, Work(
         sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed)
     )
+
+
+def _session(
+    backend: str, X: npt.NDArray[np.floating], y: npt.NDArray[np.int64],
+    sizes: tuple[int, ...], mini_batch: int, rng: np.random.Generator,
+) -> Session:  # fmt: skip
+    """A session of ``backend`` with initial weights from ``rng`` and ``X``, ``y`` uploaded
+    as both the training and the validation set; threads and path left to the caller."""
+    session = open_session(
+        backend, sizes=tuple(sizes), dtype=X.dtype, mini_batch=mini_batch,
+        hidden=SIGMOID, output=CROSS_ENTROPY,
+    )  # fmt: skip
+    params = init_params(sizes, "default", rng, X.dtype)
+    session.load(params, np.zeros_like(params))
+    session.upload(X, y, X, y)
+    return session
 
 
 def evaluate_call(
@@ -152,14 +150,14 @@ def evaluate_call(
     sizes: tuple[int, ...] = NIELSEN,
 ) -> tuple[Callable[[], tuple[int, float]], Work]:
     """A call classifying every row of ``X`` with ``backend`` (validation forward pass)."""
-    kernel = load_backend(backend)
-    sz = sizes_array(sizes)
-    params = init_params(sizes, "default", np.random.default_rng(0), X.dtype)
-    work = np.empty(kernel.workspace_size(sz, EVAL_CHUNK), dtype=X.dtype)
+    session = _session(backend, X, y, sizes, 1, np.random.default_rng(0))
+    evaluate, sync = session.evaluate, session.synchronize if session.info.synchronize else None
 
     def call() -> tuple[int, float]:
-        correct, cost = kernel.evaluate(params, work, sz, X, y, EVAL_CHUNK, SIGMOID, CROSS_ENTROPY)
-        return int(correct), float(cost)
+        out = evaluate(VAL)
+        if sync is not None:
+            sync()
+        return out
 
     return call, Work(sizes=tuple(sizes), samples=len(y), updates=0, forward_only=True)
 

@@ -7,22 +7,35 @@ out instead of silently shrinking.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
+from kernels import BACKENDS, backend_info, backend_problem
+from kernels.session import CPU
 from suites.harness import have_backend
 
-BACKENDS = ("numba", "numba-parallel", "numpy")
 MINI_BATCHES = (1, 10, 100, 1000)
 DTYPES = ("float32", "float64")
-THREADED = {"numba", "numba-parallel", "numpy"}  # speed depends on threads (BLAS too)
+# Speed depends on threads for every CPU backend (BLAS threads too, not only Numba's).
+THREADED = {b for b in BACKENDS if backend_info(b).device == CPU}
 
 
 def backend_marks(backend: str) -> list[Any]:
-    """A skip mark when ``backend``'s module has not landed in this checkout."""
-    reason = f"backend {backend!r} is not available in this checkout"
-    return [pytest.mark.skipif(not have_backend(backend), reason=reason)]
+    """A skip mark when ``backend`` cannot be timed here: its module has not landed in this
+    checkout, or it is a GPU backend and there is no GPU (or only the CUDA simulator, whose
+    timings would mean nothing)."""
+    if backend_info(backend).device != CPU:
+        if os.environ.get("NUMBA_ENABLE_CUDASIM"):
+            return [pytest.mark.skip(reason=f"{backend}: never timed on the CUDA simulator")]
+        problem = backend_problem(backend)
+        if problem:
+            return [pytest.mark.skip(reason=f"{backend}: {problem}")]
+    if not have_backend(backend):
+        reason = f"backend {backend!r} is not available in this checkout"
+        return [pytest.mark.skip(reason=reason)]
+    return []
 
 
 def kernel_grid(*, quick: set[tuple[str, str, int, int]]) -> list[Any]:

@@ -65,19 +65,19 @@ def _best_rate(make: Callable[[], Any], samples: int, repeats: int) -> float:
 
 def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[str, Any]:
     """Every candidate path of the Numba backends; the fastest with its executed FLOPs."""
-    import numba
-
-    from kernels.paths import candidates, executed_flops_per_update
+    from kernels import backend_info, set_threads
+    from kernels.paths import SERIAL_PATHS, candidates, executed_flops_per_update
     from suites.harness import LMBDA
     from suites.peers import MlpbenchPeer
 
-    numba.set_num_threads(threads)
     rates: dict[str, float] = {}
     backends = ["numba"] + (["numba-parallel"] if threads > 1 else [])
     for b in backends:
+        info = backend_info(b)
+        set_threads(info, threads)
         for p in candidates(b, mb, threads):
-            if b == "numba-parallel" and not p.startswith("split"):
-                continue  # the same code as numba's path
+            if info.threaded and p in SERIAL_PATHS:
+                continue  # the same code as the serial backend's path
             rates[f"{b}:{p}"] = _best_rate(
                 lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats
             )

@@ -4,7 +4,7 @@ Each peer is built once for a data set and a mini-batch size and then ``fit(samp
 trains on the first ``samples`` rows in mini-batches of that size (SGD, η, λ/n, no
 momentum, sigmoid hidden layer, Gaussian N(0, 1/n_in) initialisation):
 
-* ``mlpbench-<backend>``: one fused ``train_steps`` call of an mlpbench backend;
+* ``mlpbench-<backend>``: one fused ``steps`` call of an mlpbench backend's session;
 * ``nielsen-loop``: Nielsen's ``network2.py`` algorithm rewritten for Python 3 and numpy:
   a Python loop over the samples of each mini-batch, backprop on ``(n, 1)`` column vectors,
   sigmoid outputs with the cross-entropy cost;
@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from kernels import load_backend
-from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
+from kernels import open_session
+from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params
 from suites.harness import ETA, LMBDA
 
 FloatArray = npt.NDArray[np.floating]
@@ -42,27 +42,28 @@ class Peer(Protocol):
 
 
 class MlpbenchPeer:
-    """An mlpbench backend (fused ``train_steps``) seen as a peer."""
+    """An mlpbench backend (a session's fused ``steps``) seen as a peer."""
 
     def __init__(self, backend: str, X: FloatArray, y: IntArray, sizes: tuple[int, ...], mb: int,
                  path: str | None = None):  # fmt: skip
-        self.kernel = load_backend(backend)
-        self.path = path  # kernel path (kernels.paths); None: the documented default
-        self.X, self.y, self.mb = X, y, mb
-        self.sizes = sizes_array(sizes)
-        rng = np.random.default_rng(0)
-        self.params = init_params(sizes, "default", rng, X.dtype)
-        self.velocity = np.zeros_like(self.params)
-        self.work = np.empty(self.kernel.workspace_size(self.sizes, mb), dtype=X.dtype)
-        self.order = np.arange(len(y), dtype=np.int64)
+        # path: kernel path (kernels.paths); None: the documented default
+        self.session = open_session(
+            backend, sizes=tuple(sizes), dtype=X.dtype, mini_batch=mb, hidden=SIGMOID,
+            output=CROSS_ENTROPY, path=path,
+        )  # fmt: skip
+        self.mb = mb
+        params = init_params(sizes, "default", np.random.default_rng(0), X.dtype)
+        self.session.load(params, np.zeros_like(params))
+        self.session.upload(X, y, X[:0], y[:0])
+        self.session.set_order(np.arange(len(y), dtype=np.int64))
         self.lmbda_n = LMBDA / len(y)
+        self.sync = self.session.info.synchronize
 
     def fit(self, samples: int) -> None:
-        """One fused kernel call over ``samples // mb`` mini-batches."""
-        self.kernel.train_steps(
-            self.params, self.velocity, self.work, self.sizes, self.X, self.y, self.order, 0,
-            samples // self.mb, self.mb, ETA, self.lmbda_n, 0.0, SIGMOID, CROSS_ENTROPY, self.path,
-        )  # fmt: skip
+        """One fused call over ``samples // mb`` mini-batches (synchronized if asynchronous)."""
+        self.session.steps(0, samples // self.mb, ETA, self.lmbda_n, 0.0)
+        if self.sync:
+            self.session.synchronize()
 
 
 def sigmoid(z: FloatArray) -> FloatArray:
