@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from suites.harness import record, threads_limited, train_call
+from suites.harness import record, time_it, train_call
 from suites.params import BACKENDS, DTYPES, backend_marks
 
 ARCHITECTURES = ((784, 10), (784, 30, 10), (784, 100, 10), (784, 30, 30, 10))
@@ -47,9 +47,7 @@ def test_architecture(
         backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
         samples=samples_per_call,
     )  # fmt: skip
-    with threads_limited(backend, THREADS):
-        call()  # warm-up: compile or load the cache
-        benchmark(call)
+    time_it(benchmark, call, backend, THREADS)  # warm-up (compile or load the cache), then timed
     record(
         benchmark, work, peak_gflops=peak(dtype, THREADS), dtype=dtype, threads=THREADS,
         backend=backend, mini_batch=MINI_BATCH,
