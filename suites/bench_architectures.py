@@ -14,6 +14,7 @@ from suites.params import BACKENDS, DTYPES, backend_marks
 ARCHITECTURES = ((784, 10), (784, 30, 10), (784, 100, 10), (784, 30, 30, 10))
 MINI_BATCH = 10
 THREADS = 1
+QUICK = {((784, 100, 10), "numba", "float64")}  # (sizes, backend, dtype) of the quick subset
 
 
 def _grid() -> list[Any]:
@@ -22,7 +23,7 @@ def _grid() -> list[Any]:
         for backend in BACKENDS:
             for dtype in DTYPES:
                 marks = backend_marks(backend)
-                if sizes == (784, 100, 10) and dtype == "float64" and backend == "numba":
+                if (sizes, backend, dtype) in QUICK:
                     marks.append(pytest.mark.quick)
                 name = "-".join(map(str, sizes))
                 grid.append(pytest.param(sizes, backend, dtype, marks=marks,
