@@ -239,12 +239,22 @@ def tune(
     f_eta = stage_eta(base, data_f, opt, rec.sink("full η"),
                       start=s_eta.search.threshold or 0.01, fallback=s_eta.eta)  # fmt: skip
     png = save_figure(cost_vs_epoch(f_eta.search), fig("eta-full"))
-    rec.done(_grown_eta_report(base, strip, s_eta, f_eta, data_f, png))
+    rec.done(_first_finding(
+        eta_stage("Grow back: η re-tuned on the full data and network", f_eta.search, png),
+        f"Full problem: network {','.join(map(str, base.net.sizes))}, {data_f.n_train:,} "
+        f"training and {data_f.n_val:,} validation images; the search starts at the stripped "
+        f"threshold η = {s_eta.search.threshold}.",
+    ))  # fmt: skip
     lam_grown = rescale_lmbda(s_lam.search.best, strip.data.n_train, data_f.n_train)
     f_lam = stage_lmbda(base, data_f, opt, rec.sink("full λ"), eta=f_eta.eta,
                         start=round_sig(lam_grown) if lam_grown > 0 else 1.0)  # fmt: skip
     png = save_figure(accuracy_vs_lmbda(f_lam.search), fig("lmbda-full"))
-    rec.done(_grown_lmbda_report(s_lam, f_lam, lam_grown, strip.data, data_f, png))
+    rec.done(_first_finding(
+        lmbda_stage("Grow back: λ re-tuned on the full data", f_lam.search, png),
+        f"λ = {s_lam.search.best:g} on {strip.data.n_train:,} images rescaled to "
+        f"{lam_grown:.4g} on {data_f.n_train:,} (ηλ/n fixed); the factor-of-10 search starts "
+        "there.",
+    ))  # fmt: skip
 
     tuned = replace(base, train=replace(base.train, eta=f_eta.eta, lmbda=f_lam.search.best))
     batch = stage_batch(tuned, cache, opt, rec.sink("batch"))
@@ -262,31 +272,10 @@ def tune(
     return rec.result
 
 
-def _grown_eta_report(
-    base: TrialSpec, strip: Stripped, s_eta: EtaStage, f_eta: EtaStage, data_f: Dataset,
-    png: Path | None,
-) -> StageReport:  # fmt: skip
-    """The grow-back η stage's report, opening with the full problem's shape."""
-    st = eta_stage("Grow back: η re-tuned on the full data and network", f_eta.search, png)
-    st.findings.insert(0, (
-        f"Full problem: network {','.join(map(str, base.net.sizes))}, {data_f.n_train:,} "
-        f"training and {data_f.n_val:,} validation images; the search starts at the stripped "
-        f"threshold η = {s_eta.search.threshold}."
-    ))  # fmt: skip
-    return st
-
-
-def _grown_lmbda_report(
-    s_lam: LmbdaStage, f_lam: LmbdaStage, lam_grown: float, data_s: Dataset, data_f: Dataset,
-    png: Path | None,
-) -> StageReport:  # fmt: skip
-    """The grow-back λ stage's report, opening with the rescaling."""
-    st = lmbda_stage("Grow back: λ re-tuned on the full data", f_lam.search, png)
-    st.findings.insert(0, (
-        f"λ = {s_lam.search.best:g} on {data_s.n_train:,} images rescaled to {lam_grown:.4g} on "
-        f"{data_f.n_train:,} (ηλ/n fixed); the factor-of-10 search starts there."
-    ))  # fmt: skip
-    return st
+def _first_finding(stage: StageReport, finding: str) -> StageReport:
+    """``stage`` with ``finding`` put first (the grow-back stages open with the problem)."""
+    stage.findings.insert(0, finding)
+    return stage
 
 
 def _epochs_report(ep: EpochsStage, opt: TuneOptions, png: Path | None) -> StageReport:

@@ -32,15 +32,8 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
 
-from kernels.layout import (  # the activation and cost codes: defined there once
-    CROSS_ENTROPY,
-    LOG_LIKELIHOOD,
-    QUADRATIC,
-    RELU,
-    SIGMOID,
-    TANH,
-    n_params,
-)
+# The activation and cost codes are kernels.layout's, defined there once.
+from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, RELU, SIGMOID, TANH, n_params
 from kernels.numba_cache import cached
 
 # Only flags whose effect does not depend on where a function is compiled. A kernel calls

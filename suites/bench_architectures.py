@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from suites.harness import record, threads_limited, train_call
+from suites.harness import record, time_it, train_call
 from suites.params import BACKENDS, DTYPES, backend_marks
 
 ARCHITECTURES = ((784, 10), (784, 30, 10), (784, 100, 10), (784, 30, 30, 10))
 MINI_BATCH = 10
 THREADS = 1
+QUICK = {((784, 100, 10), "numba", "float64")}  # (sizes, backend, dtype) of the quick subset
 
 
 def _grid() -> list[Any]:
@@ -22,7 +23,7 @@ def _grid() -> list[Any]:
         for backend in BACKENDS:
             for dtype in DTYPES:
                 marks = backend_marks(backend)
-                if sizes == (784, 100, 10) and dtype == "float64" and backend == "numba":
+                if (sizes, backend, dtype) in QUICK:
                     marks.append(pytest.mark.quick)
                 name = "-".join(map(str, sizes))
                 grid.append(pytest.param(sizes, backend, dtype, marks=marks,
@@ -47,9 +48,7 @@ def test_architecture(
         backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
         samples=samples_per_call,
     )  # fmt: skip
-    with threads_limited(backend, THREADS):
-        call()  # warm-up: compile or load the cache
-        benchmark(call)
+    time_it(benchmark, call, backend, THREADS)  # warm-up (compile or load the cache), then timed
     record(
         benchmark, work, peak_gflops=peak(dtype, THREADS, backend), dtype=dtype, threads=THREADS,
         backend=backend, mini_batch=MINI_BATCH,

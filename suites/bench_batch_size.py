@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from suites.harness import record, threads_limited, train_call
+from suites.harness import record, time_it, train_call
 from suites.params import kernel_grid
 
 QUICK = {(b, "float64", mb, 1) for b in ("numba", "numba-parallel", "numpy") for mb in (10, 1000)}
@@ -35,9 +35,7 @@ def test_train_steps(
     call, work = train_call(
         backend, data.X_train, data.y_train, mini_batch=mini_batch, samples=samples_per_call
     )
-    with threads_limited(backend, threads):
-        call()  # warm-up: compile or load the cache
-        benchmark(call)
+    time_it(benchmark, call, backend, threads)  # warm-up (compile or load the cache), then timed
     record(
         benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
         backend=backend, mini_batch=mini_batch,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from suites.harness import evaluate_call, record, threads_limited
+from suites.harness import evaluate_call, record, time_it
 from suites.params import BACKENDS, DTYPES, THREADED, backend_marks
 
 
@@ -34,9 +34,7 @@ def test_evaluate(
     benchmark.group = f"evaluate {dtype}"
     data = synthetic_data(dtype)
     call, work = evaluate_call(backend, data.X_val, data.y_val)
-    with threads_limited(backend, threads):
-        call()  # warm-up: compile or load the cache
-        benchmark(call)
+    time_it(benchmark, call, backend, threads)  # warm-up (compile or load the cache), then timed
     record(
         benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
         backend=backend,

@@ -63,6 +63,14 @@ def threads_limited(backend: str | None, threads: int) -> Iterator[None]:
             set_threads(info, previous)
 
 
+def time_it(benchmark: Any, call: Callable[[], Any], backend: str, threads: int) -> None:
+    """Warm ``call`` up (compile or load the cache) and time it with ``benchmark``, with
+    ``threads`` threads for ``backend`` and for BLAS."""
+    with threads_limited(backend, threads):
+        call()
+        benchmark(call)
+
+
 def threads_of(backend: str) -> int:
     """Threads ``backend`` runs on now (its setting if threaded, else 1)."""
     return get_threads(backend_info(backend))

@@ -71,9 +71,10 @@ def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> di
     from suites.peers import MlpbenchPeer
 
     rates: dict[str, float] = {}
-    backends = ["numba"] + (["numba-parallel"] if threads > 1 else [])
-    for b in backends:
+    for b in ("numba", "numba-parallel"):
         info = backend_info(b)
+        if info.threaded and threads < 2:
+            continue  # the same code as the serial backend on one thread
         set_threads(info, threads)
         for p in candidates(b, mb, threads):
             if info.threaded and p in SERIAL_PATHS:
@@ -152,6 +153,8 @@ def _pct(rate: float, flops: float, peak: float) -> str:
 
 def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: str) -> str:
     """The table as GitHub markdown, with its caption (what was measured, on what)."""
+    from kernels import backend_info
+
     head = ["dtype", "mini-batch", "mode", "mlpbench (path)",
             *(PEER_TITLES[p] for p in PEERS), "mlpbench ÷ best peer", "mlpbench % peak",
             "best peer % peak"]  # fmt: skip
@@ -167,7 +170,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
         ]  # fmt: skip
         ratio = ml["rate"] / timed[best_peer]["rate"]
         peaks = {int(t): v for t, v in c["gemm_peak_gflops"].items()}
-        ml_threads = c["threads"] if ml["best"].startswith("numba-parallel") else 1
+        ml_threads = c["threads"] if backend_info(ml["best"].split(":")[0]).threaded else 1
         lines.append("| " + " | ".join([
             c["dtype"], str(c["mini_batch"]), c["mode"], f"{ml['rate']:,.0f} ({ml['best']})",
             *cols, f"{ratio:.2f}" + ("" if ratio >= 1 else " ✗"),

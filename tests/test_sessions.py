@@ -118,3 +118,24 @@ def test_timed_region_ends_with_synchronize_when_the_backend_asks(sync: bool) ->
     assert cost == 0.25
     assert s.synced == (1 if sync else 0)
     assert (seconds >= 0.05) == sync
+
+
+def test_no_branch_on_a_backend_name_outside_the_registry() -> None:
+    """The harness reads BackendInfo fields; comparisons with a backend's name stay in kernels/."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = "|".join(re.escape(n) for n in BACKENDS)
+    # a comparison with a name, or an ``if`` testing membership in a literal list of names
+    pattern = re.compile(
+        rf"""(==|!=|startswith\()\s*["']({names})["']|\bif\b[^:]*\bin\s*[({{]\s*["']({names})["']"""
+    )
+    hits = [
+        f"{f.relative_to(root)}:{i}: {line.strip()}"
+        for folder in ("bench", "suites")
+        for f in sorted((root / folder).glob("*.py"))
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not hits, "branch on backend names (use kernels.backend_info):\n" + "\n".join(hits)
