@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from bench.sources import SOURCES
+from bench.data.sources import SOURCES
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import AUTO, BACKEND_PATHS, FUSED_MB1
 
-DATASETS = tuple(SOURCES)  # every --dataset name (bench.sources is the registry)
+DATASETS = tuple(SOURCES)  # every --dataset name (bench.data.sources is the registry)
 DTYPES = ("float64", "float32")
 SCHEDULES = ("constant", "halve-on-plateau")
 ETA_SCALINGS = ("none", "linear", "sqrt")
@@ -58,7 +58,7 @@ class Option:
     names (checked, and shown in the help); ``check`` returns what is wrong with a value
     (None if it is fine; never called for None). ``grid``: ``mlpbench sweep`` takes several
     values; ``always``: the reproduction command names it even at its default; ``added``:
-    :func:`bench.cli_options.add_training_options` adds it (False for ``--batch-size``,
+    :func:`bench.cli.options.add_training_options` adds it (False for ``--batch-size``,
     which each command adds its own way).
     """
 
@@ -321,7 +321,7 @@ def check_digits(digits: tuple[int, ...], n_classes: int | None) -> None:
     """``--digits``: at least two different classes, each in ``0 .. n_classes-1``.
 
     With ``n_classes`` None (not known before the file is read) only the lower bound is
-    checked here; :func:`bench.data.finish` checks again once the classes are known.
+    checked here; :func:`bench.data.dataset.finish` checks again once the classes are known.
     """
     if not digits:
         raise ConfigError("--digits", "empty list; give digits such as 0,1")

@@ -1,7 +1,7 @@
 """Trials grouped by configuration, and the facts of a run that every view reads.
 
 A *group* is the trials of one configuration apart from the seed. The terminal tables
-(:mod:`bench.report`), the comparison (:mod:`bench.compare`) and the figures
+(:mod:`bench.report`), the comparison (:mod:`bench.publish.compare`) and the figures
 (:mod:`bench.plots`) all group, name and measure runs with these functions. Imports
 :mod:`bench.results`, :mod:`bench.grid` and :mod:`bench.pareto` only (no rendering).
 """

@@ -1,6 +1,7 @@
 """The one Markdown table writer (GitHub pipe tables), for study reports and published tables.
 
-Imports nothing from bench: :mod:`bench.recipe_report` and :mod:`bench.publish` both call it.
+Imports nothing from bench: :mod:`bench.recipe.report` and :mod:`bench.publish.publish` both
+call it.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def accuracy_time_figure(
     """The one accuracy-vs-time figure: ``lines``, the target as a dotted line, the title.
 
     Used by the sweep's figure (:func:`accuracy_vs_time`) and the recipe's
-    (:func:`bench.recipe_plots.accuracy_vs_time`).
+    (:func:`bench.recipe.plots.accuracy_vs_time`).
     """
     fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
     for ln in lines:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.config import TrialSpec, scaled_eta
-from bench.data import DataCache as DataCache  # re-exported: it lived here before
+from bench.data.dataset import DataCache as DataCache  # re-exported: it lived here before
 from bench.machine import machine_info
 from bench.results import CurvePoint, Run, TrialResult, load_run, save_run
 from bench.train import run_trial

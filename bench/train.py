@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.config import TrialSpec
-from bench.data import Dataset
+from bench.data.dataset import Dataset
 from bench.results import (
     COMPLETED,
     DIVERGED,

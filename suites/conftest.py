@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from bench.config import DataSpec
-from bench.data import Dataset, load
+from bench.data.dataset import Dataset, load
 
 PEAK_N = 1500  # matrix size of the GEMM yardstick when timing is on
 PEAK_N_DISABLED = 128  # ...and when timing is disabled (exercise the code, cheaply)

@@ -26,7 +26,7 @@ from pathlib import Path
 def run_once(n_train: int, cache: Path, out: Path) -> dict[str, float]:
     """One ``mlpbench train`` process: wall seconds, samples/s, peak RSS bytes."""
     n_total = n_train * 6 // 5
-    argv = [sys.executable, "-m", "bench.cli", "train", "--dataset", "synthetic",
+    argv = [sys.executable, "-m", "bench.cli.main", "train", "--dataset", "synthetic",
             "--synthetic-size", str(n_total), "--train-size", str(n_train), "--dtype",
             "float32", "--epochs", "1", "--monitor-every", str(n_train), "--quiet",
             "--no-plot", "--json", str(out)]  # fmt: skip

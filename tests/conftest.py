@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.config import DataSpec
-from bench.data import Dataset, load
+from bench.data.dataset import Dataset, load
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"

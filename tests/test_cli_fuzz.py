@@ -1,7 +1,7 @@
 """CLI fuzzing (hypothesis): any value of any numeric option of the training commands ends
 in exit 0 or in exit 2 with one ``mlpbench…: error:`` line, never a traceback.
 
-In-process through ``bench.cli.main`` on a tiny problem (numpy backend, [784, 10], 60
+In-process through ``bench.cli.main.main`` on a tiny problem (numpy backend, [784, 10], 60
 training images, a 0.05 s time budget unless the budget itself is fuzzed), with the
 machine survey (a GEMM peak measurement, seconds) stubbed out, so a valid value costs
 milliseconds.
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bench.runner
-from bench.cli import main
+from bench.cli.main import main
 
 
 @pytest.fixture(autouse=True, scope="module")

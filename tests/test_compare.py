@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli import main
-from bench.compare import (
+from bench.cli.main import main
+from bench.config import ConfigError
+from bench.publish.compare import (
     PYTEST_BENCHMARK,
     RUN,
     Entry,
@@ -24,8 +25,7 @@ from bench.compare import (
     regressions,
     short_cpu,
 )
-from bench.config import ConfigError
-from bench.publish import comparison_table
+from bench.publish.publish import comparison_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BENCH_A, BENCH_B = FIXTURES / "bench_machine_a.json", FIXTURES / "bench_machine_b.json"

@@ -167,7 +167,7 @@ def test_trial_through_the_harness() -> None:
     """bench.train.run_trial with --backend cuda: the registry opens the cuda session, the
     trial trains, validates on the device and records compile and transfer seconds."""
     from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
-    from bench.data import load
+    from bench.data.dataset import load
     from bench.train import run_trial
 
     data = load(DataSpec(source="digits", n_train=20, n_val=10), "float64", 0)

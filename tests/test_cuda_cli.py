@@ -20,7 +20,7 @@ def test_no_device_exits_2_before_any_work(command: str, tmp_path: object) -> No
     """One line naming the problem and the extra; the data (a missing folder) is never read."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", command, "--backend", "cuda", "--dataset", "mnist",
+        [sys.executable, "-m", "bench.cli.main", command, "--backend", "cuda", "--dataset", "mnist",
          "--data-dir", "/nonexistent/mlpbench-data", "--results-dir", str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip

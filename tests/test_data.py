@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench import download
 from bench.config import ConfigError, DataSpec
-from bench.data import Dataset, describe, load, load_test
-from bench.idx import DataFileError, write_idx
+from bench.data import download
+from bench.data.dataset import Dataset, describe, load, load_test
+from bench.data.idx import DataFileError, write_idx
 
 RNG = np.random.default_rng(99)
 

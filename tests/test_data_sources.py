@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench import data_synthetic
-from bench.cli import main
+from bench.cli.main import main
 from bench.config import ConfigError, DataSpec
-from bench.data import load
-from bench.sources import FASHION_CLASSES, SOURCES
+from bench.data import synthetic as data_synthetic
+from bench.data.dataset import load
+from bench.data.sources import FASHION_CLASSES, SOURCES
 from tests.test_data import _write_mnist_dir
 
 # --- registry ----------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_synthetic_bit_identical_to_one_draw(dtype: str, monkeypatch: pytest.Mon
 PEAK_SCRIPT = """
 import json, sys, tracemalloc
 from bench.config import DataSpec
-from bench.data import load
+from bench.data.dataset import load
 tracemalloc.start()
 ds = load(DataSpec(source="synthetic", n_synthetic=int(sys.argv[1]),
                    n_train=int(sys.argv[2])), "float32", 0)
@@ -133,7 +133,7 @@ def _arrays(n: int = 60, features: int = 5, classes: int = 3) -> dict[str, np.nd
 def test_npz_loads_as_stored(
     tmp_path: Path, compressed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bench import data_npz
+    from bench.data import npz as data_npz
 
     monkeypatch.setattr(data_npz, "CHUNK_BYTES", 64)  # several chunks per array
     a = _arrays()

@@ -19,10 +19,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from bench.cli import main
-from bench.compare import load_sources
+from bench.cli.main import main
+from bench.publish.compare import load_sources
 from bench.results import load_run
-from bench.study import MACHINE_ATTR, SURPLUS_ATTR, WORKER_ATTR
+from bench.search.study import MACHINE_ATTR, SURPLUS_ATTR, WORKER_ATTR
 
 TINY = ["--backend", "numpy", "--strip", "--quiet", "--no-plot"]
 HEARTBEAT = ["--heartbeat", "1", "--grace", "3"]
@@ -54,7 +54,7 @@ def spawn(args: list[str], tmp_path: Path, name: str) -> subprocess.Popen[str]:
     """``mlpbench ARGS`` as a separate process, output in ``tmp_path/name.log``."""
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
     return subprocess.Popen(
-        [sys.executable, "-m", "bench.cli", *args],
+        [sys.executable, "-m", "bench.cli.main", *args],
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
@@ -177,7 +177,7 @@ def test_wrong_password_exits_2(
 )
 def test_bad_storage_exits_2(url: str, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", *PLAIN,
+        [sys.executable, "-m", "bench.cli.main", *PLAIN,
          "--storage", url, "--results-dir", str(tmp_path)],
         capture_output=True, text=True, env=dict(os.environ, COLUMNS="400"), timeout=120,
     )  # fmt: skip
@@ -191,7 +191,7 @@ def test_missing_psycopg_names_the_extra(tmp_path: Path) -> None:
         "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", *PLAIN,
+        [sys.executable, "-m", "bench.cli.main", *PLAIN,
          "--storage", "postgresql://u:secret@127.0.0.1/db", "--results-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=120,
         env=dict(os.environ, COLUMNS="400", PYTHONPATH=str(tmp_path)),

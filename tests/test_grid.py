@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 from rich.console import Console
 
-from bench.cli import build_parser
-from bench.cli_options import specs_from_args, sweep_plan
-from bench.compare import from_run
+from bench.cli.main import build_parser
+from bench.cli.options import specs_from_args, sweep_plan
 from bench.config import ConfigError, NetSpec, TrainSpec, TrialSpec
 from bench.grid import BATCH, ETA, grid_trials, is_multi_axis, varying_axes
 from bench.pareto import FrontPoint, best_within, group_curve, pareto_front
+from bench.publish.compare import from_run
 from bench.report import fastest_verdict, run_front, sweep_table
 from bench.results import CurvePoint, Run, TrialResult, TrialSummary
 from bench.runner import plan_sweep

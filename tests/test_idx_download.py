@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench import download
 from bench.config import ConfigError
-from bench.idx import DataFileError, IdxError, read_idx, read_images_labels, write_idx
+from bench.data import download
+from bench.data.idx import DataFileError, IdxError, read_idx, read_images_labels, write_idx
 
 RNG = np.random.default_rng(1234)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench import kernel_tuning as kt
-from bench.cli import main
+from bench.cli.main import main
 from bench.config import ConfigError, TrainSpec, TrialSpec
-from bench.data import Dataset
+from bench.data.dataset import Dataset
 from bench.kernel_tuning import Shape, choose_path, load_wisdom, save_wisdom, tune_shape
 from bench.results import TrialResult, TrialSummary
 from bench.train import run_trial

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import bench.recipe
+import bench.recipe.recipe
 import bench.train
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
-from bench.data import Dataset
-from bench.recipe import choose_by_time, mean_accuracy, search_lmbda
+from bench.data.dataset import Dataset
+from bench.recipe.recipe import choose_by_time, mean_accuracy, search_lmbda
 from bench.report import fastest_verdict
 from bench.results import COMPLETED, CurvePoint, Run, TrialResult
 from bench.train import run_trial, summarize
@@ -142,7 +142,7 @@ def test_lmbda_search_follows_the_accuracy_and_finds_the_peak(
 ) -> None:
     acc = {1.0: 0.80, 10.0: 0.90, 0.1: 0.70, 100.0: 0.85, 3.2: 0.86, 32.0: 0.88, 0.0: 0.60}
     tried: list[float] = []
-    monkeypatch.setattr(bench.recipe, "run_trial", _scripted_run_trial(acc, tried))
+    monkeypatch.setattr(bench.recipe.recipe, "run_trial", _scripted_run_trial(acc, tried))
     search = search_lmbda(SPEC, tiny_data(), refine_steps=1, max_orders=3)
     assert tried == [1.0, 10.0, 0.1, 100.0, 3.2, 32.0, 0.0]
     assert (search.best, search.best_accuracy, search.baseline_accuracy) == (10.0, 0.90, 0.60)
@@ -153,7 +153,7 @@ def test_lmbda_search_keeps_zero_when_no_regularisation_is_best(
 ) -> None:
     acc = {1.0: 0.80, 10.0: 0.70, 0.1: 0.75, 0.0: 0.95}
     tried: list[float] = []
-    monkeypatch.setattr(bench.recipe, "run_trial", _scripted_run_trial(acc, tried))
+    monkeypatch.setattr(bench.recipe.recipe, "run_trial", _scripted_run_trial(acc, tried))
     search = search_lmbda(SPEC, tiny_data(), refine_steps=0)
     assert tried == [1.0, 10.0, 0.1, 0.0]
     assert (search.best, search.best_accuracy) == (0.0, 0.95)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.cli import build_parser
-from bench.cli_options import GRID_OPTIONS, specs_from_args
+from bench.cli.main import build_parser
+from bench.cli.options import GRID_OPTIONS, specs_from_args
 from bench.config import (
     DATASETS,
     DTYPES,
@@ -21,7 +21,7 @@ from bench.config import (
     TrialSpec,
     options,
 )
-from bench.recipe import train_command
+from bench.recipe.recipe import train_command
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import AUTO, BACKEND_PATHS

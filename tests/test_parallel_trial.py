@@ -12,7 +12,7 @@ import numba
 import pytest
 
 from bench.config import TrainSpec, TrialSpec
-from bench.data import Dataset
+from bench.data.dataset import Dataset
 from bench.train import run_trial
 from kernels import numba_parallel
 

@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli import main
-from bench.cli_report import report_tables
-from bench.compare import load_source, load_sources
-from bench.publish import (
+from bench.cli.main import main
+from bench.cli.report import report_tables
+from bench.publish.compare import load_source, load_sources
+from bench.publish.publish import (
     FORMATS,
     peers_table,
     render,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
-from bench.recipe import (
+from bench.recipe.recipe import (
     FALLS,
     OSCILLATES,
     RISES,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.config import DataSpec, TrainSpec, TrialSpec
-from bench.data import Dataset
+from bench.data.dataset import Dataset
 from bench.results import (
     SCHEMA_VERSION,
     Run,

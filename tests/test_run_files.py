@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from bench.results import (
     SCHEMA_VERSION,
     RunFileError,
@@ -33,7 +33,7 @@ ENV = {**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``bench.cli.main`` in-process: exit status, stdout, stderr."""
+    """``bench.cli.main.main`` in-process: exit status, stdout, stderr."""
     try:
         code = main(argv)
     except SystemExit as exc:
@@ -44,7 +44,12 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 def mlpbench(*argv: str) -> list[str]:
     """The command line of a real ``mlpbench`` subprocess."""
-    return [sys.executable, "-c", "import sys; from bench.cli import main; sys.exit(main())", *argv]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from bench.cli.main import main; sys.exit(main())",
+        *argv,
+    ]
 
 
 def hold_lock(path: Path) -> subprocess.Popen[str]:
@@ -378,7 +383,7 @@ def test_malformed_study_journal_exits_2_with_one_line(
 
 
 def test_well_formed_journal_passes_the_check(tmp_path: Path) -> None:
-    from bench.journal import check_journal_file
+    from bench.search.journal import check_journal_file
 
     lines = _journal_lines(tmp_path)
     path = tmp_path / "ok.journal"

@@ -9,10 +9,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from bench.config import ConfigError, DataSpec, NetSpec, TrainSpec, TrialSpec
 from bench.runner import new_run
-from bench.search import (
+from bench.search.search import (
     RESULT_ATTR,
     Dimension,
     SearchConfig,

@@ -134,7 +134,7 @@ def test_no_branch_on_a_backend_name_outside_the_registry() -> None:
     hits = [
         f"{f.relative_to(root)}:{i}: {line.strip()}"
         for folder in ("bench", "suites")
-        for f in sorted((root / folder).glob("*.py"))
+        for f in sorted((root / folder).rglob("*.py"))
         for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
     ]

@@ -13,11 +13,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from bench.cli import main
-from bench.compare import load_sources
+from bench.cli.main import main
 from bench.machine import hardware_label, isa_level, microarchitecture
-from bench.publish import peers_table, render, to_markdown
-from bench.site import build_site
+from bench.publish.compare import load_sources
+from bench.publish.publish import peers_table, render, to_markdown
+from bench.publish.site import build_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BENCH_A, BENCH_B = FIXTURES / "bench_machine_a.json", FIXTURES / "bench_machine_b.json"
@@ -209,7 +209,7 @@ def test_publish_skips_the_site_and_foreign_json(
 
 
 def test_report_html_is_a_real_table_like_markdown() -> None:
-    from bench.cli_report import report_tables
+    from bench.cli.report import report_tables
 
     tables = report_tables(load_sources([BENCH_A, RUN_A]))
     page = Page(render(tables, "html"))

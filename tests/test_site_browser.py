@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ALL = [FIXTURES / f for f in ("bench_machine_a.json", "bench_machine_b.json",

@@ -9,11 +9,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from bench.compare import from_run, split_by_machine
 from bench.config import ConfigError, TrialSpec
+from bench.publish.compare import from_run, split_by_machine
 from bench.results import Run, TrialResult, TrialSummary
-from bench.storage import mask_url, open_storage
-from bench.study import (
+from bench.search.storage import mask_url, open_storage
+from bench.search.study import (
     MACHINE_ATTR,
     RESULT_ATTR,
     SurplusTrialError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from bench.results import atomic_write_text
 from kernels import available_backends
 

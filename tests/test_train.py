@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench.config import NetSpec, TrainSpec, TrialSpec
-from bench.data import Dataset
+from bench.data.dataset import Dataset
 from bench.results import COMPLETED, DIVERGED, PRUNED
 from bench.train import run_trial
 from kernels import available_backends
@@ -108,7 +108,7 @@ def test_hook_returning_true_prunes(mnist_small: Dataset) -> None:
 @pytest.mark.parametrize("backend", available_backends())
 def test_every_backend_and_dtype_learns(backend: str, dtype: str) -> None:
     from bench.config import DataSpec
-    from bench.data import load
+    from bench.data.dataset import load
 
     data = load(DataSpec(n_train=1000, n_val=300), dtype, 0)
     s = TrialSpec(

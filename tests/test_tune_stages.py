@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
-from bench.data import DataCache
+from bench.data.dataset import DataCache
+from bench.recipe.tune import TuneOptions, _Recorder, stage_batch, stage_epochs
 from bench.results import TrialResult
-from bench.tune import TuneOptions, _Recorder, stage_batch, stage_epochs
 
 SPEC = TrialSpec(
     net=NetSpec(sizes=(784, 10)),

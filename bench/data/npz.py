@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.config import ConfigError, DataSpec
-from bench.data import Dataset, finish
+from bench.data.dataset import Dataset, finish
 
 ARRAYS = ("X_train", "y_train", "X_val", "y_val")
 CHUNK_BYTES = 16 * 2**20  # bytes of the stored array read per step

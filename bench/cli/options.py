@@ -206,7 +206,7 @@ def apply_strip(args: argparse.Namespace, spec: TrialSpec) -> TrialSpec:
         return spec
     from rich.console import Console
 
-    from bench.recipe import strip_preset
+    from bench.recipe.recipe import strip_preset
     from bench.runner import DataCache
 
     d_net, d_tr = NetSpec(), TrainSpec()

@@ -1,4 +1,4 @@
-"""``mlpbench search``: Optuna search from the command line (see :mod:`bench.search`).
+"""``mlpbench search``: Optuna search from the command line (see :mod:`bench.search.search`).
 
 Prints a rich table of the best trials, the parameter importances and the winning
 configuration as a ``mlpbench train`` command line; writes the optimization-history PNG
@@ -17,23 +17,24 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli_options import (
+from bench.cli.options import (
     add_batch_size_option,
     add_training_options,
     apply_strip,
     check_results_dir,
     specs_from_args,
 )
-from bench.cli_study import add_storage_options, heartbeat_from_args, register_study
-from bench.config import ConfigError
+from bench.cli.study import add_storage_options, heartbeat_from_args, register_study
+from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
-from bench.recipe import train_command
-from bench.results import save_run
+from bench.recipe.recipe import train_command
+from bench.results import Run, save_run
 from bench.runner import DataCache, new_run
-from bench.search import (
+from bench.search.search import (
     PRUNERS,
     RESULT_ATTR,
     SAMPLERS,
+    Dimension,
     SearchConfig,
     apply_params,
     finished,
@@ -43,7 +44,7 @@ from bench.search import (
     run_search,
     study_run,
 )
-from bench.storage import open_storage, where
+from bench.search.storage import open_storage, where
 
 
 def best_trials_table(study: optuna.Study, top: int) -> Table:
@@ -83,9 +84,8 @@ def best_trials_table(study: optuna.Study, top: int) -> Table:
     return table
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    """``mlpbench search``: run (or resume) an Optuna study and report it."""
-    out, err = stdout_console(), Console(stderr=True)
+def _dimensions(args: argparse.Namespace) -> list[Dimension]:
+    """The parameters of ``--space`` and ``--space-file``; the other search options checked."""
     if args.sampler not in SAMPLERS:
         raise ConfigError("--sampler", f"unknown {args.sampler!r}; use {', '.join(SAMPLERS)}")
     if args.pruner not in PRUNERS:
@@ -99,13 +99,64 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise ConfigError("--space", "give at least one, e.g. --space eta=log:0.01:10")
     if len({d.name for d in dims}) != len(dims):
         raise ConfigError("--space", "a parameter is given twice")
+    return dims
+
+
+def _trial_count(args: argparse.Namespace, dims: list[Dimension]) -> int:
+    """``--trials``, else the grid's size with the grid sampler, else 20."""
+    if args.trials is not None:
+        return int(args.trials)
+    trials = 1
+    for d in dims:
+        trials *= len(d.grid(args.grid_points))
+    return trials if args.sampler == "grid" else 20
+
+
+def _report_study(
+    out: Console,
+    args: argparse.Namespace,
+    study: optuna.Study,
+    spec: TrialSpec,
+    run: Run,
+    json_path: Path,
+) -> None:
+    """Print the best trials, the importances and the winner's command; fill ``run.notes``."""
+    out.print(best_trials_table(study, args.top))
+    imp = importances(study)
+    if isinstance(imp, str):
+        out.print(f"parameter importances: {imp}")
+    else:
+        out.print("parameter importances: " + ", ".join(f"{k} {v:.0%}" for k, v in imp.items()))
+        run.notes["importances"] = imp
+    if run.concurrent:
+        out.print("[yellow]trials ran concurrently: their elapsed times share cores[/]")
+    complete = [t for t in finished(study) if t.value is not None]
+    if not complete:
+        out.print("no completed trial yet")
+        return
+    best = max(complete, key=lambda t: t.value or 0.0)
+    final = train_command(apply_params(spec, best.params))
+    run.notes.update(best_trial=best.number, best_value=best.value, final_command=final)
+    if not args.no_plot:
+        from bench.plots import save_figure
+        from bench.recipe.plots import optimization_history
+
+        png = save_figure(optimization_history(study), json_path.with_suffix(".png"))
+        out.print(f"optimization history: {png}")
+    out.print(f"best: trial {best.number}, best validation accuracy {best.value:.2%}")
+    out.print(shlex.join(final), highlight=False, soft_wrap=True)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``mlpbench search``: run (or resume) an Optuna study and report it."""
+    out, err = stdout_console(), Console(stderr=True)
+    dims = _dimensions(args)
     spec = apply_strip(args, specs_from_args(args, mini_batch=args.batch_size))
     results = check_results_dir(Path(args.results_dir))
     name = args.study or f"search-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     heartbeat = heartbeat_from_args(args)
     open_storage(args.storage, results, name, heartbeat)  # a bad URL fails before any work
-    cache = DataCache()
-    data = cache.get(spec)
+    data = DataCache().get(spec)
     cfg = SearchConfig(
         base=spec.to_dict(),
         max_images=spec.train.epochs * data.n_train,
@@ -119,12 +170,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         grid_points=args.grid_points,
         heartbeat=heartbeat,
     )
-    trials = args.trials
-    if trials is None:
-        trials = 1
-        for d in dims:
-            trials *= len(d.grid(args.grid_points))
-        trials = trials if args.sampler == "grid" else 20
+    trials = _trial_count(args, dims)
     location = where(args.storage, results, name)
     err.print(
         f"study {name} in {location}: {trials} trials in all, sampler {args.sampler}, "
@@ -137,31 +183,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         study, new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False)
     )
     run.notes.update(study=name, storage=location, sampler=args.sampler, pruner=args.pruner)
-    out.print(best_trials_table(study, args.top))
-    imp = importances(study)
-    if isinstance(imp, str):
-        out.print(f"parameter importances: {imp}")
-    else:
-        out.print("parameter importances: " + ", ".join(f"{k} {v:.0%}" for k, v in imp.items()))
-        run.notes["importances"] = imp
-    if run.concurrent:
-        out.print("[yellow]trials ran concurrently: their elapsed times share cores[/]")
     json_path = results / "runs" / f"{run.run_id}.json"
-    complete = [t for t in finished(study) if t.value is not None]
-    if complete:
-        best = max(complete, key=lambda t: t.value or 0.0)
-        final = train_command(apply_params(spec, best.params))
-        run.notes.update(best_trial=best.number, best_value=best.value, final_command=final)
-        if not args.no_plot:
-            from bench.plots import save_figure
-            from bench.recipe_plots import optimization_history
-
-            png = save_figure(optimization_history(study), json_path.with_suffix(".png"))
-            out.print(f"optimization history: {png}")
-        out.print(f"best: trial {best.number}, best validation accuracy {best.value:.2%}")
-        out.print(shlex.join(final), highlight=False, soft_wrap=True)
-    else:
-        out.print("no completed trial yet")
+    _report_study(out, args, study, spec, run, json_path)
     save_run(run, json_path)
     out.print(f"run saved: {json_path}")
     return 0

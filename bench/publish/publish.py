@@ -1,12 +1,12 @@
 """Publishable tables (comparison, benchmarks, peers, throughput) and their export formats.
 
 Tables are built as rich :class:`~rich.table.Table` objects from loaded sources
-(:mod:`bench.compare`), so the terminal and the files show the same thing. Export:
+(:mod:`bench.publish.compare`), so the terminal and the files show the same thing. Export:
 
 * ``md``: GitHub Markdown, one pipe table per rich table, its title as a heading and its
   caption as a paragraph; ``csv``: the csv module, one header row per table and a first
   ``table`` column naming it;
-* ``html``: real ``<table>`` elements, sortable (:mod:`bench.html`, the site's renderer);
+* ``html``: real ``<table>`` elements, sortable (:mod:`bench.publish.html`, the site's renderer);
 * ``svg``, ``txt``: rich's ``Console(record=True)`` exports.
 
 Files are written atomically. Training, loading and plotting live elsewhere.
@@ -25,8 +25,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from bench.compare import Entry, Row, Source, ratio
 from bench.markdown import pipe_table
+from bench.publish.compare import Entry, Row, Source, ratio
 from bench.results import atomic_write_text
 
 FORMATS = ("md", "html", "csv", "svg", "txt")
@@ -308,7 +308,7 @@ def render(tables: Sequence[Table], fmt: str, *, width: int = 160) -> str:
     if fmt == "csv":
         return to_csv(tables)
     if fmt == "html":
-        from bench.html import tables_page
+        from bench.publish.html import tables_page
 
         return tables_page(tables)
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")

@@ -126,7 +126,7 @@ class Block:
 
 def from_rich(table: Table) -> HtmlTable:
     """The same table as HTML cells: header texts, row texts, right-justified = numeric."""
-    from bench.publish import cell_text, table_cells
+    from bench.publish.publish import cell_text, table_cells
 
     headers, rows = table_cells(table)
     return HtmlTable(

@@ -1,4 +1,5 @@
-"""The ``compare`` and ``report`` subcommands (registered through ``bench.cli.COMMAND_MODULES``).
+"""The ``compare`` and ``report`` subcommands (registered through
+:data:`bench.cli.main.COMMAND_MODULES`).
 
 * ``mlpbench compare A B ...``: pytest-benchmark and run JSON files (or folders of them)
   side by side, one column group per file labelled by its machine, ratios to the first;
@@ -21,11 +22,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench.compare import RUN, Source, align, differences, load_sources, regressions
 from bench.config import ConfigError
 from bench.grid import is_multi_axis
 from bench.progress import stdout_console
-from bench.publish import (
+from bench.publish.compare import RUN, Source, align, differences, load_sources, regressions
+from bench.publish.publish import (
     FORMATS,
     benchmark_table,
     comparison_table,

@@ -3,14 +3,14 @@
 One function per stage (:func:`stage_strip`, :func:`stage_eta`, :func:`stage_lmbda`,
 :func:`stage_batch`, :func:`stage_epochs`), each returning a typed result that the next
 stage reads (numbers, never labels); :func:`tune` chains them and turns each into a
-:class:`~bench.recipe_report.StageReport`.
+:class:`~bench.recipe.report.StageReport`.
 
-Order, as in the book: strip the problem down (:func:`bench.recipe.strip_preset`), find the
+Order, as in the book: strip the problem down (:func:`bench.recipe.recipe.strip_preset`), find the
 η threshold there with λ = 0, λ by factors of 10, grow back to the full data and network
 (λ rescaled to keep ηλ/n fixed, then η and λ re-tuned from the stripped values), mini-batch
 size by validation accuracy against real elapsed time, and the number of epochs by early
 stopping (no-improvement-in-n checkpoints). Each stage is handed to ``on_stage`` as a
-:class:`~bench.recipe_report.StageReport` as soon as it is done; figures are written into
+:class:`~bench.recipe.report.StageReport` as soon as it is done; figures are written into
 ``folder``. Printing is the caller's job.
 """
 
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.config import TrialSpec, scaled_eta
-from bench.data import DataCache, Dataset
+from bench.data.dataset import DataCache, Dataset
 from bench.plots import save_figure
-from bench.recipe import (
+from bench.recipe.plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
+from bench.recipe.recipe import (
     EtaSearch,
     LambdaSearch,
     TimeChoice,
@@ -37,8 +38,7 @@ from bench.recipe import (
     strip_preset,
     train_command,
 )
-from bench.recipe_plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
-from bench.recipe_report import StageReport, eta_stage, lmbda_stage, time_stage
+from bench.recipe.report import StageReport, eta_stage, lmbda_stage, time_stage
 from bench.results import CurvePoint, TrialResult
 from bench.runner import QuietObserver, plan_sweep, run_each
 from bench.train import run_trial
@@ -120,7 +120,7 @@ class EpochsStage:
 
 
 def stage_strip(base: TrialSpec, cache: DataCache) -> Stripped:
-    """The stripped problem of ``base`` (:func:`bench.recipe.strip_preset`), with λ = 0."""
+    """The stripped problem of ``base`` (:func:`bench.recipe.recipe.strip_preset`), with λ = 0."""
     stripped, notes = strip_preset(base, explicit=frozenset(), cache=cache)
     stripped = replace(stripped, train=replace(stripped.train, lmbda=0.0))
     return Stripped(spec=stripped, data=cache.get(stripped), notes=notes)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
-from bench.idx import DataFileError, PathLike
+from bench.data.idx import DataFileError, PathLike
 from bench.results import file_mode
 
 #: The four standard files of each source, in the order train images/labels, test images/labels.

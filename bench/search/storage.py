@@ -6,7 +6,7 @@
 * ``sqlite:///path/study.db``: one host only (file locking; several local workers are fine).
 * no URL: the journal file ``results/studies/<study>.journal`` (one host, or a shared file
   system with working ``open(O_EXCL)``); it has no heartbeat, see
-  :func:`bench.study.fail_stale`.
+  :func:`bench.search.study.fail_stale`.
 
 Relational storages run Optuna's heartbeat: every running trial records a heartbeat every
 ``heartbeat`` seconds; a trial silent for ``grace`` seconds is set to FAIL by the next
@@ -143,7 +143,7 @@ def open_storage(
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    from bench.journal import check_journal_file
+    from bench.search.journal import check_journal_file
 
     path = journal_path(results_dir, study)
     path.parent.mkdir(parents=True, exist_ok=True)

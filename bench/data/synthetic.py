@@ -26,8 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.config import ConfigError, DataSpec
-from bench.data import Dataset, finish
-from bench.sources import SOURCES
+from bench.data.dataset import Dataset, finish
+from bench.data.sources import SOURCES
 
 MMAP_MIN_BYTES = 512 * 2**20  # inputs at least this large are cached as .npy memory maps
 CHUNK_BYTES = 8 * 2**20  # float64 rows generated per step (about)
@@ -58,7 +58,7 @@ def generate(
 
 def cache_paths(rows: int, features: int, classes: int, seed: int, dtype: str) -> tuple[Path, Path]:
     """Where a cached set lives: ``(inputs .npy, labels .npy)``, keyed by its parameters."""
-    from bench.download import cache_root
+    from bench.data.download import cache_root
 
     key = json.dumps([_FORMAT, rows, features, classes, seed, dtype])
     name = hashlib.sha256(key.encode()).hexdigest()[:20]

@@ -1,6 +1,6 @@
 """Data sources, all returning one :class:`Dataset` of contiguous arrays in the chosen dtype.
 
-The registry :data:`bench.sources.SOURCES` names each source's loader, feature and class
+The registry :data:`bench.data.sources.SOURCES` names each source's loader, feature and class
 counts; :func:`load` dispatches through it. This module holds the shared pieces
 (:class:`Dataset`, :func:`finish`) and the loaders of the bundled and IDX sources:
 
@@ -8,7 +8,7 @@ counts; :func:`load` dispatches through it. This module holds the shared pieces
   shuffled with the seed, 4,000 train / 1,000 validation.
 * ``mnist``, ``fashion-mnist``: the four standard IDX files, read from ``spec.path``
   (``--data-dir``: a directory holding them, gzipped or not) or downloaded once into a
-  cache and verified by SHA-256 (:mod:`bench.download`). Split as in Nielsen's book
+  cache and verified by SHA-256 (:mod:`bench.data.download`). Split as in Nielsen's book
   (``mnist_loader.py``): the first 50,000 images of the 60,000-image training file train,
   the last 10,000 validate (in file order, no shuffle, so every seed sees the same split);
   the 10,000-image ``t10k`` files are the test set, loaded by :func:`load_test` only.
@@ -16,9 +16,9 @@ counts; :func:`load` dispatches through it. This module holds the shared pieces
   validation.
 * ``digits``: scikit-learn's bundled 8x8 digits (1,797 images, 64 features), shuffled with
   the seed, first 80 % train, last 20 % validation.
-* ``synthetic`` (:mod:`bench.data_synthetic`): any size and shape, for timing at scale,
+* ``synthetic`` (:mod:`bench.data.synthetic`): any size and shape, for timing at scale,
   generated in chunks and cached as memory maps when large.
-* ``npz`` (:mod:`bench.data_npz`): the user's own arrays, validated, read in chunks.
+* ``npz`` (:mod:`bench.data.npz`): the user's own arrays, validated, read in chunks.
 
 Inputs are scaled to [0, 1] (pixels / 255, digits / 16); labels are int64 class indices.
 The chapter's stripping (keep some digits, the first N training and V validation images)
@@ -40,8 +40,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.config import ConfigError, DataSpec, TrialSpec, check_against_data, check_digits
-from bench.idx import read_images_labels
-from bench.sources import SOURCES
+from bench.data.idx import read_images_labels
+from bench.data.sources import SOURCES
 
 FloatArray = npt.NDArray[np.floating]
 IntArray = npt.NDArray[np.int64]
@@ -88,7 +88,7 @@ def finish(
     """Apply digit filtering and size limits, convert dtype, make contiguous.
 
     Every loader ends here. ``n_classes`` is the source's class count (labels are
-    ``0 .. n_classes-1``); class names come from the registry (:mod:`bench.sources`).
+    ``0 .. n_classes-1``); class names come from the registry (:mod:`bench.data.sources`).
     Arrays already contiguous and in ``dtype`` are not copied.
     """
     if spec.digits is not None:
@@ -149,7 +149,7 @@ def load_mnist5k(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     return finish("mnist5k", X[:4000], y[:4000], X[4000:], y[4000:], _classes(spec), spec, dtype)
 
 
-IDX_SOURCES = tuple(n for n, s in SOURCES.items() if s.loader == "bench.data:load_mnist")
+IDX_SOURCES = tuple(n for n, s in SOURCES.items() if s.loader == "bench.data.dataset:load_mnist")
 _SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -190,7 +190,7 @@ def idx_paths(source: str, split: str, path: str | None) -> tuple[Path, Path]:
                 f"{directory} is not a directory; give the directory that holds the IDX files",
             )
         return _find_local(directory, stems[0]), _find_local(directory, stems[1])
-    from bench.download import fetch_file
+    from bench.data.download import fetch_file
 
     images = fetch_file(source, f"{stems[0]}.gz")
     labels = fetch_file(source, f"{stems[1]}.gz")
@@ -257,7 +257,7 @@ def load_digits(spec: DataSpec, dtype: str, seed: int) -> Dataset:
 def load(spec: DataSpec, dtype: str, seed: int) -> Dataset:
     """Load the data set ``spec`` names, in ``dtype``, shuffled/split with ``seed``.
 
-    The loader is the one the registry (:data:`bench.sources.SOURCES`) names.
+    The loader is the one the registry (:data:`bench.data.sources.SOURCES`) names.
     """
     module, function = SOURCES[spec.source].loader.split(":")
     loader = getattr(importlib.import_module(module), function)

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from bench.plots import Line, accuracy_time_figure
-from bench.recipe import FALLS, EtaSearch, LambdaSearch
+from bench.recipe.recipe import FALLS, EtaSearch, LambdaSearch
 from bench.results import TrialResult
 
 if TYPE_CHECKING:

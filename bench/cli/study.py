@@ -9,7 +9,7 @@
 * ``mlpbench study fail-stale NAME --storage URL [--older-than S]``: set the trials of
   crashed workers to FAIL and queue a copy of each (the journal storage has no heartbeat).
 * ``mlpbench sweep --storage URL --study NAME``: the sweep as a queue study shared by
-  every machine started with the same options (:mod:`bench.distributed`).
+  every machine started with the same options (:mod:`bench.search.distributed`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli_options import check_results_dir
+from bench.cli.options import check_results_dir
 from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.results import Run, save_run
 from bench.runner import PlannedTrial, new_run
-from bench.storage import Heartbeat, open_storage, where
-from bench.study import (
+from bench.search.storage import Heartbeat, open_storage, where
+from bench.search.study import (
     KIND_ATTR,
     LABEL_ATTR,
     MACHINE_ATTR,
@@ -153,8 +153,8 @@ def cmd_distributed_sweep(
     args: argparse.Namespace, planned: list[PlannedTrial], base: TrialSpec, kind: str = "sweep"
 ) -> Run:
     """``mlpbench sweep --storage URL --study NAME``: run this worker's share, save the study."""
-    from bench.distributed import run_distributed
     from bench.report import sweep_table
+    from bench.search.distributed import run_distributed
 
     if not args.study:
         raise ConfigError("--study", "a shared sweep needs a name every worker is given")

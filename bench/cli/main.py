@@ -19,7 +19,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.markup import escape
 
-from bench.cli_options import (
+from bench.cli.options import (
     add_batch_size_option,
     add_batch_sizes_options,
     add_training_options,
@@ -28,7 +28,7 @@ from bench.cli_options import (
     specs_from_args,
     sweep_plan,
 )
-from bench.cli_study import add_storage_options
+from bench.cli.study import add_storage_options
 from bench.config import ConfigError, TrialSpec
 from bench.grid import is_multi_axis
 from bench.pareto import front_record
@@ -49,11 +49,11 @@ from kernels.session import CPU
 
 # Modules exposing ``register(subparsers) -> None`` for further subcommands.
 COMMAND_MODULES: tuple[str, ...] = (
-    "bench.cli_recipe",
-    "bench.cli_search",
-    "bench.cli_report",
-    "bench.cli_publish",
-    "bench.cli_kernels",
+    "bench.cli.recipe",
+    "bench.cli.search",
+    "bench.cli.report",
+    "bench.cli.publish",
+    "bench.cli.kernels",
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -154,7 +154,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     same network at mini-batch sizes 1, 10, 100), ``--repeats`` seeds each, serially."""
     base, trials = sweep_plan(args)
     if args.storage or args.study:  # one sweep shared by several machines
-        from bench.cli_study import cmd_distributed_sweep
+        from bench.cli.study import cmd_distributed_sweep
 
         cmd_distributed_sweep(args, trials, base)
         return 0

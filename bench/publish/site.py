@@ -1,6 +1,6 @@
 """``mlpbench publish``: a static site that puts machines side by side.
 
-From loaded sources (:mod:`bench.compare`: pytest-benchmark and mlpbench run JSON from any
+From loaded sources (:mod:`bench.publish.compare`: pytest-benchmark and mlpbench run JSON from any
 number of machines and dates) it builds, as a mapping of relative path → bytes:
 
 * ``index.html``: one row per machine (CPU, micro-architecture, ISA, cores, GPU, library
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bench.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
 from bench.config import ConfigError
-from bench.html import Block, Cell, HtmlTable, from_rich, page
 from bench.machine import hardware_label, isa_level, microarchitecture
-from bench.publish import peer_entries, peers_table
+from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
+from bench.publish.html import Block, Cell, HtmlTable, from_rich, page
+from bench.publish.publish import peer_entries, peers_table
 
 MARKER = SITE_MARKER  # marks a folder publish may replace
 METRICS = (("samples/s", ",.0f"), ("time s", ".4g"), ("peak", ".0%"))
@@ -250,7 +250,7 @@ def _commit_points(machine: Machine) -> dict[str, list[tuple[str, float]]]:
 
 def _plot_blocks(machines: Sequence[Machine], files: dict[str, bytes]) -> list[Block]:
     """Render every plot into ``files`` and return the figure blocks for the index."""
-    from bench import site_plots
+    from bench.publish import site_plots
 
     blocks: list[Block] = []
     for m in machines:
@@ -274,7 +274,7 @@ def _plot_blocks(machines: Sequence[Machine], files: dict[str, bytes]) -> list[B
 
 
 def _headline(machines: Sequence[Machine], files: dict[str, bytes]) -> list[Block]:
-    from bench import site_plots
+    from bench.publish import site_plots
 
     blocks: list[Block] = []
     for m in machines:

@@ -4,7 +4,7 @@
 and turns them into a queue study in an Optuna storage: the first worker to arrive queues
 every (configuration, seed) once, every worker (on any machine) pops queued trials until
 none is left, and a crashed worker's trial is re-queued by the storage's heartbeat. The
-whole study is then one run (:func:`bench.study.export_run`), with a machine per trial.
+whole study is then one run (:func:`bench.search.study.export_run`), with a machine per trial.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import optuna
 
-from bench.data import DataCache
+from bench.data.dataset import DataCache
 from bench.results import CurvePoint
 from bench.runner import PlannedTrial
-from bench.storage import Heartbeat, open_storage
-from bench.study import (
+from bench.search.storage import Heartbeat, open_storage
+from bench.search.study import (
     KIND_ATTR,
     RESULT_ATTR,
     create_or_load,

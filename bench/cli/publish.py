@@ -1,8 +1,8 @@
 """The ``publish`` subcommand: a static site from result files (registered through
-``bench.cli.COMMAND_MODULES``).
+``bench.cli.main.COMMAND_MODULES``).
 
 ``mlpbench publish [RESULTS …] --out site/`` reads pytest-benchmark and mlpbench run JSON
-(files or folders, default ``results/``), builds the site of :mod:`bench.site` and writes
+(files or folders, default ``results/``), builds the site of :mod:`bench.publish.site` and writes
 it into ``--out`` as a whole: it is built in a temporary folder next to ``--out`` and then
 swapped in, so a reader never sees half a site. ``--out`` must be new, empty or a site
 written before (it holds the ``.mlpbench-site`` marker); anything else is refused (exit 2)
@@ -21,15 +21,15 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from bench.compare import Source, expand, load_source
 from bench.config import ConfigError
 from bench.progress import stdout_console
-from bench.site import MARKER, build_site
+from bench.publish.compare import Source, expand, load_source
+from bench.publish.site import MARKER, build_site
 
 
 def load_for_site(paths: list[Path], out: Path) -> list[Source]:
     """Every readable result file under ``paths`` except those inside ``out`` (folders skip
-    any published site by themselves: :func:`bench.compare.expand`)."""
+    any published site by themselves: :func:`bench.publish.compare.expand`)."""
     err = Console(stderr=True)
     skip = out.resolve()
     sources = []

@@ -9,11 +9,11 @@ validation accuracy (a fraction, maximised); resources are training images.
 
 Storage is Optuna's journal file ``results/studies/<study>.journal`` by default, so
 ``--study NAME`` resumes a search: the finished trials are in the journal and only the
-missing ones run. ``--storage URL`` (:mod:`bench.storage`: PostgreSQL, MySQL, SQLite) lets
+missing ones run. ``--storage URL`` (:mod:`bench.search.storage`: PostgreSQL, MySQL, SQLite) lets
 ``mlpbench search`` with the same ``--study`` and ``--storage`` run on several machines at
 once; ``--trials`` is then the study's total over all of them, every worker seeds its
 sampler from its own identity, and crashed workers' trials are re-run
-(:mod:`bench.study`). ``--workers N`` runs N local processes (spawn context: Numba's
+(:mod:`bench.search.study`). ``--workers N`` runs N local processes (spawn context: Numba's
 thread pools are not fork-safe) that share the storage; their trials then share cores,
 which the run records. Every trial's full result, worker and machine are kept as user
 attributes in the study and written into a ``Run`` of kind ``search`` so ``compare`` and
@@ -34,10 +34,10 @@ import optuna
 from optuna.trial import TrialState
 
 from bench.config import ConfigError, TrialSpec
-from bench.data import DataCache
+from bench.data.dataset import DataCache
 from bench.results import CurvePoint, Run
-from bench.storage import Heartbeat, open_storage
-from bench.study import (
+from bench.search.storage import Heartbeat, open_storage
+from bench.search.study import (
     DONE,
     KIND_ATTR,
     RESULT_ATTR,

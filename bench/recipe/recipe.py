@@ -13,9 +13,9 @@
 * :func:`compare_trials`: mini-batch size or momentum μ chosen by validation accuracy
   against real elapsed (kernel) time: time to target and area under the accuracy–time curve.
 
-:mod:`bench.tune` chains them. Nothing here prints or draws: progress goes to the
-``on_trial`` callback, rendering lives in :mod:`bench.recipe_report` and
-:mod:`bench.recipe_plots`.
+:mod:`bench.recipe.tune` chains them. Nothing here prints or draws: progress goes to the
+``on_trial`` callback, rendering lives in :mod:`bench.recipe.report` and
+:mod:`bench.recipe.plots`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bench.config import ConfigError, TrialSpec, check_against_data, spec_arguments
-from bench.data import DataCache, Dataset
+from bench.data.dataset import DataCache, Dataset
+from bench.data.sources import SOURCES
 from bench.results import DIVERGED, TrialResult, on_training_set
-from bench.sources import SOURCES
 from bench.train import run_trial
 
 FALLS, OSCILLATES, RISES = "falls", "oscillates", "rises"

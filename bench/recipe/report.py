@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.markdown import pipe_table
-from bench.recipe import EtaSearch, LambdaSearch, TimeChoice
+from bench.recipe.recipe import EtaSearch, LambdaSearch, TimeChoice
 from bench.results import TrialResult
 
 

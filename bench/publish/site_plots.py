@@ -1,4 +1,4 @@
-"""SVG figures for the static site (:mod:`bench.site`), byte-for-byte reproducible.
+"""SVG figures for the static site (:mod:`bench.publish.site`), byte-for-byte reproducible.
 
 Matplotlib writes SVG with a creation date and random element ids by default; here the
 date is left out and the id salt fixed, so the same results give the same files.
@@ -16,9 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from bench.compare import Source
 from bench.plots import accuracy_vs_time, samples_per_s_by_batch
-from bench.publish import peer_entries, throughput_series
+from bench.publish.compare import Source
+from bench.publish.publish import peer_entries, throughput_series
 from bench.results import Run
 
 

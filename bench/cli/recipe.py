@@ -1,9 +1,9 @@
 """Subcommands of the tuning recipe: eta, lmbda, batch, momentum, tune.
 
-Each command takes the training options of :func:`bench.cli_options.add_training_options`
+Each command takes the training options of :func:`bench.cli.options.add_training_options`
 (``--strip`` included), saves its trials as a run JSON under ``results/runs/`` and its
 plots next to it, and prints rich tables (stdout) with one-line progress (stderr).
-Registered from :data:`bench.cli.COMMAND_MODULES`.
+Registered from :data:`bench.cli.main.COMMAND_MODULES`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.cli_options import (
+from bench.cli.options import (
     add_batch_size_option,
     add_batch_sizes_options,
     add_training_options,
@@ -29,13 +29,13 @@ from bench.cli_options import (
 from bench.config import ConfigError, TrialSpec
 from bench.plots import save_figure
 from bench.progress import stdout_console
-from bench.recipe import (
+from bench.recipe.recipe import (
     check_values,
     choose_by_time,
     search_eta,
     search_lmbda,
 )
-from bench.recipe_report import eta_stage, lmbda_stage, stage_panel, time_stage
+from bench.recipe.report import eta_stage, lmbda_stage, stage_panel, time_stage
 from bench.results import Run, TrialResult, save_run
 from bench.runner import DataCache, PlannedTrial, QuietObserver, new_run, plan_sweep, run_planned
 
@@ -136,7 +136,7 @@ def cmd_eta(args: argparse.Namespace) -> int:
     s.run.notes.update(threshold=search.threshold, recommended=search.recommended)
     png = None
     if not args.no_plot:
-        from bench.recipe_plots import cost_vs_epoch
+        from bench.recipe.plots import cost_vs_epoch
 
         png = save_figure(cost_vs_epoch(search), s.figure_path("cost"))
     s.out.print(stage_panel(eta_stage("Learning-rate threshold (training cost)", search, png)))
@@ -152,7 +152,7 @@ def cmd_lmbda(args: argparse.Namespace) -> int:
     s.run.notes.update(lmbda=search.best, accuracy=search.best_accuracy)
     png = None
     if not args.no_plot:
-        from bench.recipe_plots import accuracy_vs_lmbda
+        from bench.recipe.plots import accuracy_vs_lmbda
 
         png = save_figure(accuracy_vs_lmbda(search), s.figure_path("lmbda"))
     s.out.print(stage_panel(lmbda_stage("λ by factors of 10 (validation accuracy)", search, png)))
@@ -174,7 +174,7 @@ def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
     s.run.notes.update(by_target=choice.by_target, by_area=choice.by_area)
     png = None
     if not s.args.no_plot:
-        from bench.recipe_plots import accuracy_vs_time
+        from bench.recipe.plots import accuracy_vs_time
 
         png = save_figure(
             accuracy_vs_time(
@@ -213,9 +213,9 @@ def cmd_momentum(args: argparse.Namespace) -> int:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """``mlpbench tune``: the whole recipe, a panel per stage, a Markdown study report."""
-    from bench.recipe_report import markdown_report
+    from bench.recipe.report import markdown_report
+    from bench.recipe.tune import TuneOptions, tune
     from bench.results import atomic_write_text
-    from bench.tune import TuneOptions, tune
 
     opts = TuneOptions(
         probe_epochs=args.probe_epochs,
