@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_data import _write_mnist_dir  # tests/ is on sys.path (not a package)
 
 from bench.cli.main import main
 from bench.config import ConfigError, DataSpec
 from bench.data import synthetic as data_synthetic
 from bench.data.dataset import load
 from bench.data.sources import FASHION_CLASSES, SOURCES
-from tests.test_data import _write_mnist_dir
 
 # --- registry ----------------------------------------------------------------------------
 

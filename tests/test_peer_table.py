@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
+
+# `pytest tests` does not put the checkout on sys.path (tests/ is not a package); append it
+# (not prepend) so the suites package is found while bench/ still comes from the install.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from suites.peer_table import main, markdown
 
