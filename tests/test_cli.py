@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from bench.cli.main import main
 from kernels import available_backends
 
 FAST = "numba" if "numba" in available_backends() else "numpy"
@@ -19,15 +19,6 @@ SMALL = ["--train-size", "300", "--val-size", "100", "--epochs", "1", "--quiet",
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render tables 200 columns wide so rows are not wrapped."""
     monkeypatch.setenv("COLUMNS", "200")
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's own errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 BAD_INPUTS = [

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from bench.cli.main import main
 from bench.results import (
     SCHEMA_VERSION,
     RunFileError,
@@ -30,16 +30,6 @@ from bench.results import (
 TINY = ["--sizes", "784,10", "--train-size", "200", "--val-size", "50", "--epochs", "1",
         "--backend", "numpy", "--quiet", "--no-plot"]  # fmt: skip
 ENV = {**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``bench.cli.main.main`` in-process: exit status, stdout, stderr."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def mlpbench(*argv: str) -> list[str]:

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from bench.cli.main import main
 from bench.results import atomic_write_text
 from kernels import available_backends
 
@@ -24,15 +24,6 @@ GRID = ["--sizes", "784,30,10", "784,100,10"]
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render tables 200 columns wide so rows are not wrapped."""
     monkeypatch.setenv("COLUMNS", "200")
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's own errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_architecture_grid_runs_six_trials_with_table_front_json_and_plot(
