@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from kernels.layout import CROSS_ENTROPY, SIGMOID, n_params, sizes_array
+from kernels.layout import CROSS_ENTROPY, SIGMOID, check_index, n_params, sizes_array
 from kernels.session import TRAIN, VAL, Array, BackendInfo, IntArray
 
 EVAL_CHUNK = 256  # validation rows per evaluate block
@@ -81,7 +81,11 @@ class HostSession:
                 raise ValueError(
                     f"{name} dtype {arr.dtype} differs from the session's {self.dtype}"
                 )
+        n_out = int(self.sizes[-1])
+        for name, labels in (("y", y), ("y_val", y_val)):  # once here, not in every timed call
+            check_index(name, labels, n_out, "labels: one per output unit")
         self._data = {TRAIN: (X, y), VAL: (X_val, y_val)}
+        self._kw["labels_checked"] = True
 
     def set_order(self, order: IntArray) -> None:
         """The sample order for the next steps (kept by reference)."""

@@ -127,3 +127,15 @@ def flops_per_update(sizes: tuple[int, ...] | list[int]) -> int:
     s = [int(v) for v in sizes]
     weights = sum(s[i] * s[i + 1] for i in range(len(s) - 1))
     return 2 * n_params(s) + weights
+
+
+def check_index(name: str, arr: np.ndarray, hi: int, what: str) -> None:
+    """``ValueError`` unless ``arr`` is a 1-d int64 array with values in ``[0, hi)``."""
+    if arr.ndim != 1 or arr.dtype != np.int64:
+        raise ValueError(
+            f"{name} must be a 1-d int64 array, got {arr.dtype} with shape {arr.shape}"
+        )
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= hi):
+        raise ValueError(
+            f"{name} values must lie in [0, {hi}) ({what}); got [{arr.min()}, {arr.max()}]"
+        )

@@ -33,7 +33,16 @@ import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so th
 from numba import njit
 
 # The activation and cost codes are kernels.layout's, defined there once.
-from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, RELU, SIGMOID, TANH, n_params
+from kernels.layout import (
+    CROSS_ENTROPY,
+    LOG_LIKELIHOOD,
+    QUADRATIC,
+    RELU,
+    SIGMOID,
+    TANH,
+    n_params,
+)
+from kernels.layout import check_index as _check_index
 from kernels.numba_cache import cached
 
 # Only flags whose effect does not depend on where a function is compiled. A kernel calls
@@ -82,19 +91,14 @@ def check_work(work: np.ndarray, need: int, what: str) -> None:
         )
 
 
-def _check_index(name: str, arr: np.ndarray, hi: int, what: str) -> None:
-    """``ValueError`` unless ``arr`` is a 1-d int64 array with values in ``[0, hi)``."""
-    if arr.ndim != 1 or arr.dtype != np.int64:
-        raise ValueError(
-            f"{name} must be a 1-d int64 array, got {arr.dtype} with shape {arr.shape}"
-        )
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= hi):
-        raise ValueError(
-            f"{name} values must lie in [0, {hi}) ({what}); got [{arr.min()}, {arr.max()}]"
-        )
-
-
-def check_net(sizes: np.ndarray, X: np.ndarray, y: np.ndarray, hidden: int, output: int) -> None:
+def check_net(
+    sizes: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    output: int,
+    labels: bool = True,
+) -> None:
     """Checks shared by ``train_steps`` and ``evaluate`` before compiled code runs.
 
     ``sizes`` a 1-d int64 array of >= 2 positive sizes; ``X`` ``(n, sizes[0])``; ``y`` ``(n,)``
@@ -105,7 +109,10 @@ def check_net(sizes: np.ndarray, X: np.ndarray, y: np.ndarray, hidden: int, outp
         raise ValueError("sizes must be a 1-d int64 array of at least two positive layer sizes")
     if X.ndim != 2 or X.shape[1] != int(sizes[0]) or y.shape != (X.shape[0],):
         raise ValueError("X must be (n, sizes[0]) and y (n,)")
-    _check_index("y", y, int(sizes[-1]), "labels: one per output unit")
+    if labels:  # O(n): a session checks its labels once, at upload
+        _check_index("y", y, int(sizes[-1]), "labels: one per output unit")
+    elif y.dtype != np.int64:
+        raise ValueError(f"y must be a 1-d int64 array, got {y.dtype} with shape {y.shape}")
     if hidden not in (SIGMOID, TANH, RELU):
         raise ValueError(f"hidden must be an activation code (0, 1 or 2), got {hidden}")
     if output not in (CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD):
@@ -127,6 +134,7 @@ def check_train_call(
     hidden: int = SIGMOID,
     output: int = CROSS_ENTROPY,
     renorm_below: float = RENORM_BELOW,
+    labels_checked: bool = False,
 ) -> None:
     """Every check a backend's ``train_steps`` makes before entering compiled code.
 
@@ -134,6 +142,8 @@ def check_train_call(
     elements, ``order`` long enough for ``n_steps`` batches from ``start`` and its used
     entries valid rows of ``X``, labels and codes (:func:`check_net`), and
     ``0 < renorm_below <= 1``; a ``ValueError`` naming the problem otherwise.
+    ``labels_checked``: the caller (a session, at upload) has already checked every label
+    of ``y``, so the O(n) scan is not repeated inside each timed call.
     """
     dt = params.dtype
     if dt not in (np.float32, np.float64):
@@ -141,7 +151,7 @@ def check_train_call(
     for name, arr in (("velocity", velocity), ("work", work), ("X", X)):
         if arr.dtype != dt:
             raise ValueError(f"{name} dtype {arr.dtype} differs from params dtype {dt}")
-    check_net(sizes, X, y, hidden, output)
+    check_net(sizes, X, y, hidden, output, labels=not labels_checked)
     n_par = n_params(sizes)
     if params.shape != (n_par,) or velocity.shape != (n_par,):
         raise ValueError(f"params and velocity must have shape ({n_par},)")

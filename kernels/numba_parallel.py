@@ -174,13 +174,15 @@ def train_steps(
     *,
     renorm_below: float = RENORM_BELOW,
     info: dict[str, int] | None = None,
+    labels_checked: bool = False,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
     ``path`` names the implementation (:data:`kernels.paths.PARALLEL_PATHS`; ``None``: the
     documented default for this mini-batch size and thread count). The serial paths run on
     the calling thread; ``split-*`` split every mini-batch of 2 or more over the threads.
-    ``renorm_below`` and ``info`` as in :func:`kernels.numba_serial.train_steps`.
+    ``renorm_below``, ``info`` and ``labels_checked`` as in
+    :func:`kernels.numba_serial.train_steps`.
     """
     m = int(mini_batch)
     n_steps = int(n_steps)
@@ -188,14 +190,14 @@ def train_steps(
         return 0.0
     check_train_call(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m),
-        hidden, output, renorm_below,
+        hidden, output, renorm_below, labels_checked,
     )  # fmt: skip
     threads = _n_threads()
     name = path or _default(m, threads)
     if name not in (SPLIT_LOOPS, SPLIT_BLAS):  # a serial path, on the calling thread
         return numba_serial.train_steps(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
-            hidden, output, name, renorm_below=renorm_below, info=info,
+            hidden, output, name, renorm_below=renorm_below, info=info, labels_checked=True,
         )  # fmt: skip
     blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
     serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1

@@ -165,6 +165,7 @@ def train_steps(
     *,
     renorm_below: float = RENORM_BELOW,
     info: dict[str, int] | None = None,
+    labels_checked: bool = False,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
@@ -172,7 +173,8 @@ def train_steps(
     documented default for this mini-batch size). ``fused-mb1`` runs mini-batch 1 only.
     ``renorm_below``: with ``mu == 0`` the weights are kept as ``s·W``; ``s`` is folded back
     whenever it drops below this (in ``(0, 1]``). ``info``, when given, receives
-    ``"renorms"``: how many times that happened in this call.
+    ``"renorms"``: how many times that happened in this call. ``labels_checked``: every
+    label of ``y`` is known to lie in range (a session checks them once, at upload).
     """
     m = int(mini_batch)
     n_steps = int(n_steps)
@@ -180,7 +182,7 @@ def train_steps(
         return 0.0
     check_train_call(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m),
-        hidden, output, renorm_below,
+        hidden, output, renorm_below, labels_checked,
     )  # fmt: skip
     dt = params.dtype.type
     args = (params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),

@@ -178,11 +178,15 @@ def train_steps(
     hidden: int,
     output: int,
     path: str | None = None,
+    *,
+    labels_checked: bool = False,
 ) -> float:
     """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
 
     The cost of each sample is taken in the forward pass before its mini-batch's update.
     ``path``: this backend's only kernel path is ``"numpy"`` (``None`` means the same).
+    ``labels_checked`` is accepted for the common session call and has no effect (numpy
+    indexing checks its bounds itself).
     """
     if path not in (None, "numpy"):
         raise ValueError(f"unknown kernel path {path!r} for the numpy backend; use 'numpy'")
