@@ -169,7 +169,7 @@ def fake_backend(accuracies: list[float], first_call_sleep: float = 0.0) -> Simp
     """
     calls = {"train": 0, "val": 0}
 
-    def train_steps(*args: Any) -> float:
+    def train_steps(*args: Any, labels_checked: bool = False) -> float:
         calls["train"] += 1
         if calls["train"] == 1:
             time.sleep(first_call_sleep)
