@@ -17,6 +17,15 @@ import numpy as np
 
 from kernels.numba_forward import dact, forward, gather, output_row
 from kernels.numba_layout import jit
+from kernels.numba_microkernels import (
+    COLS,
+    grad_tile_1,
+    grad_tile_2,
+    grad_tile_3,
+    grad_tile_4,
+    grad_tile_5,
+    grad_tile_6,
+)
 
 
 @jit
@@ -139,6 +148,72 @@ def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, eta, inv_m, lam, mu):
 
 
 @jit
+def grad_tiles(D, A, rows, r0, G, m, n_in, n_out):
+    """``G = Dᵀ·A`` with the register-tiled micro-kernels (``regtile`` path).
+
+    Row ``s`` of the ``m × n_in`` operand is ``A[rows[r0 + s]]`` (the training inputs in
+    place, or a slot's activations with ``rows`` the identity). Strips of ``COLS`` columns,
+    each cut into tiles of 6 rows (the last rows in a smaller tile) summed over all ``m``
+    samples in registers and stored once; a strip of ``A`` (``m × COLS``) stays in cache for
+    all its row tiles. When every row starts at the same offset within a 64-byte line the
+    strips start at a line boundary (no load splits two lines); the ragged first and last
+    strips overlap their neighbours instead of running scalar loops (``G`` is set, not
+    added to, and a column is computed the same way in either strip). Layers narrower
+    than ``COLS`` use plain loops.
+    """
+    if n_in < COLS:
+        _grad_cols(D, A, rows, r0, G, m, n_out, 0, n_in)
+        return
+    it = A.itemsize
+    head = 0  # columns before the first 64-byte line boundary, when every row shares it
+    if (n_in * it) % 64 == 0 and A.ctypes.data % it == 0:
+        head = ((64 - A.ctypes.data % 64) % 64) // it
+    if head > 0:
+        _grad_strip(D, A, rows, r0, G, m, n_out, 0)
+    k0 = head
+    while k0 + COLS <= n_in:
+        _grad_strip(D, A, rows, r0, G, m, n_out, k0)
+        k0 += COLS
+    if k0 < n_in:
+        _grad_strip(D, A, rows, r0, G, m, n_out, n_in - COLS)
+
+
+@jit
+def _grad_strip(D, A, rows, r0, G, m, n_out, k0):
+    """Columns ``k0 … k0+COLS-1`` of :func:`grad_tiles`: tiles of 6 rows, then the rest."""
+    j = 0
+    while j + 5 < n_out:
+        grad_tile_6(D, A, rows, r0, G, j, k0, m)
+        j += 6
+    r = n_out - j
+    if r == 5:
+        grad_tile_5(D, A, rows, r0, G, j, k0, m)
+    elif r == 4:
+        grad_tile_4(D, A, rows, r0, G, j, k0, m)
+    elif r == 3:
+        grad_tile_3(D, A, rows, r0, G, j, k0, m)
+    elif r == 2:
+        grad_tile_2(D, A, rows, r0, G, j, k0, m)
+    elif r == 1:
+        grad_tile_1(D, A, rows, r0, G, j, k0, m)
+
+
+@jit
+def _grad_cols(D, A, rows, r0, G, m, n_out, k_lo, k_hi):
+    """Columns ``k_lo … k_hi-1`` of :func:`grad_tiles` with plain loops (narrow layers)."""
+    zero = A[0, 0] - A[0, 0]
+    for j in range(n_out):
+        g = G[j]
+        for k in range(k_lo, k_hi):
+            g[k] = zero
+        for s in range(m):
+            p = D[s, j]
+            a = A[rows[r0 + s]]
+            for k in range(k_lo, k_hi):
+                g[k] += p * a[k]
+
+
+@jit
 def bwd_loops(D, W, Dp, m, n_in, n_out):
     """``Dp = D·W`` (deltas pushed one layer down, before the activation derivative)."""
     zero = D[0, 0] - D[0, 0]
@@ -172,6 +247,7 @@ def batch_grad(
     output,
     one,
     blas_from,
+    tiles,
     mode,
     alpha,
     eta,
@@ -182,9 +258,11 @@ def batch_grad(
     """Forward + backward over ``mc`` samples ``order[pos:pos+mc]`` in the slot at ``base``.
 
     Leaves the summed gradient (not yet divided by the batch size) in the slot's g and
-    returns the summed cost (float64). ``mode`` 1 (scale: ``w += alpha·g``) or 2 (momentum)
-    also applies the weight updates as soon as each gradient row is complete (serial only;
-    biases are left to the caller); ``mode`` 0 only accumulates.
+    returns the summed cost (float64). ``tiles``: the weight gradients by
+    :func:`grad_tiles` (the ``regtile`` path) instead of loops or BLAS. ``mode`` 1 (scale:
+    ``w += alpha·g``) or 2 (momentum) also applies the weight updates as soon as each
+    gradient row is complete (serial only; biases are left to the caller); ``mode`` 0
+    only accumulates.
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
@@ -234,8 +312,11 @@ def batch_grad(
                 ar = A[s]
                 for k in range(n_in):
                     dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
-        if mc >= blas_from:
-            np.dot(D.T, A, G)
+        if tiles or mc >= blas_from:
+            if tiles:
+                grad_tiles(D, A, np.arange(mc), 0, G, mc, n_in, n_out)
+            else:
+                np.dot(D.T, A, G)
             if mode != 0:
                 for j in range(n_out):
                     _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)

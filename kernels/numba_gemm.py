@@ -13,21 +13,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_forward import act, dact, gather, output_row
+from kernels.numba_backward import bwd_loops, grad_tiles
+from kernels.numba_forward import act, dact, fwd_loops, fwd_rows, gather, output_row
 from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 
 
 @jit
-def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, output, one):
+def gemm_batch(
+    params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, output, one, tiles, ident
+):  # fmt: skip
     """Forward + backward of ``order[pos:pos+mc]`` with BLAS products; returns the cost sum.
+
+    ``tiles`` (the ``regtile`` path): the register-tiled loops instead of BLAS, the inputs
+    read in place through ``order`` (no gathered copy): forward :func:`fwd_rows` /
+    :func:`fwd_loops` (4 × 4 tiles), weight gradients :func:`grad_tiles` (``ident``: the
+    identity rows ``0 … mc-1`` of a slot), deltas :func:`bwd_loops`.
 
     Leaves the summed gradient in the slot's g (weights ``Dᵀ·A``, biases ``Σ D``); the
     weights in ``params`` are ``sc`` times the true ones.
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
-    gather(X, order, pos, True, work[so[0] : so[0] + mc * n0].reshape((mc, n0)), mc, n0)
+    if not tiles:
+        gather(X, order, pos, True, work[so[0] : so[0] + mc * n0].reshape((mc, n0)), mc, n0)
     for li in range(L):
         n_in = sizes[li]
         n_out = sizes[li + 1]
@@ -36,12 +45,21 @@ def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, ou
         b = params[po[2 * li + 1] : po[2 * li + 1] + n_out]
         o = so[2 * L + 1] if li == L - 1 else so[li + 1]
         Z = work[o : o + mc * n_out].reshape((mc, n_out))
-        np.dot(A, W.T, Z)
-        for s in range(mc):
-            zr = Z[s]
-            for j in range(n_out):
-                zj = sc * zr[j] + b[j]
-                zr[j] = act(zj, hidden, one) if li < L - 1 else zj
+        if tiles and li == 0:
+            fwd_rows(X, order, pos, W, b, Z, sc, mc, n_in, n_out)
+        elif tiles:
+            fwd_loops(A, W, b, Z, sc, mc, n_in, n_out)
+        else:
+            np.dot(A, W.T, Z)
+            for s in range(mc):
+                zr = Z[s]
+                for j in range(n_out):
+                    zr[j] = sc * zr[j] + b[j]
+        if li < L - 1:
+            for s in range(mc):
+                zr = Z[s]
+                for j in range(n_out):
+                    zr[j] = act(zr[j], hidden, one)
     nL = sizes[L]
     oz, oa, od = so[2 * L + 1], so[L], so[2 * L]
     cost = 0.0
@@ -62,14 +80,22 @@ def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, ou
         if li > 1:
             W = params[wo : wo + n_out * n_in].reshape((n_out, n_in))
             Dp = work[so[L + li - 1] : so[L + li - 1] + mc * n_in].reshape((mc, n_in))
-            np.dot(D, W, Dp)
+            if tiles:
+                bwd_loops(D, W, Dp, mc, n_in, n_out)
+            else:
+                np.dot(D, W, Dp)
             for s in range(mc):
                 dp = Dp[s]
                 ar = A[s]
                 for k in range(n_in):
                     dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
         G = work[og + wo : og + wo + n_out * n_in].reshape((n_out, n_in))
-        np.dot(D.T, A, G)
+        if tiles and li == 1:
+            grad_tiles(D, X, order, pos, G, mc, n_in, n_out)
+        elif tiles:
+            grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)
+        else:
+            np.dot(D.T, A, G)
         gb = work[og + bo : og + bo + n_out]
         for j in range(n_out):
             gb[j] = D[0, j]
@@ -83,10 +109,11 @@ def gemm_batch(params, work, so, po, sizes, X, y, order, pos, mc, sc, hidden, ou
 @jit
 def train_gemm(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, renorm_below,
+    one, inv_m, renorm_below, tiles,
 ):  # fmt: skip
-    """``n_steps`` SGD updates of ``m`` samples on the ``gemm`` path; returns
-    ``(summed cost, renormalisations of the weight scale)``."""
+    """``n_steps`` SGD updates of ``m`` samples on the ``gemm`` path (``tiles``: ``regtile``);
+    returns ``(summed cost, renormalisations of the weight scale)``."""
+    ident = np.arange(m)
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
     so = slot_offsets(sizes, m)
@@ -98,8 +125,9 @@ def train_gemm(
     alpha_b = -(eta * inv_m)
     for k in range(n_steps):
         total += gemm_batch(
-            params, work, so, po, sizes, X, y, order, start + k * m, m, s, hidden, output, one
-        )
+            params, work, so, po, sizes, X, y, order, start + k * m, m, s, hidden, output, one,
+            tiles, ident,
+        )  # fmt: skip
         s_new = s * c if use_scale else one
         alpha_w = alpha_b / s_new
         for li in range(L):
@@ -120,15 +148,17 @@ def train_gemm(
 @jit
 def train_gemm_blocked(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, renorm_below, block,
+    one, inv_m, renorm_below, block, tiles,
 ):  # fmt: skip
     """The ``gemm`` path over row blocks of ``block`` samples (cache blocking for big batches).
 
     Each mini-batch is processed ``block`` samples at a time, so the gathered inputs and
     activations stay in L2; the blocks' gradient sums are added into an accumulator of
     ``n_params`` elements placed after the (``block``-sample) slot, then applied once.
-    Returns ``(summed cost, renormalisations of the weight scale)``.
+    ``tiles``: the ``regtile`` products (:func:`gemm_batch`). Returns ``(summed cost,
+    renormalisations of the weight scale)``.
     """
+    ident = np.arange(block)
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
     so = slot_offsets(sizes, block)
@@ -147,8 +177,9 @@ def train_gemm_blocked(
         for c0 in range(0, m, block):
             mc = min(block, m - c0)
             total += gemm_batch(
-                params, work, so, po, sizes, X, y, order, pos + c0, mc, s, hidden, output, one
-            )
+                params, work, so, po, sizes, X, y, order, pos + c0, mc, s, hidden, output, one,
+                tiles, ident,
+            )  # fmt: skip
             if c0 == 0:
                 for i in range(n_par):
                     a[i] = g[i]

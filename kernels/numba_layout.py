@@ -31,6 +31,9 @@ from typing import Any
 import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
+from numba.core import config as numba_config
+from numba.core.compiler_lock import global_compiler_lock
+from numba.core.dispatcher import Dispatcher
 
 # The activation and cost codes are kernels.layout's, defined there once.
 from kernels.layout import (
@@ -55,19 +58,63 @@ from kernels.numba_cache import cached
 # speed (scripts/fastmath_cost.py); "nsz" made no measurable difference. No nnan/ninf:
 # sigmoid/softplus rely on exp overflowing to inf.
 FASTMATH: set[str] = {"reassoc", "contract", "arcp"}
+TILE_FASTMATH: set[str] = {"contract"}  # the micro-kernels: see tile_jit
+
+
+def with_slp(dispatcher: Any) -> Any:
+    """Compile ``dispatcher`` with LLVM's SLP vectoriser on; returns it.
+
+    Numba turns the SLP vectoriser off by default (numba#8852: miscompilations seen with
+    older LLVMs); the register-tiled micro-kernels of :mod:`kernels.numba_microkernels` need
+    it (their sums are named scalars that only SLP packs into vector registers: 10× faster).
+    Every mlpbench kernel is compiled this way, never only some, so a helper that several
+    kernels call is optimised the same whichever compiles it first (cold and cached runs
+    give the same bits, issue 7). The switch is Numba's own ``config.SLP_VECTORIZE``, set
+    only while one of these dispatchers compiles, under Numba's compiler lock, and restored
+    after: a user's other Numba code in the process compiles as configured. The property
+    tests compare every kernel path with the numpy reference.
+    """
+    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
+        return dispatcher
+    compile_plain = dispatcher.compile
+
+    def compile_with_slp(sig: Any) -> Any:
+        with global_compiler_lock:
+            before = getattr(numba_config, "SLP_VECTORIZE", 0)
+            setattr(numba_config, "SLP_VECTORIZE", 1)  # noqa: B010 (not in numba's stubs)
+            try:
+                return compile_plain(sig)
+            finally:
+                setattr(numba_config, "SLP_VECTORIZE", before)  # noqa: B010
+
+    dispatcher.compile = compile_with_slp  # type: ignore[method-assign]
+    return dispatcher
 
 
 def jit(fn: Callable[..., Any]) -> Any:
-    """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached.
+    """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached, SLP on.
 
-    The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba_cache`).
+    The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba_cache`);
+    :func:`with_slp` says why the SLP vectoriser is on.
     """
-    return cached(njit(nogil=True, fastmath=FASTMATH)(fn))
+    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH)(fn)))
+
+
+def tile_jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of the register-tiled micro-kernels: as :func:`jit`, but FMA contraction
+    only (:data:`TILE_FASTMATH`).
+
+    Without ``reassoc`` the loop vectoriser cannot turn the sample loop of a tile into
+    gathers and horizontal sums; the SLP vectoriser then packs the tile's independent sums
+    into vector registers (re-association is not needed: each lane is one sum, in order).
+    The flags travel with the instructions, so they hold where the tile is inlined too.
+    """
+    return cached(with_slp(njit(nogil=True, fastmath=TILE_FASTMATH)(fn)))
 
 
 def pjit(fn: Callable[..., Any]) -> Any:
     """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
-    return cached(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn))
+    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn)))
 
 
 RENORM_BELOW = 2.0**-10  # default: fold the weight scale back when it drops below this

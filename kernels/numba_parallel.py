@@ -38,6 +38,8 @@ from kernels.paths import (
     DEFAULT_SPLIT_FROM,
     SPLIT_BLAS,
     SPLIT_LOOPS,
+    SPLIT_PATHS,
+    SPLIT_REGTILE,
     default_path,
 )
 
@@ -53,14 +55,15 @@ PAR_FROM = DEFAULT_SPLIT_FROM
 @pjit
 def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, blas_from, par_from, n_threads, serial_blas_from, fuse_mb1, renorm_below,
+    one, inv_m, blas_from, tiles, par_from, n_threads, serial_blas_from, serial_tiles, fuse_mb1,
+    renorm_below,
 ):  # fmt: skip
     """Split each mini-batch over the threads; returns ``(summed cost, renormalisations)``."""
     T = min(n_threads, m)
     if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
         return numba_serial._train(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
-            hidden, output, one, inv_m, serial_blas_from, fuse_mb1, renorm_below,
+            hidden, output, one, inv_m, serial_blas_from, serial_tiles, fuse_mb1, renorm_below,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -84,7 +87,7 @@ def _train(
             mc = min(chunk, m - lo)
             costs[t] = batch_grad(
                 params, velocity, work, t * slot, so, po, sizes, X, y, order, pos + lo, mc, s,
-                hidden, output, one, blas_from, 0, one, eta, inv_m, lam, mu,
+                hidden, output, one, blas_from, tiles, 0, one, eta, inv_m, lam, mu,
             )  # fmt: skip
         for t in range(T):
             total += costs[t]
@@ -194,18 +197,19 @@ def train_steps(
     )  # fmt: skip
     threads = _n_threads()
     name = path or _default(m, threads)
-    if name not in (SPLIT_LOOPS, SPLIT_BLAS):  # a serial path, on the calling thread
+    if name not in SPLIT_PATHS:  # a serial path, on the calling thread
         return numba_serial.train_steps(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
             hidden, output, name, renorm_below=renorm_below, info=info, labels_checked=True,
         )  # fmt: skip
     blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
-    serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1
+    tiles = name == SPLIT_REGTILE
+    serial_blas_from, serial_tiles, fuse = numba_serial.path_knobs(None, m)  # 1 thread or mb 1
     dt = params.dtype.type
     total, renorms = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
-        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, 2,
-        threads, serial_blas_from, fuse, dt(renorm_below),
+        dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, tiles, 2,
+        threads, serial_blas_from, serial_tiles, fuse, dt(renorm_below),
     )  # fmt: skip
     if info is not None:
         info["renorms"] = int(renorms)

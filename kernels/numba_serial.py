@@ -43,6 +43,7 @@ from kernels.paths import (
     GEMM_BLOCK,
     GEMM_BLOCKED,
     LOOPS,
+    REGTILE,
     SERIAL_PATHS,
     default_path,
 )
@@ -72,6 +73,7 @@ def _train(
     one,
     inv_m,
     blas_from,
+    tiles,
     fuse_mb1,
     renorm_below,
 ):
@@ -110,7 +112,7 @@ def _train(
         alpha_w = alpha_b / s_new
         total += batch_grad(
             params, velocity, work, 0, so, po, sizes, X, y, order, start + k * m, m, s, hidden,
-            output, one, blas_from, mode, alpha_w, eta, inv_m, lam, mu,
+            output, one, blas_from, tiles, mode, alpha_w, eta, inv_m, lam, mu,
         )  # fmt: skip
         for li in range(L):  # weights were updated inside batch_grad
             update_range(
@@ -189,30 +191,33 @@ def train_steps(
             dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m),
             dt(renorm_below))  # fmt: skip
     blocked_need = slot_size(sizes, GEMM_BLOCK) + n_params(sizes)  # a block slot + accumulator
-    if path == GEMM_BLOCKED and m > GEMM_BLOCK and work.shape[0] >= blocked_need:
-        total, renorms = train_gemm_blocked(*args, GEMM_BLOCK)
-    elif path in (GEMM, GEMM_BLOCKED):
-        total, renorms = train_gemm(*args)
+    tiles = path == REGTILE
+    if path in (GEMM_BLOCKED, REGTILE) and m > GEMM_BLOCK and work.shape[0] >= blocked_need:
+        total, renorms = train_gemm_blocked(*args, GEMM_BLOCK, tiles)
+    elif path in (GEMM, GEMM_BLOCKED, REGTILE):
+        total, renorms = train_gemm(*args, tiles)
     else:
-        blas_from, fuse = path_knobs(path, m)
-        total, renorms = _train(*args[:17], blas_from, fuse, args[17])
+        blas_from, tiles, fuse = path_knobs(path, m)
+        total, renorms = _train(*args[:17], blas_from, tiles, fuse, args[17])
     if info is not None:
         info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
-def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
-    """``(blas_from, fuse_mb1)`` scalars of a serial path (``None``: the default path)."""
+def path_knobs(path: str | None, m: int) -> tuple[int, bool, bool]:
+    """``(blas_from, tiles, fuse_mb1)`` scalars of a serial path (``None``: the default)."""
     name = default_path("numba", m) if path is None else path
     if name not in SERIAL_PATHS or name in (GEMM, GEMM_BLOCKED):
         raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
     if name == FUSED_MB1 and m != 1:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")
     if name == LOOPS:
-        return NEVER, False
+        return NEVER, False, False
     if name == BLAS:
-        return 1, False
-    return NEVER, True
+        return 1, False, False
+    if name == REGTILE:
+        return NEVER, True, False
+    return NEVER, False, True
 
 
 def evaluate(

@@ -34,14 +34,17 @@ LOOPS = "loops"
 BLAS = "blas"
 GEMM = "gemm"
 GEMM_BLOCKED = "gemm-blocked"
+REGTILE = "regtile"
 SPLIT_LOOPS = "split-loops"
 SPLIT_BLAS = "split-blas"
+SPLIT_REGTILE = "split-regtile"
 NUMPY = "numpy"
 TILED = "tiled"  # the cuda backend: shared-memory tiled kernels (kernels.cuda_kernels)
 AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
 
-SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, GEMM, GEMM_BLOCKED)
-PARALLEL_PATHS: tuple[str, ...] = (*SERIAL_PATHS, SPLIT_LOOPS, SPLIT_BLAS)
+SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, REGTILE, GEMM, GEMM_BLOCKED)
+SPLIT_PATHS: tuple[str, ...] = (SPLIT_LOOPS, SPLIT_BLAS, SPLIT_REGTILE)
+PARALLEL_PATHS: tuple[str, ...] = (*SERIAL_PATHS, *SPLIT_PATHS)
 BACKEND_PATHS: dict[str, tuple[str, ...]] = {
     "numpy": (NUMPY,),
     "numba": SERIAL_PATHS,
@@ -71,7 +74,7 @@ def candidates(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, ..
             continue
         if p == GEMM_BLOCKED and mini_batch < 2 * GEMM_BLOCK:
             continue
-        if p in (SPLIT_LOOPS, SPLIT_BLAS) and (threads < 2 or mini_batch < 2):
+        if p in SPLIT_PATHS and (threads < 2 or mini_batch < 2):
             continue
         out.append(p)
     return tuple(out)

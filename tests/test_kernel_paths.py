@@ -16,6 +16,7 @@ from kernels.paths import (
     GEMM_BLOCKED,
     LOOPS,
     NUMPY,
+    REGTILE,
     candidates,
     check_path,
     default_path,
@@ -23,7 +24,9 @@ from kernels.paths import (
     model_flops_per_update,
 )
 
-SIZES = [13, 7, 5, 3]  # two hidden layers: deltas are pushed down twice
+# Two hidden layers (deltas are pushed down twice); 37 inputs: the regtile path's gradient
+# runs two 16-column strips and an overlapping last one, 13 units: tiles of 6, 6 and 1 rows.
+SIZES = [37, 13, 7, 3]
 TOL = {np.float64: 1e-10, np.float32: 2e-4}
 ETA, LMBDA_N = 0.1, 0.02
 
@@ -64,7 +67,15 @@ GRID = [
     for b in ("numba", "numba-parallel")
     for p in BACKEND_PATHS[b]
     for mb in (
-        (1,) if p == FUSED_MB1 else (1, 6) if p == LOOPS else (300,) if p == GEMM_BLOCKED else (6,)
+        (1,)
+        if p == FUSED_MB1
+        else (1, 6)
+        if p == LOOPS
+        else (300,)
+        if p == GEMM_BLOCKED
+        else (6, 300)
+        if p == REGTILE
+        else (6,)
     )
     for dt in (np.float64, np.float32)
 ]
@@ -114,7 +125,7 @@ def test_unknown_or_impossible_path_is_an_error() -> None:
 
 def test_candidates_and_defaults() -> None:
     """fused-mb1 only at mini-batch 1, split paths only with threads; defaults are candidates."""
-    assert candidates("numba", 1) == ("fused-mb1", "loops", "blas", "gemm")
+    assert candidates("numba", 1) == ("fused-mb1", "loops", "blas", "regtile", "gemm")
     assert "gemm-blocked" in candidates("numba", 1000)
     assert "gemm-blocked" not in candidates("numba", 100)
     assert "fused-mb1" not in candidates("numba", 10)

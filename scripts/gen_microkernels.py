@@ -1,0 +1,88 @@
+"""Write ``kernels/numba_microkernels.py``: the register-tiled gradient micro-kernels.
+
+Each kernel ``grad_tile_R`` sums ``G[j0:j0+R, k0:k0+C] = Σ_s D[s, j0:j0+R]ᵀ·A[row s, k0:k0+C]``
+over ``m`` samples with the ``R × C`` sums held in named scalars across the sample loop,
+which LLVM's SLP vectoriser turns into ``R·C/lanes`` vector registers (one broadcast of
+``D[s, j]`` and ``C/lanes`` loads of ``A[s]`` per ``R·C/lanes`` FMAs). Written out by this
+script because Numba has no vector types; ``tests/test_microkernels.py`` checks the
+committed file is what this script writes.
+
+Usage: ``python scripts/gen_microkernels.py [--check]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "kernels" / "numba_microkernels.py"
+ROWS = (1, 2, 3, 4, 5, 6)  # rows of G per tile: 6 fills the tile; 1-5 finish a layer
+COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
+
+HEADER = '''# mypy: allow-untyped-defs
+"""Register-tiled gradient micro-kernels of the ``regtile`` path (generated: do not edit).
+
+Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
+``grad_tile_R(D, A, rows, r0, G, j0, k0, m)`` sets ``G[j0:j0+R, k0:k0+{cols}]`` to
+``Σ_s D[s, j0:j0+R]ᵀ · A[rows[r0+s], k0:k0+{cols}]`` over the ``m`` rows of ``D``
+(``m × n_out``) and the rows ``rows[r0:r0+m]`` of ``A`` (the training inputs, read in place
+through the shuffled order, or a slot's activations with ``rows`` the identity): the
+``R × {cols}`` sums stay in registers for the whole sample loop
+(SLP-vectorised: :func:`kernels.numba_layout.tile_jit` says how).
+"""
+
+from __future__ import annotations
+
+from kernels.numba_layout import tile_jit
+
+COLS = {cols}
+'''
+
+
+def tile_source(rows: int, cols: int) -> str:
+    """The source of ``grad_tile_<rows>`` (``cols`` columns)."""
+    lines = [
+        "",
+        "",
+        "@tile_jit",
+        f"def grad_tile_{rows}(D, A, rows, r0, G, j0, k0, m):",
+        f'    """``G[j0:j0+{rows}, k0:k0+{cols}] = Σ_s D[s, j0:j0+{rows}]ᵀ'
+        f'·A[rows[r0+s], k0:k0+{cols}]``"""',
+        "    zero = A[0, 0] - A[0, 0]",
+    ]
+    for r in range(rows):
+        lines.append("    " + "; ".join(f"c{r}_{c} = zero" for c in range(cols)))
+    lines += [
+        "    for s in range(m):",
+        f"        a = A[rows[r0 + s], k0 : k0 + {cols}]",
+        f"        d = D[s, j0 : j0 + {rows}]",
+        "        " + "; ".join(f"x{c} = a[{c}]" for c in range(cols)),
+    ]
+    for r in range(rows):
+        lines.append(f"        p = d[{r}]")
+        lines.append("        " + "; ".join(f"c{r}_{c} += p * x{c}" for c in range(cols)))
+    for r in range(rows):
+        lines.append(f"    g = G[j0 + {r}, k0 : k0 + {cols}]")
+        lines.append("    " + "; ".join(f"g[{c}] = c{r}_{c}" for c in range(cols)))
+    return "\n".join(lines) + "\n"
+
+
+def source() -> str:
+    """The whole generated module."""
+    return HEADER.format(cols=COLS) + "".join(tile_source(r, COLS) for r in ROWS)
+
+
+def main(argv: list[str]) -> int:
+    """Write the module (exit 0), or with ``--check`` exit 1 when the file is stale."""
+    text = source()
+    if "--check" in argv:
+        if OUT.read_text() != text:
+            print(f"{OUT} is stale: run python scripts/gen_microkernels.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
