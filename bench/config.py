@@ -18,7 +18,7 @@ from typing import Any
 from bench.data.sources import SOURCES
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
-from kernels.paths import AUTO, BACKEND_PATHS, FUSED_MB1
+from kernels.paths import ALL_PATHS, AUTO, BACKEND_PATHS, FUSED_MB1
 
 DATASETS = tuple(SOURCES)  # every --dataset name (bench.data.sources is the registry)
 DTYPES = ("float64", "float32")
@@ -249,7 +249,7 @@ class TrainSpec:
     )  # fmt: skip
     kernel_path: str = option(
         "--kernel-path", "str", AUTO,
-        "force one kernel path (fused-mb1, loops, blas, gemm, split-loops, split-blas); "
+        f"force one kernel path ({', '.join(ALL_PATHS)}; the backend's own); "
         "auto: the tuning file's choice (mlpbench kernels tune), else the default",
     )  # fmt: skip
 
@@ -261,7 +261,7 @@ class TrainSpec:
                 raise ConfigError(
                     "--kernel-path",
                     f"{FUSED_MB1} runs mini-batch 1 only, not {self.mini_batch}; "
-                    "use loops, blas or gemm",
+                    "use loops, blas, regtile or gemm",
                 )
 
 

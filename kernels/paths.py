@@ -13,14 +13,19 @@ Paths of ``numba`` (serial):
   each finished gradient row applied to the weights while in L1;
 * ``blas``: register-blocked forward, BLAS GEMM (``np.dot``) for the deltas and the
   weight gradients;
+* ``regtile``: 4 × 4 register-tiled forward loops reading the inputs in place, and the
+  weight gradients by the register-tiled micro-kernels of :mod:`kernels.numba_microkernels`
+  (6 rows × 16 columns of ``G`` in vector registers over the whole mini-batch); mini-batches
+  above ``GEMM_BLOCK`` in blocks of it;
 * ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba_gemm`);
 * ``gemm-blocked`` (mini-batch ≥ ``2·GEMM_BLOCK``): ``gemm`` over blocks of ``GEMM_BLOCK``
   samples, so inputs and activations stay in L2 (big mini-batches).
 
 Paths of ``numba-parallel``: the serial ones (run on one thread, no fork/join) and
-``split-loops`` / ``split-blas``: each mini-batch split into one chunk per thread (at least
-one sample each at least), per-thread gradients summed in a parallel update loop. ``numpy`` has the
-single path ``numpy``.
+``split-loops`` / ``split-blas`` / ``split-regtile``: each mini-batch split into one chunk
+per thread (at least one sample each), the chunk's gradients by loops, BLAS or the register
+tiles, per-thread gradients summed in a parallel update loop. ``numpy`` has the single path
+``numpy``.
 
 This module imports numpy only (no numba), so the harness can list paths cheaply.
 """

@@ -19,7 +19,7 @@ from bench.train import run_trial
 TINY = (12, 6, 3)
 
 # Fake speeds (seconds per call) for the selection logic: gemm is fastest, then blas.
-FAKE = {"fused-mb1": 3.0, "loops": 2.0, "blas": 1.5, "gemm": 1.0}
+FAKE = {"fused-mb1": 3.0, "loops": 2.0, "regtile": 1.8, "blas": 1.5, "gemm": 1.0}
 
 
 def fake_timer(backend: str, path: str, sizes: tuple[int, ...], dtype: str, threads: int,
@@ -39,14 +39,14 @@ def test_tune_picks_the_fastest_and_another_when_it_is_excluded() -> None:
     assert tune_shape(shape, repeats=2, timer=fake_timer).chosen == "gemm"
     assert tune_shape(shape, repeats=2, timer=fake_timer, exclude=("gemm",)).chosen == "blas"
     with pytest.raises(ValueError, match="no kernel path left"):
-        tune_shape(shape, timer=fake_timer, exclude=("loops", "blas", "gemm"))
+        tune_shape(shape, timer=fake_timer, exclude=("loops", "blas", "regtile", "gemm"))
 
 
 def test_real_tune_picks_a_different_path_when_the_winner_is_unavailable() -> None:
     """Timed on this machine: excluding the winner makes tune choose another candidate."""
     shape = Shape("numba", TINY, "float64", 1, 1)
     first = tune_shape(shape, repeats=1, samples=200)
-    assert set(first.samples_per_s) == {"fused-mb1", "loops", "blas", "gemm"}
+    assert set(first.samples_per_s) == {"fused-mb1", "loops", "blas", "regtile", "gemm"}
     second = tune_shape(shape, repeats=1, samples=200, exclude=(first.chosen,))
     assert second.chosen != first.chosen
     assert first.chosen not in second.samples_per_s
