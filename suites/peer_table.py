@@ -47,8 +47,13 @@ PEER_TITLES = {
 }  # fmt: skip
 
 
-def _best_rate(make: Callable[[], Any], samples: int, repeats: int) -> float:
-    """samples/s: the best of ``repeats`` timed ``fit(samples)`` calls after a warm-up."""
+def _best_rate(make: Callable[[], Any], samples: int, repeats: int, settle: float) -> float:
+    """samples/s: the best of ``repeats`` timed ``fit(samples)`` calls after a warm-up.
+
+    Sleeps ``settle`` seconds first: thread pools the previous configuration left spinning
+    (OpenBLAS, OpenMP, XLA's and PyTorch's) would otherwise take cores from this one.
+    """
+    time.sleep(settle)
     model = make()
     prepare = getattr(model, "prepare", None)
     if prepare is not None:
@@ -63,7 +68,9 @@ def _best_rate(make: Callable[[], Any], samples: int, repeats: int) -> float:
     return samples / best
 
 
-def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[str, Any]:
+def _mlpbench(
+    X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
+) -> dict[str, Any]:
     """Every candidate path of the Numba backends; the fastest with its executed FLOPs."""
     from kernels import backend_info, set_threads
     from kernels.paths import SERIAL_PATHS, candidates, executed_flops_per_update
@@ -80,7 +87,7 @@ def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> di
             if info.threaded and p in SERIAL_PATHS:
                 continue  # the same code as the serial backend's path
             rates[f"{b}:{p}"] = _best_rate(
-                lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats
+                lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats, settle
             )
     best = max(rates, key=lambda k: rates[k])
     path = best.split(":")[1]
@@ -88,16 +95,18 @@ def _mlpbench(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> di
     return {"best": best, "rate": rates[best], "rates": rates, "flops_per_sample": flops}
 
 
-def _peers(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[str, Any]:
+def _peers(
+    X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
+) -> dict[str, Any]:
     """The peers' best configurations (samples/s), or a skip reason for each missing one."""
     from suites.harness import have_module
     from suites.peers import JaxPeer, MlpbenchPeer, SklearnPeer, TorchPeer
 
     out: dict[str, Any] = {}
     out["numpy"] = {"rate": _best_rate(lambda: MlpbenchPeer("numpy", X, y, SIZES, mb), n,
-                                       repeats), "threads": threads}  # fmt: skip
+                                       repeats, settle), "threads": threads}  # fmt: skip
     if have_module("torch"):
-        by_t = {t: _best_rate(lambda t=t: TorchPeer(X, y, SIZES, mb, t), n, repeats)
+        by_t = {t: _best_rate(lambda t=t: TorchPeer(X, y, SIZES, mb, t), n, repeats, settle)
                 for t in sorted({1, threads})}  # fmt: skip
         t_best = max(by_t, key=lambda t: by_t[t])
         out["pytorch"] = {"rate": by_t[t_best], "threads": t_best, "by_threads": by_t}
@@ -105,12 +114,12 @@ def _peers(X: Any, y: Any, mb: int, threads: int, n: int, repeats: int) -> dict[
         out["pytorch"] = {"skipped": "PyTorch is not installed (pip install -e .[peers])"}
     for name, shuffle in (("jax", "outside"), ("jax-inside", "inside")):
         if have_module("jax"):
-            rate = _best_rate(lambda s=shuffle: JaxPeer(X, y, SIZES, mb, s), n, repeats)
+            rate = _best_rate(lambda s=shuffle: JaxPeer(X, y, SIZES, mb, s), n, repeats, settle)
             out[name] = {"rate": rate, "threads": threads}
         else:
             out[name] = {"skipped": "JAX is not installed (pip install -e .[jax])"}
-    out["sklearn"] = {"rate": _best_rate(lambda: SklearnPeer(X, y, SIZES, mb), n, repeats),
-                      "threads": threads}  # fmt: skip
+    out["sklearn"] = {"rate": _best_rate(lambda: SklearnPeer(X, y, SIZES, mb), n, repeats,
+                                         settle), "threads": threads}  # fmt: skip
     return out
 
 
@@ -140,8 +149,8 @@ def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                 cells.append({
                     "dtype": dtype, "mini_batch": mb, "mode": mode, "threads": threads,
                     "samples": n, "gemm_peak_gflops": peaks, "model_flops_per_sample": model_fps,
-                    "mlpbench": _mlpbench(X, y, mb, threads, n, args.repeats),
-                    "peers": _peers(X, y, mb, threads, n, args.repeats),
+                    "mlpbench": _mlpbench(X, y, mb, threads, n, args.repeats, args.settle),
+                    "peers": _peers(X, y, mb, threads, n, args.repeats, args.settle),
                 })  # fmt: skip
                 print(f"{mode} {dtype} mb={mb} done", file=sys.stderr, flush=True)
     return {"mode": mode, "cells": cells}
@@ -180,7 +189,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
     skipped = sorted({f"{p}: {v['skipped']}" for r in results for c in r["cells"]
                       for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
     caption = [
-        "", f"samples/s (higher is better), best of the repeats; {machine['cpu']} "
+        "", f"samples/s (higher is better), best of the repeats, each configuration after "
+        "an idle pause; {machine['cpu']} "
         f"({machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
         f"numpy {machine['numpy']}, numba {machine['numba']}. pinned: process pinned to one "
         "core, one thread everywhere; 2-threads: two cores, two threads (PyTorch: the better "
@@ -198,16 +208,23 @@ def main(argv: list[str] | None = None) -> int:
     """Run both modes in child processes and write the markdown table (and raw JSON)."""
     ap = argparse.ArgumentParser(prog="python -m suites.peer_table", description=__doc__)
     ap.add_argument("--out", default="results/benchmarks/peers-by-core.md")
-    ap.add_argument("--json", default=None, help="raw figures (default: --out with .json)")
+    ap.add_argument("--json", default=None, help="also write the raw figures to this file")
     ap.add_argument("--samples", type=int, default=20_000, help="rows per timed call (mb≥10)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=0.5,
+        help="seconds idle before each configuration (spinning pools go quiet)",
+    )
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--batch-sizes", default="1,10,100,1000")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.samples < 2000 or args.repeats < 1:
-        print("peer_table: error: --samples must be >= 2000 and --repeats >= 1", file=sys.stderr)
+    if args.samples < 2000 or args.repeats < 1 or not 0 <= args.settle <= 60:
+        print("peer_table: error: --samples must be >= 2000, --repeats >= 1 and --settle "
+              "0-60 seconds", file=sys.stderr)  # fmt: skip
         return 2
     modes = args.modes.split(",")
     if any(m not in MODES for m in modes):
@@ -231,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m suites.peer_table " + " ".join(argv or sys.argv[1:])
     machine = machine_key()
     atomic_write_text(out, markdown(results, machine, command))
-    raw = Path(args.json) if args.json else out.with_suffix(".json")
-    atomic_write_text(raw, json.dumps({"machine": machine, "results": results}, indent=1))
-    print(f"table saved: {out}\nraw figures: {raw}")
+    print(f"table saved: {out}")
+    if args.json:  # not beside the table by default: results/ is read by mlpbench publish
+        atomic_write_text(Path(args.json), json.dumps({"machine": machine, "results": results},
+                                                      indent=1))  # fmt: skip
+        print(f"raw figures: {args.json}")
     return 0
 
 

@@ -20,7 +20,11 @@ from kernels import layout, load_backend
 MINI_BATCHES = (1, 10, 100, 130)
 
 
-def digest(name: str, dtype: type, mb: int) -> str:
+# Paths that are not a default at these sizes, checked too: (backend, path, mini-batches)
+EXTRA_PATHS = (("numba", "regtile", (10, 130)), ("numba-parallel", "split-regtile", (100,)))
+
+
+def digest(name: str, dtype: type, mb: int, path: str | None = None) -> str:
     """Hex digest of params, velocity and costs after a few ``train_steps`` calls."""
     rng = np.random.default_rng(0)
     sizes = [20, 9, 5]
@@ -37,7 +41,7 @@ def digest(name: str, dtype: type, mb: int) -> str:
     n_steps = max(1, 600 // mb)
     for mu in (0.0, 0.5):
         cost = be.train_steps(
-            params, velocity, work, sz, X, y, order, 0, n_steps, mb, 0.1, 0.001, mu, 0, 0
+            params, velocity, work, sz, X, y, order, 0, n_steps, mb, 0.1, 0.001, mu, 0, 0, path
         )
         h.update(np.float64(cost).tobytes())
     c, s = be.evaluate(
@@ -55,6 +59,11 @@ def main(argv: list[str]) -> None:
         for dt in (np.float32, np.float64)
         for mb in MINI_BATCHES
     }
+    for n, path, mbs in EXTRA_PATHS:
+        if n in names:
+            for dt in (np.float32, np.float64):
+                for mb in mbs:
+                    digests[f"{n}/{path}/{np.dtype(dt).name}/{mb}"] = digest(n, dt, mb, path)
     hits = misses = 0
     for n in names:
         for disp in (

@@ -46,3 +46,4 @@ def test_table_marks_cells_a_peer_wins_and_reports_executed_peak() -> None:
 def test_bad_options_exit_2_before_any_work() -> None:
     assert main(["--samples", "10"]) == 2
     assert main(["--modes", "gpu"]) == 2
+    assert main(["--settle", "-1"]) == 2

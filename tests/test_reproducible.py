@@ -30,14 +30,16 @@ def _run(args: list[str], cache: Path, pythonpath: Path = ROOT) -> Any:
 
 
 def test_cold_and_warm_cache_give_identical_bits(tmp_path: Path) -> None:
-    """numpy, numba, numba-parallel × float32/float64 × mini-batch 1, 10, 100, 130 (BLAS)."""
+    """numpy, numba, numba-parallel × float32/float64 × mini-batch 1, 10, 100, 130 (BLAS),
+    and the register-tiled paths (SLP-vectorised tiles: regtile at 10 and 130, blocks of 128;
+    split-regtile at 100)."""
     cold = _run([str(PROBE)], tmp_path / "cache")
     warm = _run([str(PROBE)], tmp_path / "cache")
     assert cold["cache"]["hits"] == 0 and cold["cache"]["misses"] > 0
     assert warm["cache"]["misses"] == 0 and warm["cache"]["hits"] > 0
     differ = [k for k in cold["digests"] if cold["digests"][k] != warm["digests"][k]]
     assert not differ, f"compiled and cached kernels give different bits: {differ}"
-    assert len(cold["digests"]) == 24
+    assert len(cold["digests"]) == 24 + 6
     # another load order (numba-parallel alone, its copy of the serial kernels): same bits
     alone = _run([str(PROBE), "numba-parallel"], tmp_path / "cache")
     differ = [k for k in alone["digests"] if alone["digests"][k] != cold["digests"][k]]
