@@ -248,6 +248,7 @@ def batch_grad(
     one,
     blas_from,
     tiles,
+    ident,
     mode,
     alpha,
     eta,
@@ -259,7 +260,8 @@ def batch_grad(
 
     Leaves the summed gradient (not yet divided by the batch size) in the slot's g and
     returns the summed cost (float64). ``tiles``: the weight gradients by
-    :func:`grad_tiles` (the ``regtile`` path) instead of loops or BLAS. ``mode`` 1 (scale:
+    :func:`grad_tiles` (the ``split-regtile`` path) instead of loops or BLAS, ``ident`` the
+    identity rows ``0 … mc-1`` of the slot (made once by the caller). ``mode`` 1 (scale:
     ``w += alpha·g``) or 2 (momentum) also applies the weight updates as soon as each
     gradient row is complete (serial only; biases are left to the caller); ``mode`` 0
     only accumulates.
@@ -314,7 +316,7 @@ def batch_grad(
                     dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
         if tiles or mc >= blas_from:
             if tiles:
-                grad_tiles(D, A, np.arange(mc), 0, G, mc, n_in, n_out)
+                grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)
             else:
                 np.dot(D.T, A, G)
             if mode != 0:

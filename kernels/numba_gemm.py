@@ -107,6 +107,22 @@ def gemm_batch(
 
 
 @jit
+def _update_all(
+    params, velocity, work, g0, po, L, alpha_w, alpha_b, eta, inv_m, lam, mu, use_scale
+):  # fmt: skip
+    """Apply the summed gradient at ``work[g0:]`` to every layer's weights and biases."""
+    for li in range(L):
+        update_range(
+            params, velocity, work, g0, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w, eta,
+            inv_m, lam, mu, use_scale,
+        )  # fmt: skip
+        update_range(
+            params, velocity, work, g0, 0, 1, po[2 * li + 1], po[2 * li + 2], False, alpha_b,
+            eta, inv_m, lam, mu, use_scale,
+        )  # fmt: skip
+
+
+@jit
 def train_gemm(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
     one, inv_m, renorm_below, tiles,
@@ -130,15 +146,9 @@ def train_gemm(
         )  # fmt: skip
         s_new = s * c if use_scale else one
         alpha_w = alpha_b / s_new
-        for li in range(L):
-            update_range(
-                params, velocity, work, og, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w,
-                eta, inv_m, lam, mu, use_scale,
-            )  # fmt: skip
-            update_range(
-                params, velocity, work, og, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
-                alpha_b, eta, inv_m, lam, mu, use_scale,
-            )  # fmt: skip
+        _update_all(
+            params, velocity, work, og, po, L, alpha_w, alpha_b, eta, inv_m, lam, mu, use_scale
+        )  # fmt: skip
         s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
         renorms += folded
     fold_scale(params, po, sizes, s, one)
@@ -188,15 +198,9 @@ def train_gemm_blocked(
                     a[i] += g[i]
         s_new = s * c if use_scale else one
         alpha_w = alpha_b / s_new
-        for li in range(L):
-            update_range(
-                params, velocity, work, acc, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w,
-                eta, inv_m, lam, mu, use_scale,
-            )  # fmt: skip
-            update_range(
-                params, velocity, work, acc, 0, 1, po[2 * li + 1], po[2 * li + 2], False,
-                alpha_b, eta, inv_m, lam, mu, use_scale,
-            )  # fmt: skip
+        _update_all(
+            params, velocity, work, acc, po, L, alpha_w, alpha_b, eta, inv_m, lam, mu, use_scale
+        )  # fmt: skip
         s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
         renorms += folded
     fold_scale(params, po, sizes, s, one)

@@ -55,15 +55,14 @@ PAR_FROM = DEFAULT_SPLIT_FROM
 @pjit
 def _train(
     params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu, hidden, output,
-    one, inv_m, blas_from, tiles, par_from, n_threads, serial_blas_from, serial_tiles, fuse_mb1,
-    renorm_below,
+    one, inv_m, blas_from, tiles, par_from, n_threads, serial_blas_from, fuse_mb1, renorm_below,
 ):  # fmt: skip
     """Split each mini-batch over the threads; returns ``(summed cost, renormalisations)``."""
     T = min(n_threads, m)
     if m < par_from or T < 2:  # nothing worth splitting: the serial kernels
         return numba_serial._train(
             params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lam, mu,
-            hidden, output, one, inv_m, serial_blas_from, serial_tiles, fuse_mb1, renorm_below,
+            hidden, output, one, inv_m, serial_blas_from, fuse_mb1, renorm_below,
         )  # fmt: skip
     L = sizes.shape[0] - 1
     po = param_offsets(sizes)
@@ -73,6 +72,7 @@ def _train(
     so = slot_offsets(sizes, chunk)
     slot = so[2 * L + 3]
     og = so[2 * L + 2]
+    ident = np.arange(chunk)  # the identity rows of a slot (split-regtile), made once
     span = (n_par + T - 1) // T
     costs = np.zeros(T)
     c, use_scale = scale_mode(eta, lam, mu, one)
@@ -87,7 +87,7 @@ def _train(
             mc = min(chunk, m - lo)
             costs[t] = batch_grad(
                 params, velocity, work, t * slot, so, po, sizes, X, y, order, pos + lo, mc, s,
-                hidden, output, one, blas_from, tiles, 0, one, eta, inv_m, lam, mu,
+                hidden, output, one, blas_from, tiles, ident, 0, one, eta, inv_m, lam, mu,
             )  # fmt: skip
         for t in range(T):
             total += costs[t]
@@ -204,12 +204,12 @@ def train_steps(
         )  # fmt: skip
     blas_from = 1 if name == SPLIT_BLAS else PAR_BLAS_FROM
     tiles = name == SPLIT_REGTILE
-    serial_blas_from, serial_tiles, fuse = numba_serial.path_knobs(None, m)  # 1 thread or mb 1
+    serial_blas_from, fuse = numba_serial.path_knobs(None, m)  # one thread or mini-batch 1
     dt = params.dtype.type
     total, renorms = _train(
         params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
         dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m), blas_from, tiles, 2,
-        threads, serial_blas_from, serial_tiles, fuse, dt(renorm_below),
+        threads, serial_blas_from, fuse, dt(renorm_below),
     )  # fmt: skip
     if info is not None:
         info["renorms"] = int(renorms)

@@ -73,7 +73,6 @@ def _train(
     one,
     inv_m,
     blas_from,
-    tiles,
     fuse_mb1,
     renorm_below,
 ):
@@ -101,6 +100,7 @@ def _train(
     po = param_offsets(sizes)
     so = slot_offsets(sizes, m)
     og = so[2 * L + 2]
+    ident = np.arange(m)  # batch_grad's identity rows (used by the split-regtile path only)
     c, use_scale = scale_mode(eta, lam, mu, one)
     s = one
     total = 0.0
@@ -112,7 +112,7 @@ def _train(
         alpha_w = alpha_b / s_new
         total += batch_grad(
             params, velocity, work, 0, so, po, sizes, X, y, order, start + k * m, m, s, hidden,
-            output, one, blas_from, tiles, mode, alpha_w, eta, inv_m, lam, mu,
+            output, one, blas_from, False, ident, mode, alpha_w, eta, inv_m, lam, mu,
         )  # fmt: skip
         for li in range(L):  # weights were updated inside batch_grad
             update_range(
@@ -197,27 +197,29 @@ def train_steps(
     elif path in (GEMM, GEMM_BLOCKED, REGTILE):
         total, renorms = train_gemm(*args, tiles)
     else:
-        blas_from, tiles, fuse = path_knobs(path, m)
-        total, renorms = _train(*args[:17], blas_from, tiles, fuse, args[17])
+        blas_from, fuse = path_knobs(path, m)
+        total, renorms = _train(*args[:17], blas_from, fuse, args[17])
     if info is not None:
         info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)
 
 
-def path_knobs(path: str | None, m: int) -> tuple[int, bool, bool]:
-    """``(blas_from, tiles, fuse_mb1)`` scalars of a serial path (``None``: the default)."""
+def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
+    """``(blas_from, fuse_mb1)`` scalars of a path of :func:`_train` (``None``: the default).
+
+    ``regtile``, ``gemm`` and ``gemm-blocked`` have trainers of their own
+    (:mod:`kernels.numba_gemm`) and are not knobs of ``_train``.
+    """
     name = default_path("numba", m) if path is None else path
-    if name not in SERIAL_PATHS or name in (GEMM, GEMM_BLOCKED):
+    if name not in (FUSED_MB1, LOOPS, BLAS):
         raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
     if name == FUSED_MB1 and m != 1:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")
     if name == LOOPS:
-        return NEVER, False, False
+        return NEVER, False
     if name == BLAS:
-        return 1, False, False
-    if name == REGTILE:
-        return NEVER, True, False
-    return NEVER, False, True
+        return 1, False
+    return NEVER, True
 
 
 def evaluate(
