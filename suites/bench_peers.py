@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from suites.conftest import synthetic
-from suites.harness import NIELSEN, Work, have_backend, have_module, record, threads_limited
+from suites.harness import NIELSEN, Work, have_backend, missing, record, threads_limited
 from suites.params import MINI_BATCHES
 from suites.peers import JaxPeer, MlpbenchPeer, NielsenLoop, Peer, SklearnPeer, TorchPeer
 
@@ -48,23 +48,23 @@ PEERS: dict[str, tuple[Factory, int, str | None]] = {
     "nielsen-loop": (lambda X, y, mb: NielsenLoop(X, y, NIELSEN, mb), THREADS, None),
     "pytorch-eager": (
         lambda X, y, mb: TorchPeer(X, y, NIELSEN, mb, THREADS), THREADS,
-        None if have_module("torch") else "PyTorch is not installed (pip install -e .[peers])",
+        missing("torch"),
     ),
     "pytorch-eager-1t": (
         lambda X, y, mb: TorchPeer(X, y, NIELSEN, mb, 1), 1,
-        None if have_module("torch") else "PyTorch is not installed (pip install -e .[peers])",
+        missing("torch"),
     ),
     "jax-jit-scan": (
         lambda X, y, mb: JaxPeer(X, y, NIELSEN, mb, "outside"), THREADS,
-        None if have_module("jax") else "JAX is not installed (pip install -e .[jax])",
+        missing("jax"),
     ),
     "jax-jit-scan-inside": (
         lambda X, y, mb: JaxPeer(X, y, NIELSEN, mb, "inside"), THREADS,
-        None if have_module("jax") else "JAX is not installed (pip install -e .[jax])",
+        missing("jax"),
     ),
     "sklearn": (
         lambda X, y, mb: SklearnPeer(X, y, NIELSEN, mb), THREADS,
-        None if have_module("sklearn") else "scikit-learn is not installed",
+        missing("sklearn"),
     ),
 }  # fmt: skip
 QUICK = {("mlpbench-numba", 10), ("nielsen-loop", 10), ("pytorch-eager", 10)}
@@ -107,11 +107,12 @@ def test_peer(
     samples = (peer_samples // mini_batch) * mini_batch
     rounds = pytestconfig.getoption("peer_rounds")
     with threads_limited(backend, threads), pinned(threads == 1):
-        factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)  # warm-up
         model = factory(data.X_train, data.y_train, mini_batch)
         prepare = getattr(model, "prepare", None)
         if prepare is not None:  # JAX: gather and compile for this epoch length, untimed
             prepare(samples)
+        else:  # compile and warm up on a throwaway model, untimed
+            factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)
         if rounds:
             benchmark.pedantic(model.fit, args=(samples,), rounds=int(rounds), iterations=1)
         else:

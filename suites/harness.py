@@ -40,6 +40,20 @@ def have_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+# Why an optional peer is skipped, and how to install it: one sentence per module.
+MISSING = {
+    "torch": "PyTorch is not installed (pip install -e .[peers])",
+    "jax": "JAX is not installed (pip install -e .[jax])",
+    "sklearn": "scikit-learn is not installed",
+}
+
+
+def missing(name: str) -> str | None:
+    """The skip reason for the optional peer module ``name`` (:data:`MISSING`), or None
+    when it can be imported."""
+    return None if have_module(name) else MISSING[name]
+
+
 @contextmanager
 def threads_limited(backend: str | None, threads: int) -> Iterator[None]:
     """Run the body with ``threads`` threads for ``backend`` (if threaded) and for BLAS.

@@ -99,7 +99,7 @@ def _peers(
     X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
 ) -> dict[str, Any]:
     """The peers' best configurations (samples/s), or a skip reason for each missing one."""
-    from suites.harness import have_module
+    from suites.harness import MISSING, have_module
     from suites.peers import JaxPeer, MlpbenchPeer, SklearnPeer, TorchPeer
 
     out: dict[str, Any] = {}
@@ -111,13 +111,13 @@ def _peers(
         t_best = max(by_t, key=lambda t: by_t[t])
         out["pytorch"] = {"rate": by_t[t_best], "threads": t_best, "by_threads": by_t}
     else:
-        out["pytorch"] = {"skipped": "PyTorch is not installed (pip install -e .[peers])"}
+        out["pytorch"] = {"skipped": MISSING["torch"]}
     for name, shuffle in (("jax", "outside"), ("jax-inside", "inside")):
         if have_module("jax"):
             rate = _best_rate(lambda s=shuffle: JaxPeer(X, y, SIZES, mb, s), n, repeats, settle)
             out[name] = {"rate": rate, "threads": threads}
         else:
-            out[name] = {"skipped": "JAX is not installed (pip install -e .[jax])"}
+            out[name] = {"skipped": MISSING["jax"]}
     out["sklearn"] = {"rate": _best_rate(lambda: SklearnPeer(X, y, SIZES, mb), n, repeats,
                                          settle), "threads": threads}  # fmt: skip
     return out

@@ -7,18 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import FAST, run_cli, wide_console  # noqa: F401 (autouse fixture)
 
-from kernels import available_backends
-
-FAST = "numba" if "numba" in available_backends() else "numpy"
 SMALL = ["--train-size", "300", "--val-size", "100", "--epochs", "1", "--quiet", "--no-plot"]
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render tables 200 columns wide so rows are not wrapped."""
-    monkeypatch.setenv("COLUMNS", "200")
 
 
 BAD_INPUTS = [

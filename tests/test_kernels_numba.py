@@ -51,8 +51,11 @@ def _train(
     hidden: int,
     output: int,
     work_batch: int | None = None,
+    lmbda_n: float = LMBDA_N,
+    **kw: Any,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """Run ``train_steps`` for each ``(start, n_steps, mini_batch)``; one shared workspace."""
+    """Run ``train_steps`` for each ``(start, n_steps, mini_batch)``; one shared workspace;
+    ``kw`` goes to every call (``renorm_below``, ``info``)."""
     p, v = pb["params"].copy(), pb["velocity"].copy()
     dt = p.dtype
     wb = work_batch or max(r[2] for r in runs)
@@ -72,10 +75,11 @@ def _train(
                 n_steps,
                 mb,
                 ETA,
-                LMBDA_N,
+                lmbda_n,
                 mu,
                 hidden,
                 output,
+                **kw,
             )
         )
     return p, v, costs
@@ -183,11 +187,8 @@ def _expected_renorms(dtype: Any, eta: float, lam: float, n_steps: int, below: f
 def _train_renorm(
     mod: ModuleType, pb: dict[str, Any], n_steps: int, mb: int, lam: float, **kw: Any
 ) -> np.ndarray:
-    p, v = pb["params"].copy(), pb["velocity"].copy()
-    work = np.empty(mod.workspace_size(pb["sizes"], mb), dtype=p.dtype)
-    args = (pb["sizes"], pb["X"], pb["y"], pb["order"], 0, n_steps, mb, ETA, lam, 0.0, 0, 0)
-    mod.train_steps(p, v, work, *args, **kw)
-    return p
+    """Final params after ``n_steps`` updates from 0 with λ = ``lam``, μ = 0 (see ``_train``)."""
+    return _train(mod, pb, [(0, n_steps, mb)], 0.0, 0, 0, lmbda_n=lam, **kw)[0]
 
 
 @pytest.mark.parametrize("name", NUMBA_BACKENDS)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cli_helpers import FAST, wide_console  # noqa: F401 (autouse fixture)
 
 from bench.cli.main import main
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
@@ -25,15 +26,6 @@ from bench.recipe.recipe import (
 )
 from bench.runner import DataCache
 from bench.train import run_trial
-from kernels import available_backends
-
-FAST = "numba" if "numba" in available_backends() else "numpy"
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render tables 200 columns wide so rows are not wrapped."""
-    monkeypatch.setenv("COLUMNS", "200")
 
 
 def spec_for(sizes: tuple[int, ...], data: DataSpec, **train: object) -> TrialSpec:

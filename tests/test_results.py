@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import FAST
 
 from bench.config import DataSpec, TrainSpec, TrialSpec
 from bench.data.dataset import Dataset
@@ -19,9 +20,6 @@ from bench.results import (
 )
 from bench.runner import DataCache, QuietObserver, new_run, plan_sweep, run_planned
 from bench.train import run_trial
-from kernels import available_backends
-
-FAST = "numba" if "numba" in available_backends() else "numpy"
 
 
 def _run(mnist_small: Dataset) -> Run:

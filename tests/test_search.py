@@ -8,6 +8,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from cli_helpers import FAST, wide_console  # noqa: F401 (autouse fixture)
 
 from bench.cli.main import main
 from bench.config import ConfigError, DataSpec, NetSpec, TrainSpec, TrialSpec
@@ -23,16 +24,8 @@ from bench.search.search import (
     run_search,
     study_run,
 )
-from kernels import available_backends
 
-FAST = "numba" if "numba" in available_backends() else "numpy"
 N_TRAIN = 300
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render tables 200 columns wide so rows are not wrapped."""
-    monkeypatch.setenv("COLUMNS", "200")
 
 
 def config(

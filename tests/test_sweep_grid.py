@@ -9,21 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import FAST, run_cli, wide_console  # noqa: F401 (autouse fixture)
 
 from bench.results import atomic_write_text
-from kernels import available_backends
 
-FAST = "numba" if "numba" in available_backends() else "numpy"
 SMALL = ["--train-size", "300", "--val-size", "100", "--epochs", "1", "--quiet",
          "--backend", FAST, "--monitor-every", "100"]  # fmt: skip
 GRID = ["--sizes", "784,30,10", "784,100,10"]
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render tables 200 columns wide so rows are not wrapped."""
-    monkeypatch.setenv("COLUMNS", "200")
 
 
 def test_architecture_grid_runs_six_trials_with_table_front_json_and_plot(

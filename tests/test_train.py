@@ -6,14 +6,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from cli_helpers import FAST
 
 from bench.config import NetSpec, TrainSpec, TrialSpec
 from bench.data.dataset import Dataset
 from bench.results import COMPLETED, DIVERGED, PRUNED
 from bench.train import run_trial
 from kernels import available_backends
-
-FAST = "numba" if "numba" in available_backends() else "numpy"
 
 
 def spec(**train: object) -> TrialSpec:
