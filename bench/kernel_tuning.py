@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import os
-import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -195,6 +194,7 @@ def time_call(
     """
     from threadpoolctl import threadpool_limits
 
+    from bench.train import timed_steps  # the one timed region (bench.train imports this module)
     from kernels import load_backend, open_session
     from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params
 
@@ -217,11 +217,7 @@ def time_call(
     with threadpool_limits(limits=threads, user_api="blas"):
         session.steps(0, 1, *hyper)
         session.synchronize()
-        t = time.perf_counter()
-        session.steps(0, steps, *hyper)
-        if session.info.synchronize:
-            session.synchronize()
-        return time.perf_counter() - t
+        return timed_steps(session, session.info, 0, steps, mb, hyper)[1]
 
 
 def tune_shape(
@@ -265,7 +261,7 @@ def shapes(
     for b in backends:
         if b not in BACKEND_PATHS:
             raise ValueError(f"unknown backend {b!r}; choose one of {', '.join(BACKEND_PATHS)}")
-        if len(BACKEND_PATHS[b]) < 2:
+        if b not in tunable_backends():
             continue
         for dt in dtypes:
             for t in sorted(set(threads) if backend_info(b).threaded else {1}):

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from bench.config import DTYPES, ConfigError
 from bench.kernel_tuning import (
-    Shape,
     Tuned,
     load_wisdom,
     save_wisdom,
@@ -131,8 +130,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if not choices:
         out.print(f"no usable tuning file at {path}: training uses the documented defaults")
         for mb in (1, 10, 100, 1000):
-            shape = Shape("numba", (784, 30, 10), "float64", 1, mb)
-            out.print(f"  numba mini-batch {mb}: {default_path(shape.backend, mb)}")
+            out.print(f"  numba mini-batch {mb}: {default_path('numba', mb)}")
         return 0
     out.print(show_table(choices))
     out.print(f"tuning file: {path}")
