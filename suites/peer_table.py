@@ -190,8 +190,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
                       for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
     caption = [
         "", f"samples/s (higher is better), best of the repeats, each configuration after "
-        "an idle pause; {machine['cpu']} "
-        f"({machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
+        f"an idle pause; {machine['label']} "
+        f"(LLVM {machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
         f"numpy {machine['numpy']}, numba {machine['numba']}. pinned: process pinned to one "
         "core, one thread everywhere; 2-threads: two cores, two threads (PyTorch: the better "
         "of 1 and 2 intra-op threads, shown as (Nt)). mlpbench: the fastest kernel path of "
@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(child(args.child, args)))
         return 0
     from bench.kernel_tuning import machine_key
+    from bench.machine import hardware_label, machine_info
     from bench.results import atomic_write_text
 
     results = []
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(part.read_text()))
     out = Path(args.out)
     command = "python -m suites.peer_table " + " ".join(argv or sys.argv[1:])
-    machine = machine_key()
+    machine = {**machine_key(), "label": hardware_label(machine_info(peak=False))}
     atomic_write_text(out, markdown(results, machine, command))
     print(f"table saved: {out}")
     if args.json:  # not beside the table by default: results/ is read by mlpbench publish

@@ -12,7 +12,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from suites.peer_table import main, markdown
 
-MACHINE = {"cpu": "AMD EPYC", "llvm_cpu": "znver4", "avx512f": True, "numpy": "2", "numba": "0"}
+MACHINE = {"cpu": "AMD EPYC", "label": "AMD EPYC 9xx4 · Zen 4 · AVX-512 · 2 cores", "llvm_cpu": "znver4", "avx512f": True, "numpy": "2", "numba": "0"}
 
 
 def _cell(ml_rate: float, jax_rate: float, best: str = "numba:gemm") -> dict[str, Any]:
@@ -40,7 +40,8 @@ def test_table_marks_cells_a_peer_wins_and_reports_executed_peak() -> None:
     assert "| 54% |" in rows[0]  # 300,000 × 90,000 FLOPs = 27 GFLOP/s of a 50 GFLOP/s peak
     assert "| 40% |" in rows[0]  # JAX: 200,000 × 100,000 model FLOPs = 20 GFLOP/s
     assert "Skipped: jax-inside: JAX is not installed" in text
-    assert "znver4" in text and "AVX-512: yes" in text
+    assert "AMD EPYC 9xx4 · Zen 4 · AVX-512 · 2 cores (LLVM znver4, AVX-512: yes)" in text
+    assert "{" not in text  # every placeholder of the caption filled in
 
 
 def test_bad_options_exit_2_before_any_work() -> None:
