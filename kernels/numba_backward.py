@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_forward import dact, forward, gather, output_row
+from kernels.numba_forward import dact, forward, gather
 from kernels.numba_layout import jit
 from kernels.numba_microkernels import (
     COLS,
@@ -26,6 +26,7 @@ from kernels.numba_microkernels import (
     grad_tile_5,
     grad_tile_6,
 )
+from kernels.numba_vector import output_block, push_down
 
 
 @jit
@@ -271,23 +272,13 @@ def batch_grad(
     nL = sizes[L]
     o = base + so[0]
     gather(X, order, pos, True, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
-    forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from)
+    forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, tiles)
     oz = base + so[2 * L + 1]
     oa = base + so[L]
     od = base + so[2 * L]
-    cost = 0.0
-    for s in range(mc):
-        r = s * nL
-        cost += output_row(
-            work[oz + r : oz + r + nL],
-            work[oa + r : oa + r + nL],
-            work[od + r : od + r + nL],
-            y[order[pos + s]],
-            nL,
-            output,
-            one,
-            True,
-        )
+    cost = output_block(
+        work[oz:], work[oa:], work[od:], y, order, pos, mc, nL, output, one, tiles
+    )  # fmt: skip
     og = base + so[2 * L + 2]
     for li in range(L, 0, -1):
         n_in = sizes[li - 1]
@@ -305,15 +296,18 @@ def batch_grad(
         if li > 1:  # push the deltas down first: the weights may be updated below
             o = base + so[L + li - 1]
             Dp = work[o : o + mc * n_in].reshape((mc, n_in))
-            if mc >= blas_from:
-                np.dot(D, W, Dp)
+            if tiles:
+                push_down(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out)
             else:
-                bwd_loops(D, W, Dp, mc, n_in, n_out)
-            for s in range(mc):
-                dp = Dp[s]
-                ar = A[s]
-                for k in range(n_in):
-                    dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+                if mc >= blas_from:
+                    np.dot(D, W, Dp)
+                else:
+                    bwd_loops(D, W, Dp, mc, n_in, n_out)
+                for s in range(mc):
+                    dp = Dp[s]
+                    ar = A[s]
+                    for k in range(n_in):
+                        dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
         if tiles or mc >= blas_from:
             if tiles:
                 grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)

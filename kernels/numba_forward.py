@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 
 from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH
-from kernels.numba_layout import jit
+from kernels.numba_layout import jit, vec_jit
+from kernels.numba_vecmath import exp_neg
 
 # --------------------------------------------------------------------------- scalars
 
@@ -45,6 +46,25 @@ def dact(a, hidden, one):
     if hidden == TANH:
         return one - a * a
     return one if a > 0 else one - one
+
+
+@vec_jit
+def _sigmoid_v(z, one):
+    """σ(z) from one :func:`exp_neg` (branch-free: a select, not a jump)."""
+    e = exp_neg(-abs(z), one)
+    r = one / (one + e)
+    return r if z >= one - one else e * r
+
+
+@vec_jit
+def act_block(z, n, hidden, one):
+    """``z[i] = act(z[i])`` for the first ``n`` elements of the flat block ``z``, in place."""
+    if hidden == SIGMOID:
+        for i in range(n):
+            z[i] = _sigmoid_v(z[i], one)
+    else:
+        for i in range(n):
+            z[i] = act(z[i], hidden, one)
 
 
 # --------------------------------------------------------------------------- dense blocks
@@ -241,8 +261,10 @@ def gather(X, order, pos, use_order, Xb, mc, n0):
 
 
 @jit
-def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from):
-    """Forward pass of the gathered rows of one slot; leaves output pre-activations in z."""
+def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, vec):
+    """Forward pass of the gathered rows of one slot; leaves output pre-activations in z.
+
+    ``vec``: hidden activations by :func:`act_block` (the ``regtile`` paths)."""
     L = sizes.shape[0] - 1
     for li in range(L):
         n_in = sizes[li]
@@ -254,7 +276,9 @@ def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from):
         o = base + (so[2 * L + 1] if li == L - 1 else so[li + 1])
         Z = work[o : o + mc * n_out].reshape((mc, n_out))
         fwd_loops(A, W, b, Z, sc, mc, n_in, n_out)  # beats np.dot at every batch size
-        if li < L - 1:
+        if li < L - 1 and vec:
+            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one)
+        elif li < L - 1:
             for s in range(mc):
                 zr = Z[s]
                 for j in range(n_out):
@@ -312,7 +336,7 @@ def eval_rows(params, work, base, so, po, sizes, X, y, r0, mc, hidden, output, o
     nL = sizes[L]
     o = base + so[0]
     gather(X, y, r0, False, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
-    forward(params, work, base, so, po, sizes, mc, one, hidden, one, blas_from)
+    forward(params, work, base, so, po, sizes, mc, one, hidden, one, blas_from, False)
     oz = base + so[2 * L + 1]
     oa = base + so[L]
     cost = 0.0

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_backward import bwd_loops, grad_tiles
-from kernels.numba_forward import act, dact, fwd_loops, fwd_rows, gather, output_row
+from kernels.numba_backward import grad_tiles
+from kernels.numba_forward import act, act_block, dact, fwd_loops, fwd_rows, gather
 from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
+from kernels.numba_vector import output_block, push_down
 
 
 @jit
@@ -28,7 +29,8 @@ def gemm_batch(
     ``tiles`` (the ``regtile`` path): the register-tiled loops instead of BLAS, the inputs
     read in place through ``order`` (no gathered copy): forward :func:`fwd_rows` /
     :func:`fwd_loops` (4 × 4 tiles), weight gradients :func:`grad_tiles` (``ident``: the
-    identity rows ``0 … mc-1`` of a slot), deltas :func:`bwd_loops`.
+    identity rows ``0 … mc-1`` of a slot); hidden activations, output layer and deltas
+    over whole blocks (:func:`act_block`, :mod:`kernels.numba_vector`).
 
     Leaves the summed gradient in the slot's g (weights ``Dᵀ·A``, biases ``Σ D``); the
     weights in ``params`` are ``sc`` times the true ones.
@@ -55,20 +57,18 @@ def gemm_batch(
                 zr = Z[s]
                 for j in range(n_out):
                     zr[j] = sc * zr[j] + b[j]
-        if li < L - 1:
+        if li < L - 1 and tiles:
+            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one)
+        elif li < L - 1:
             for s in range(mc):
                 zr = Z[s]
                 for j in range(n_out):
                     zr[j] = act(zr[j], hidden, one)
     nL = sizes[L]
     oz, oa, od = so[2 * L + 1], so[L], so[2 * L]
-    cost = 0.0
-    for s in range(mc):
-        r = s * nL
-        cost += output_row(
-            work[oz + r : oz + r + nL], work[oa + r : oa + r + nL], work[od + r : od + r + nL],
-            y[order[pos + s]], nL, output, one, True,
-        )  # fmt: skip
+    cost = output_block(
+        work[oz:], work[oa:], work[od:], y, order, pos, mc, nL, output, one, tiles
+    )  # fmt: skip
     og = so[2 * L + 2]
     for li in range(L, 0, -1):
         n_in = sizes[li - 1]
@@ -80,10 +80,10 @@ def gemm_batch(
         if li > 1:
             W = params[wo : wo + n_out * n_in].reshape((n_out, n_in))
             Dp = work[so[L + li - 1] : so[L + li - 1] + mc * n_in].reshape((mc, n_in))
-            if tiles:
-                bwd_loops(D, W, Dp, mc, n_in, n_out)
-            else:
-                np.dot(D, W, Dp)
+        if li > 1 and tiles:
+            push_down(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out)
+        elif li > 1:
+            np.dot(D, W, Dp)
             for s in range(mc):
                 dp = Dp[s]
                 ar = A[s]

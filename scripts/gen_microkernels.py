@@ -1,10 +1,12 @@
-"""Write ``kernels/numba_microkernels.py``: the register-tiled gradient micro-kernels.
+"""Write ``kernels/numba_microkernels.py``: the register-tiled micro-kernels.
 
 Each kernel ``grad_tile_R`` sums ``G[j0:j0+R, k0:k0+C] = Σ_s D[s, j0:j0+R]ᵀ·A[row s, k0:k0+C]``
 over ``m`` samples with the ``R × C`` sums held in named scalars across the sample loop,
 which LLVM's SLP vectoriser turns into ``R·C/lanes`` vector registers (one broadcast of
 ``D[s, j]`` and ``C/lanes`` loads of ``A[s]`` per ``R·C/lanes`` FMAs). Written out by this
-script because Numba has no vector types; ``tests/test_microkernels.py`` checks the
+script because Numba has no vector types. ``push_tile_R`` does the same for the deltas
+pushed one layer down, ``P[s0:s0+R, k0:k0+C] = D[s0:s0+R]·W[:, k0:k0+C]`` (R samples, the
+sum over the layer's ``n`` units). ``tests/test_microkernels.py`` checks the
 committed file is what this script writes.
 
 Usage: ``python scripts/gen_microkernels.py [--check]``.
@@ -17,10 +19,11 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "kernels" / "numba_microkernels.py"
 ROWS = (1, 2, 3, 4, 5, 6)  # rows of G per tile: 6 fills the tile; 1-5 finish a layer
+PUSH_ROWS = (1, 4)  # samples per push-down tile: 4 share each W load; 1 finishes a batch
 COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
 
 HEADER = '''# mypy: allow-untyped-defs
-"""Register-tiled gradient micro-kernels of the ``regtile`` path (generated: do not edit).
+"""Register-tiled micro-kernels of the ``regtile`` paths (generated: do not edit).
 
 Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
 ``grad_tile_R(D, A, rows, r0, G, j0, k0, m)`` sets ``G[j0:j0+R, k0:k0+{cols}]`` to
@@ -29,6 +32,8 @@ Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
 through the shuffled order, or a slot's activations with ``rows`` the identity): the
 ``R × {cols}`` sums stay in registers for the whole sample loop
 (SLP-vectorised: :func:`kernels.numba_layout.tile_jit` says how).
+``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+{cols}]`` to
+``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way.
 """
 
 from __future__ import annotations
@@ -67,9 +72,39 @@ def tile_source(rows: int, cols: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def push_source(rows: int, cols: int) -> str:
+    """The source of ``push_tile_<rows>`` (``cols`` columns)."""
+    lines = [
+        "",
+        "",
+        "@tile_jit",
+        f"def push_tile_{rows}(D, W, P, s0, k0, n):",
+        f'    """``P[s0:s0+{rows}, k0:k0+{cols}] = D[s0:s0+{rows}, :n]·W[:n, k0:k0+{cols}]``"""',
+        "    zero = W[0, 0] - W[0, 0]",
+    ]
+    for r in range(rows):
+        lines.append("    " + "; ".join(f"c{r}_{c} = zero" for c in range(cols)))
+    lines += [
+        "    for j in range(n):",
+        f"        w = W[j, k0 : k0 + {cols}]",
+        "        " + "; ".join(f"x{c} = w[{c}]" for c in range(cols)),
+    ]
+    for r in range(rows):
+        lines.append(f"        p = D[s0 + {r}, j]")
+        lines.append("        " + "; ".join(f"c{r}_{c} += p * x{c}" for c in range(cols)))
+    for r in range(rows):
+        lines.append(f"    q = P[s0 + {r}, k0 : k0 + {cols}]")
+        lines.append("    " + "; ".join(f"q[{c}] = c{r}_{c}" for c in range(cols)))
+    return "\n".join(lines) + "\n"
+
+
 def source() -> str:
     """The whole generated module."""
-    return HEADER.format(cols=COLS) + "".join(tile_source(r, COLS) for r in ROWS)
+    return (
+        HEADER.format(cols=COLS)
+        + "".join(tile_source(r, COLS) for r in ROWS)
+        + "".join(push_source(r, COLS) for r in PUSH_ROWS)
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,85 @@
+# mypy: allow-untyped-defs
+"""Whole-block (vectorised) output layer and push-down of the ``regtile`` paths.
+
+The other paths apply ``act``/``output_row`` one row of units at a time, calling the C
+library's scalar ``exp``/``log1p``: rows of 10 or 30 units leave the vector units idle,
+and on a fast core this part of a step costs as much as a third of the 784-wide layer's
+products. Here each loop runs over the whole ``m × n`` block, flat, with the branch-free
+:func:`kernels.numba_vecmath.exp_neg` / :func:`~kernels.numba_vecmath.log1p_unit`, and
+the deltas are pushed down by the register tiles ``push_tile_R``; the hidden activations
+are :func:`kernels.numba_forward.act_block`. Costs other than the sigmoid + cross-entropy
+use the row loops of :mod:`kernels.numba_forward`.
+"""
+
+from __future__ import annotations
+
+from kernels.layout import CROSS_ENTROPY
+from kernels.numba_forward import dact, output_row
+from kernels.numba_layout import vec_jit
+from kernels.numba_microkernels import COLS, push_tile_1, push_tile_4
+from kernels.numba_vecmath import exp_neg, log1p_unit
+
+
+@vec_jit
+def output_block(z, a, d, y, order, pos, m, n, output, one, vec):
+    """Output activations ``a``, deltas ``d`` and the summed cost (float64) of ``m`` samples.
+
+    ``z``, ``a``, ``d``: flat ``m × n`` blocks; the labels are ``y[order[pos + s]]``. With
+    ``vec`` (the ``regtile`` paths) the sigmoid + cross-entropy output runs over the whole
+    block (σ and the softplus of the cost from one ``exp`` per unit); otherwise, and for
+    the other costs, row by row (:func:`output_row`).
+    """
+    cost = 0.0
+    zero = one - one
+    if output != CROSS_ENTROPY or not vec:
+        for s in range(m):
+            r = s * n
+            cost += output_row(z[r : r + n], a[r : r + n], d[r : r + n], y[order[pos + s]], n,
+                               output, one, True)  # fmt: skip
+        return cost
+    for i in range(m * n):
+        zi = z[i]
+        e = exp_neg(-abs(zi), one)
+        r = one / (one + e)
+        ai = r if zi >= zero else e * r
+        a[i] = ai
+        d[i] = ai
+        cost += max(zi, zero) + log1p_unit(e, one)  # softplus(z) = max(z, 0) + log1p(e^-|z|)
+    for s in range(m):
+        j = s * n + y[order[pos + s]]
+        cost -= z[j]
+        d[j] -= one
+    return cost
+
+
+@vec_jit
+def push_down(D, W, Dp, A, sc, hidden, one, m, n_in, n_out):
+    """``Dp = sc·(D·W) ⊙ act'(A)``: deltas one layer down (``m × n_in``, set, not added).
+
+    ``push_tile_4``/``push_tile_1`` over strips of ``COLS`` columns (the last strip
+    overlaps its neighbour: each column is computed the same way in either); layers
+    narrower than ``COLS`` use plain loops.
+    """
+    if n_in < COLS:
+        for s in range(m):
+            for k in range(n_in):
+                acc = one - one
+                for j in range(n_out):
+                    acc += D[s, j] * W[j, k]
+                Dp[s, k] = acc
+    else:
+        k0 = 0
+        while k0 < n_in:
+            k = min(k0, n_in - COLS)
+            s = 0
+            while s + 3 < m:
+                push_tile_4(D, W, Dp, s, k, n_out)
+                s += 4
+            while s < m:
+                push_tile_1(D, W, Dp, s, k, n_out)
+                s += 1
+            k0 += COLS
+    dp = Dp.reshape(m * n_in)
+    a = A.reshape(m * n_in)
+    for i in range(m * n_in):
+        dp[i] = sc * dp[i] * dact(a[i], hidden, one)
