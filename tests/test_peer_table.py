@@ -12,7 +12,14 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from suites.peer_table import main, markdown
 
-MACHINE = {"cpu": "AMD EPYC", "label": "AMD EPYC 9xx4 · Zen 4 · AVX-512 · 2 cores", "llvm_cpu": "znver4", "avx512f": True, "numpy": "2", "numba": "0"}
+MACHINE = {
+    "cpu": "AMD EPYC",
+    "label": "AMD EPYC 9xx4 · Zen 4 · AVX-512 · 2 cores",
+    "llvm_cpu": "znver4",
+    "avx512f": True,
+    "numpy": "2",
+    "numba": "0",
+}
 
 
 def _cell(ml_rate: float, jax_rate: float, best: str = "numba:gemm") -> dict[str, Any]:
