@@ -17,6 +17,7 @@ import math
 
 from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH
 from kernels.numba_layout import jit, vec_jit
+from kernels.numba_prefetch import prefetch_l2
 from kernels.numba_vecmath import exp_neg
 
 # --------------------------------------------------------------------------- scalars
@@ -79,7 +80,8 @@ def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
     """
     s = 0
     while s + 3 < m:
-        _fwd_quad(A[s], A[s + 1], A[s + 2], A[s + 3], W, b, Z, sc, s, n_in, n_out)
+        a0, a1, a2, a3 = A[s], A[s + 1], A[s + 2], A[s + 3]
+        _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, False, a0, a1, a2, a3)
         s += 4
     while s + 1 < m:
         _fwd_pair(A, W, b, Z, sc, s, n_in, n_out)
@@ -92,7 +94,8 @@ def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
 
 @jit
 def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
-    """:func:`fwd_loops` of the inputs ``X[order[pos + s]]`` read in place (no gathered copy)."""
+    """:func:`fwd_loops` of the inputs ``X[order[pos + s]]`` read in place (no gathered copy),
+    the next four rows prefetched while four are multiplied (:mod:`kernels.numba_prefetch`)."""
     s = 0
     while s + 3 < m:
         r = pos + s
@@ -100,7 +103,9 @@ def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
         a1 = X[order[r + 1]]
         a2 = X[order[r + 2]]
         a3 = X[order[r + 3]]
-        _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out)
+        nx = r + 4 if r + 7 < order.shape[0] else r  # the next four rows (next block's too)
+        _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, True, X[order[nx]],
+                  X[order[nx + 1]], X[order[nx + 2]], X[order[nx + 3]])  # fmt: skip
         s += 4
     while s < m:
         dots4(W, X[order[pos + s]], Z[s], n_in, n_out)
@@ -110,11 +115,24 @@ def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
 
 
 @jit
-def _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out):
-    """Rows ``s … s+3`` of ``Z`` from the inputs ``a0 … a3``: 4 × 4 tiles, then single rows."""
+def _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, ahead, p0, p1, p2, p3):
+    """Rows ``s … s+3`` of ``Z`` from the inputs ``a0 … a3``: 4 × 4 tiles, then single rows.
+
+    ``ahead``: prefetch the rows ``p0 … p3`` (the next four inputs), a share of their cache
+    lines before each tile, so the requests are spread over the quad's work.
+    """
     zero = sc - sc
     j = 0
+    step = max(64 // a0.itemsize, 1)  # elements per 64-byte line
+    tiles = max(n_out // 4, 1)
+    chunk = ((n_in + step - 1) // step + tiles - 1) // tiles * step
     while j + 3 < n_out:
+        lo = (j // 4) * chunk if ahead else n_in
+        for k in range(lo, min(lo + chunk, n_in), step):
+            prefetch_l2(p0, k)
+            prefetch_l2(p1, k)
+            prefetch_l2(p2, k)
+            prefetch_l2(p3, k)
         w0 = W[j]
         w1 = W[j + 1]
         w2 = W[j + 2]

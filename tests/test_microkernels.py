@@ -135,3 +135,29 @@ def test_slp_switch_is_restored_and_scoped() -> None:
     assert kernel(1.0) == 2.0
     assert 1 in seen
     assert before == numba_config.SLP_VECTORIZE
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly only")
+def test_forward_in_place_prefetches_and_gathered_forward_agrees(tmp_path: Path) -> None:
+    """``fwd_rows`` (inputs read in place) issues prefetches for the next rows, and gives
+    the same bits as the gathered forward ``fwd_loops`` (the hint changes no result).
+    Compiled afresh in a child: a kernel loaded from the on-disk cache has no assembly."""
+    code = """
+import numpy as np
+from kernels.numba_forward import fwd_loops, fwd_rows
+rng = np.random.default_rng(0)
+X = rng.standard_normal((50, 100)).astype(np.float32); order = rng.permutation(50)
+W = rng.standard_normal((30, 100)).astype(np.float32); b = np.ones(30, np.float32)
+Z1 = np.zeros((13, 30), np.float32); Z2 = np.zeros((13, 30), np.float32)
+one = np.float32(1)
+fwd_rows(X, order, 35, W, b, Z1, one, 13, 100, 30)
+fwd_loops(X[order[35:48]].copy(), W, b, Z2, one, 13, 100, 30)
+asm = "".join(fwd_rows.inspect_asm().values())
+print(int("prefetch" in asm), int(np.array_equal(Z1, Z2)))
+"""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1"]
