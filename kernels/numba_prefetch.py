@@ -12,6 +12,8 @@ the hint is a no-op.
 
 from __future__ import annotations
 
+from typing import Any
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -27,10 +29,14 @@ def _prefetch_l2(typingctx, arr, i):
 
     def codegen(context, builder, signature, args):
         ary = context.make_array(signature.args[0])(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [args[1]])
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, signature.args[0], ary, [args[1]]
+        )
         i8p = ir.IntType(8).as_pointer()
         fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0i8"
+        )
         i32 = ir.IntType(32)
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(2), i32(1)])
         return context.get_dummy_value()
@@ -38,9 +44,9 @@ def _prefetch_l2(typingctx, arr, i):
     return types.none(arr, i), codegen
 
 
-def _prefetch_py(arr, i):
+def _prefetch_py(arr: Any, i: Any) -> None:
     """The hint in pure Python: nothing to do."""
     return None
 
 
-prefetch_l2 = _prefetch_py if numba_config.DISABLE_JIT else _prefetch_l2
+prefetch_l2: Any = _prefetch_py if getattr(numba_config, "DISABLE_JIT", 0) else _prefetch_l2

@@ -73,22 +73,22 @@ def _is_f32(x: Any) -> bool:
     return isinstance(x, np.float32)
 
 
-def _exp_poly(x):
+def _exp_poly(x: Any) -> Any:
     """``exp(x)`` for ``|x| ≤ ln2/2`` (Python twin of the overload below)."""
     return _horner(_exp_coeffs(_is_f32(x)))(x)
 
 
-def _log1p_poly(x):
+def _log1p_poly(x: Any) -> Any:
     """``Σ x^k/(2k+1)`` for ``x = u² ≤ 1/9`` (Python twin of the overload below)."""
     return _horner(_log1p_coeffs(_is_f32(x)))(x)
 
 
-def _consts(one):
+def _consts(one: Any) -> Any:
     """:func:`_consts_of` for ``one``'s dtype (Python twin of the overload below)."""
     return _consts_of(_is_f32(one))
 
 
-def _pow2_py(n):
+def _pow2_py(n: Any) -> Any:
     """``2.0**n`` in ``n``'s dtype (Python twin of the intrinsic below)."""
     return type(n)(2.0) ** n
 
@@ -126,7 +126,7 @@ def _pow2_bits(typingctx, n):
     return n(n), codegen
 
 
-_pow2 = _pow2_py if numba_config.DISABLE_JIT else _pow2_bits
+_pow2: Any = _pow2_py if getattr(numba_config, "DISABLE_JIT", 0) else _pow2_bits
 
 
 @vecmath_jit

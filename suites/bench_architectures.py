@@ -46,7 +46,7 @@ def test_architecture(
     data = synthetic_data(dtype)
     call, work = train_call(
         backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
-        samples=samples_per_call,
+        samples=samples_per_call, threads=THREADS,
     )  # fmt: skip
     time_it(benchmark, call, backend, THREADS)  # warm-up (compile or load the cache), then timed
     record(

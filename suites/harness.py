@@ -117,14 +117,16 @@ def train_call(
     sizes: tuple[int, ...] = NIELSEN,
     mini_batch: int,
     samples: int,
+    threads: int,
     seed: int = 0,
 ) -> tuple[Callable[[], float], Work]:
     """A call running ``samples // mini_batch`` fused SGD steps of ``backend`` on ``X``, ``y``.
 
     A session (parameters, velocity, workspace, data, a fixed permutation) is opened once
     here; the call itself only runs the kernel, and synchronizes where the backend needs it
-    (so a timing covers the work). ``samples`` is rounded down to whole mini-batches. The
-    kernel path is the documented default for the thread count at call time.
+    (so a timing covers the work). ``samples`` is rounded down to whole mini-batches.
+    ``threads``: what :func:`time_it` will run the call on; the executed FLOPs are those of
+    the documented default kernel path for it (the path the call takes on that many threads).
     """
     steps = max(1, samples // mini_batch)
     if steps * mini_batch > len(y):
@@ -141,7 +143,7 @@ def train_call(
             sync()
         return cost
 
-    path = default_path(backend, mini_batch, threads_of(backend))
+    path = default_path(backend, mini_batch, threads if backend_info(backend).threaded else 1)
     executed = steps * executed_flops_per_update(sizes, mini_batch, path, 0.0, lmbda_n)
     return call, Work(
         sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed)
