@@ -44,58 +44,51 @@ COLS = {cols}
 '''
 
 
-def tile_source(rows: int, cols: int) -> str:
-    """The source of ``grad_tile_<rows>`` (``cols`` columns)."""
-    lines = [
-        "",
-        "",
-        "@tile_jit",
-        f"def grad_tile_{rows}(D, A, rows, r0, G, j0, k0, m):",
-        f'    """``G[j0:j0+{rows}, k0:k0+{cols}] = Σ_s D[s, j0:j0+{rows}]ᵀ'
-        f'·A[rows[r0+s], k0:k0+{cols}]``"""',
-        "    zero = A[0, 0] - A[0, 0]",
-    ]
+def _register_tile(head: str, zero: str, loop: list[str], vec: str, rows: int, cols: int,
+                   coef: str, out: tuple[str, str]) -> str:  # fmt: skip
+    """A kernel summing ``rows × cols`` products in named scalars over ``loop``.
+
+    ``head``: the ``def`` line and docstring; ``zero``: an element of the dtype; ``loop``:
+    the loop header and the loads of the iteration, whose ``cols``-vector is ``vec``;
+    ``coef``: the scalar of row ``r`` (``{r}`` is filled in); ``out``: the row ``r`` of the
+    result as a slice and the name it is bound to.
+    """
+    lines = ["", "", "@tile_jit", *head.splitlines(), f"    zero = {zero} - {zero}"]
     for r in range(rows):
         lines.append("    " + "; ".join(f"c{r}_{c} = zero" for c in range(cols)))
-    lines += [
-        "    for s in range(m):",
-        f"        a = A[rows[r0 + s], k0 : k0 + {cols}]",
-        f"        d = D[s, j0 : j0 + {rows}]",
-        "        " + "; ".join(f"x{c} = a[{c}]" for c in range(cols)),
-    ]
+    lines += loop
+    lines.append("        " + "; ".join(f"x{c} = {vec}[{c}]" for c in range(cols)))
     for r in range(rows):
-        lines.append(f"        p = d[{r}]")
+        lines.append(f"        p = {coef.format(r=r)}")
         lines.append("        " + "; ".join(f"c{r}_{c} += p * x{c}" for c in range(cols)))
     for r in range(rows):
-        lines.append(f"    g = G[j0 + {r}, k0 : k0 + {cols}]")
-        lines.append("    " + "; ".join(f"g[{c}] = c{r}_{c}" for c in range(cols)))
+        lines.append(f"    {out[1]} = {out[0].format(r=r)}")
+        lines.append("    " + "; ".join(f"{out[1]}[{c}] = c{r}_{c}" for c in range(cols)))
     return "\n".join(lines) + "\n"
+
+
+def tile_source(rows: int, cols: int) -> str:
+    """The source of ``grad_tile_<rows>`` (``cols`` columns)."""
+    head = (
+        f"def grad_tile_{rows}(D, A, rows, r0, G, j0, k0, m):\n"
+        f'    """``G[j0:j0+{rows}, k0:k0+{cols}] = Σ_s D[s, j0:j0+{rows}]ᵀ'
+        f'·A[rows[r0+s], k0:k0+{cols}]``"""'
+    )
+    loop = ["    for s in range(m):", f"        a = A[rows[r0 + s], k0 : k0 + {cols}]",
+            f"        d = D[s, j0 : j0 + {rows}]"]  # fmt: skip
+    out = (f"G[j0 + {{r}}, k0 : k0 + {cols}]", "g")
+    return _register_tile(head, "A[0, 0]", loop, "a", rows, cols, "d[{r}]", out)
 
 
 def push_source(rows: int, cols: int) -> str:
     """The source of ``push_tile_<rows>`` (``cols`` columns)."""
-    lines = [
-        "",
-        "",
-        "@tile_jit",
-        f"def push_tile_{rows}(D, W, P, s0, k0, n):",
-        f'    """``P[s0:s0+{rows}, k0:k0+{cols}] = D[s0:s0+{rows}, :n]·W[:n, k0:k0+{cols}]``"""',
-        "    zero = W[0, 0] - W[0, 0]",
-    ]
-    for r in range(rows):
-        lines.append("    " + "; ".join(f"c{r}_{c} = zero" for c in range(cols)))
-    lines += [
-        "    for j in range(n):",
-        f"        w = W[j, k0 : k0 + {cols}]",
-        "        " + "; ".join(f"x{c} = w[{c}]" for c in range(cols)),
-    ]
-    for r in range(rows):
-        lines.append(f"        p = D[s0 + {r}, j]")
-        lines.append("        " + "; ".join(f"c{r}_{c} += p * x{c}" for c in range(cols)))
-    for r in range(rows):
-        lines.append(f"    q = P[s0 + {r}, k0 : k0 + {cols}]")
-        lines.append("    " + "; ".join(f"q[{c}] = c{r}_{c}" for c in range(cols)))
-    return "\n".join(lines) + "\n"
+    head = (
+        f"def push_tile_{rows}(D, W, P, s0, k0, n):\n"
+        f'    """``P[s0:s0+{rows}, k0:k0+{cols}] = D[s0:s0+{rows}, :n]·W[:n, k0:k0+{cols}]``"""'
+    )
+    loop = ["    for j in range(n):", f"        w = W[j, k0 : k0 + {cols}]"]
+    out = (f"P[s0 + {{r}}, k0 : k0 + {cols}]", "q")
+    return _register_tile(head, "W[0, 0]", loop, "w", rows, cols, "D[s0 + {r}, j]", out)
 
 
 def source() -> str:
