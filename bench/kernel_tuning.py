@@ -190,13 +190,15 @@ def time_call(
     """Seconds of one ``train_steps`` call over ``samples`` synthetic rows on ``path``.
 
     A first call (compile, warm caches) is not timed. Threads: Numba's (numba-parallel)
-    and BLAS's are both limited to ``threads``.
+    and BLAS's are both limited to ``threads`` (BLAS to one on the split paths:
+    :func:`kernels.paths.blas_threads`).
     """
     from threadpoolctl import threadpool_limits
 
     from bench.train import timed_steps  # the one timed region (bench.train imports this module)
     from kernels import load_backend, open_session
     from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params
+    from kernels.paths import blas_threads
 
     load_backend(backend)  # imports it and its BLAS, so the limit below reaches it
     rng = np.random.default_rng(0)
@@ -214,7 +216,7 @@ def time_call(
     session.upload(X, y, X[:0], y[:0])
     session.set_order(order)
     hyper = (0.5, 5.0 / 50_000, 0.0)
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with threadpool_limits(limits=blas_threads(path, threads), user_api="blas"):
         session.steps(0, 1, *hyper)
         session.synchronize()
         return timed_steps(session, session.info, 0, steps, mb, hyper)[1]

@@ -34,7 +34,7 @@ from bench.results import (
 )
 from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
-from kernels.paths import executed_flops_per_update
+from kernels.paths import blas_threads, executed_flops_per_update
 from kernels.session import CPU, VAL, BackendInfo, Session
 
 # Called after each checkpoint; returning True stops the trial as "pruned".
@@ -68,7 +68,9 @@ def run_trial(
     """Train one network as ``spec`` says on ``data`` and return its monitored result.
 
     BLAS (also the BLAS that Numba's ``np.dot`` calls) is limited to ``spec.train.threads``
-    threads for the whole trial, so ``--threads`` bounds every thread pool involved.
+    threads for the whole trial, so ``--threads`` bounds every thread pool involved; to one
+    on the ``split-*`` paths, whose BLAS calls run in Numba's threads
+    (:func:`kernels.paths.blas_threads`).
     """
     from threadpoolctl import threadpool_limits
 
@@ -84,7 +86,7 @@ def run_trial(
         mini_batch=tr.mini_batch, threads=tr.threads, hidden=net.hidden_code,
         output=net.cost_code, path=path[0],
     )  # fmt: skip
-    with threadpool_limits(limits=tr.threads, user_api="blas"):
+    with threadpool_limits(limits=blas_threads(path[0], tr.threads), user_api="blas"):
         return _train(spec, data, session, on_checkpoint, label, path)
 
 

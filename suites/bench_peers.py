@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kernels.paths import default_path
 from suites.conftest import synthetic
 from suites.harness import NIELSEN, Work, have_backend, missing, record, threads_limited
 from suites.params import MINI_BATCHES
@@ -106,7 +107,8 @@ def test_peer(
     backend = peer.removeprefix("mlpbench-") if peer.startswith("mlpbench-") else None
     samples = (peer_samples // mini_batch) * mini_batch
     rounds = pytestconfig.getoption("peer_rounds")
-    with threads_limited(backend, threads), pinned(threads == 1):
+    path = None if backend is None else default_path(backend, mini_batch, threads)
+    with threads_limited(backend, threads, path), pinned(threads == 1):
         model = factory(data.X_train, data.y_train, mini_batch)
         prepare = getattr(model, "prepare", None)
         if prepare is not None:  # JAX: gather and compile for this epoch length, untimed

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from kernels import available_backends, backend_info, get_threads, open_session, set_threads
 from kernels.layout import CROSS_ENTROPY, SIGMOID, flops_per_sample, flops_per_update, init_params
-from kernels.paths import default_path, executed_flops_per_update
+from kernels.paths import blas_threads, default_path, executed_flops_per_update
 from kernels.session import VAL, Session
 
 NIELSEN = (784, 30, 10)  # the book's network
@@ -55,10 +55,12 @@ def missing(name: str) -> str | None:
 
 
 @contextmanager
-def threads_limited(backend: str | None, threads: int) -> Iterator[None]:
+def threads_limited(backend: str | None, threads: int, path: str | None = None) -> Iterator[None]:
     """Run the body with ``threads`` threads for ``backend`` (if threaded) and for BLAS.
 
-    ``backend`` None (a peer that is not an mlpbench backend): BLAS threads only.
+    ``backend`` None (a peer that is not an mlpbench backend): BLAS threads only. ``path``:
+    the kernel path the body runs (BLAS gets one thread on the split paths:
+    :func:`kernels.paths.blas_threads`).
 
     BLAS threads matter to numpy and to Numba's ``np.dot``, which calls SciPy's OpenBLAS:
     importing ``scipy.linalg.cython_blas`` first lets threadpoolctl see and limit that one
@@ -70,17 +72,21 @@ def threads_limited(backend: str | None, threads: int) -> Iterator[None]:
     info = None if backend is None else backend_info(backend)
     previous = 1 if info is None else set_threads(info, threads)
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        blas = threads if path is None else blas_threads(path, threads)
+        with threadpool_limits(limits=blas, user_api="blas"):
             yield
     finally:
         if info is not None:
             set_threads(info, previous)
 
 
-def time_it(benchmark: Any, call: Callable[[], Any], backend: str, threads: int) -> None:
+def time_it(
+    benchmark: Any, call: Callable[[], Any], backend: str, threads: int, path: str | None = None
+) -> None:
     """Warm ``call`` up (compile or load the cache) and time it with ``benchmark``, with
-    ``threads`` threads for ``backend`` and for BLAS."""
-    with threads_limited(backend, threads):
+    ``threads`` threads for ``backend`` and for BLAS (:func:`threads_limited`; ``path``:
+    the kernel path ``call`` runs)."""
+    with threads_limited(backend, threads, path):
         call()
         benchmark(call)
 
@@ -99,6 +105,7 @@ class Work:
     updates: int  # parameter updates per call (0 for evaluation)
     forward_only: bool = False  # evaluation: the forward pass only
     executed: float | None = None  # FLOPs the kernel path executes per call (None: model)
+    path: str | None = None  # the kernel path of a training call
 
     def flops(self) -> float:
         """Useful floating-point operations of one call."""
@@ -146,8 +153,9 @@ def train_call(
     path = default_path(backend, mini_batch, threads if backend_info(backend).threaded else 1)
     executed = steps * executed_flops_per_update(sizes, mini_batch, path, 0.0, lmbda_n)
     return call, Work(
-        sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed)
-    )
+        sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed),
+        path=path,
+    )  # fmt: skip
 
 
 def _session(

@@ -72,8 +72,10 @@ def _mlpbench(
     X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
 ) -> dict[str, Any]:
     """Every candidate path of the Numba backends; the fastest with its executed FLOPs."""
+    from threadpoolctl import threadpool_limits
+
     from kernels import backend_info, set_threads
-    from kernels.paths import SERIAL_PATHS, candidates, executed_flops_per_update
+    from kernels.paths import SERIAL_PATHS, blas_threads, candidates, executed_flops_per_update
     from suites.harness import LMBDA
     from suites.peers import MlpbenchPeer
 
@@ -86,9 +88,10 @@ def _mlpbench(
         for p in candidates(b, mb, threads):
             if info.threaded and p in SERIAL_PATHS:
                 continue  # the same code as the serial backend's path
-            rates[f"{b}:{p}"] = _best_rate(
-                lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats, settle
-            )
+            with threadpool_limits(limits=blas_threads(p, threads), user_api="blas"):
+                rates[f"{b}:{p}"] = _best_rate(
+                    lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats, settle
+                )
     best = max(rates, key=lambda k: rates[k])
     path = best.split(":")[1]
     flops = executed_flops_per_update(SIZES, mb, path, 0.0, LMBDA / len(y)) / mb

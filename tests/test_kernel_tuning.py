@@ -135,3 +135,27 @@ def test_peak_column_uses_executed_flops_and_stays_below_100_percent() -> None:
     fused = replace(base, executed_gflops=7.0, kernel_path="fused-mb1")
     peak = 10.0
     assert executed_gflops(fused) / peak <= 1.0 < fused.gflops / peak
+
+
+@pytest.mark.parametrize(("path", "blas"), [("split-blas", 1), ("split-loops", 1), ("blas", 2)])
+def test_split_paths_train_with_one_blas_thread(
+    path: str, blas: int, mnist_small: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trial on 2 threads gives BLAS 2 threads, except on the split paths, whose BLAS calls
+    run inside Numba's two worker threads (two pools of two oversubscribed the cores: 6 k
+    instead of 111 k samples/s)."""
+    from threadpoolctl import threadpool_info
+
+    import bench.train
+
+    seen: list[set[int]] = []
+
+    def probe(*args: object) -> TrialResult:
+        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        raise RuntimeError("probed")
+
+    monkeypatch.setattr(bench.train, "_train", probe)
+    tr = TrainSpec(backend="numba-parallel", threads=2, mini_batch=40, kernel_path=path)
+    with pytest.raises(RuntimeError, match="probed"):
+        run_trial(TrialSpec(train=tr), mnist_small)
+    assert seen == [{blas}]
