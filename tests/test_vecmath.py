@@ -103,10 +103,10 @@ def test_output_block_matches_output_row(dtype: Any, output: int, vec: bool) -> 
     for s in range(m):
         r = slice(s * n, (s + 1) * n)
         want += output_row(z[r], a2[r], d2[r], y[order[pos + s]], n, output, one, True)
-    tol = 8 * np.finfo(dtype).eps
+    tol = 8 * float(np.finfo(dtype).eps)
     np.testing.assert_allclose(a, a2, rtol=tol, atol=tol)
     np.testing.assert_allclose(d, d2, rtol=tol, atol=tol)
-    assert cost == pytest.approx(want, rel=tol * 10)
+    assert cost == pytest.approx(want, rel=float(tol * 10))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
