@@ -50,19 +50,23 @@ def dact(a, hidden, one):
 
 
 @vec_jit
-def _sigmoid_v(z, one):
-    """σ(z) from one :func:`exp_neg` (branch-free: a select, not a jump)."""
+def sigmoid_exp(z, one):
+    """``(σ(z), e^-|z|)`` from one :func:`exp_neg`, branch-free (a select, not a jump):
+    vectorisable in a loop; the cross-entropy cost reuses ``e^-|z|``."""
     e = exp_neg(-abs(z), one)
     r = one / (one + e)
-    return r if z >= one - one else e * r
+    return (r if z >= one - one else e * r), e
 
 
 @vec_jit
-def act_block(z, n, hidden, one):
-    """``z[i] = act(z[i])`` for the first ``n`` elements of the flat block ``z``, in place."""
-    if hidden == SIGMOID:
+def act_block(z, n, hidden, one, vec):
+    """``z[i] = act(z[i])`` for the first ``n`` elements of the flat block ``z``, in place.
+
+    ``vec`` (the ``regtile`` paths): the sigmoid by :func:`sigmoid_exp`, vectorised;
+    otherwise, and for the other activations, the scalar :func:`act`."""
+    if vec and hidden == SIGMOID:
         for i in range(n):
-            z[i] = _sigmoid_v(z[i], one)
+            z[i] = sigmoid_exp(z[i], one)[0]
     else:
         for i in range(n):
             z[i] = act(z[i], hidden, one)
@@ -282,7 +286,7 @@ def gather(X, order, pos, use_order, Xb, mc, n0):
 def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, vec):
     """Forward pass of the gathered rows of one slot; leaves output pre-activations in z.
 
-    ``vec``: hidden activations by :func:`act_block` (the ``regtile`` paths)."""
+    ``vec``: the vectorised hidden sigmoid of :func:`act_block` (the ``regtile`` paths)."""
     L = sizes.shape[0] - 1
     for li in range(L):
         n_in = sizes[li]
@@ -294,13 +298,8 @@ def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, v
         o = base + (so[2 * L + 1] if li == L - 1 else so[li + 1])
         Z = work[o : o + mc * n_out].reshape((mc, n_out))
         fwd_loops(A, W, b, Z, sc, mc, n_in, n_out)  # beats np.dot at every batch size
-        if li < L - 1 and vec:
-            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one)
-        elif li < L - 1:
-            for s in range(mc):
-                zr = Z[s]
-                for j in range(n_out):
-                    zr[j] = act(zr[j], hidden, one)
+        if li < L - 1:
+            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one, vec)
 
 
 @jit

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.numba_backward import grad_tiles
-from kernels.numba_forward import act, act_block, dact, fwd_loops, fwd_rows, gather
+from kernels.numba_forward import act_block, dact, fwd_loops, fwd_rows, gather
 from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 from kernels.numba_vector import output_block, push_down
@@ -57,13 +57,8 @@ def gemm_batch(
                 zr = Z[s]
                 for j in range(n_out):
                     zr[j] = sc * zr[j] + b[j]
-        if li < L - 1 and tiles:
-            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one)
-        elif li < L - 1:
-            for s in range(mc):
-                zr = Z[s]
-                for j in range(n_out):
-                    zr[j] = act(zr[j], hidden, one)
+        if li < L - 1:
+            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one, tiles)
     nL = sizes[L]
     oz, oa, od = so[2 * L + 1], so[L], so[2 * L]
     cost = output_block(

@@ -5,7 +5,7 @@ The other paths apply ``act``/``output_row`` one row of units at a time, calling
 library's scalar ``exp``/``log1p``: rows of 10 or 30 units leave the vector units idle,
 and on a fast core this part of a step costs as much as a third of the 784-wide layer's
 products. Here each loop runs over the whole ``m × n`` block, flat, with the branch-free
-:func:`kernels.numba_vecmath.exp_neg` / :func:`~kernels.numba_vecmath.log1p_unit`, and
+:func:`kernels.numba_forward.sigmoid_exp` / :func:`~kernels.numba_vecmath.log1p_unit`, and
 the deltas are pushed down by the register tiles ``push_tile_R``; the hidden activations
 are :func:`kernels.numba_forward.act_block`. Costs other than the sigmoid + cross-entropy
 use the row loops of :mod:`kernels.numba_forward`.
@@ -14,10 +14,10 @@ use the row loops of :mod:`kernels.numba_forward`.
 from __future__ import annotations
 
 from kernels.layout import CROSS_ENTROPY
-from kernels.numba_forward import dact, output_row
+from kernels.numba_forward import dact, output_row, sigmoid_exp
 from kernels.numba_layout import vec_jit
 from kernels.numba_microkernels import COLS, push_tile_1, push_tile_4
-from kernels.numba_vecmath import exp_neg, log1p_unit
+from kernels.numba_vecmath import log1p_unit
 
 
 @vec_jit
@@ -39,9 +39,7 @@ def output_block(z, a, d, y, order, pos, m, n, output, one, vec):
         return cost
     for i in range(m * n):
         zi = z[i]
-        e = exp_neg(-abs(zi), one)
-        r = one / (one + e)
-        ai = r if zi >= zero else e * r
+        ai, e = sigmoid_exp(zi, one)
         a[i] = ai
         d[i] = ai
         cost += max(zi, zero) + log1p_unit(e, one)  # softplus(z) = max(z, 0) + log1p(e^-|z|)

@@ -48,9 +48,8 @@ def test_architecture(
         backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
         samples=samples_per_call, threads=THREADS,
     )  # fmt: skip
-    time_it(
-        benchmark, call, backend, THREADS, work.path
-    )  # warm-up (compile or load the cache), then timed
+    # warm-up (compile or load the cache), then timed
+    time_it(benchmark, call, backend, THREADS, work.path)
     record(
         benchmark, work, peak_gflops=peak(dtype, THREADS, backend), dtype=dtype, threads=THREADS,
         backend=backend, mini_batch=MINI_BATCH,

@@ -36,9 +36,8 @@ def test_train_steps(
         backend, data.X_train, data.y_train, mini_batch=mini_batch, samples=samples_per_call,
         threads=threads,
     )  # fmt: skip
-    time_it(
-        benchmark, call, backend, threads, work.path
-    )  # warm-up (compile or load the cache), then timed
+    # warm-up (compile or load the cache), then timed
+    time_it(benchmark, call, backend, threads, work.path)
     record(
         benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
         backend=backend, mini_batch=mini_batch,

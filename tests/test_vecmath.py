@@ -79,7 +79,7 @@ def test_act_block_matches_act(dtype: Any, hidden: int) -> None:
     z[:4] = [0.0, -800.0, 800.0, -90.0]
     z = z.astype(dtype)
     got = z.copy()
-    act_block(got, z.size, hidden, dtype(1))
+    act_block(got, z.size, hidden, dtype(1), True)
     want = np.array([act(v, hidden, dtype(1)) for v in z], dtype)
     rtol = 4 * np.finfo(dtype).eps
     np.testing.assert_allclose(got, want, rtol=rtol, atol=np.finfo(dtype).tiny)
@@ -140,7 +140,7 @@ from kernels.layout import CROSS_ENTROPY, SIGMOID
 from kernels.numba_forward import act_block
 from kernels.numba_vector import output_block
 z = np.zeros(64, np.float32); one = np.float32(1)
-act_block(z, 64, SIGMOID, one)
+act_block(z, 64, SIGMOID, one, True)
 y, order = np.zeros(8, np.int64), np.arange(8, dtype=np.int64)
 output_block(z, z.copy(), z.copy(), y, order, 0, 8, 8, CROSS_ENTROPY, one, True)
 for kernel in (act_block, output_block):
