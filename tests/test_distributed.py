@@ -87,8 +87,11 @@ def states(study: optuna.Study) -> list[str]:
 
 
 def test_three_workers_share_the_total(pg_url: str, tmp_path: Path) -> None:
+    # 40 epochs, about 1 s a trial: with 1 (0.1 s a trial), a worker that started first (the
+    # others still importing and measuring their GEMM peak on the 2 shared cores) once ran
+    # all 9 trials alone in CI; seconds of start-up skew must not cover the whole study.
     procs = [
-        spawn(search_args(pg_url, "three", tmp_path, 1, i), tmp_path, f"w{i}") for i in range(3)
+        spawn(search_args(pg_url, "three", tmp_path, 40, i), tmp_path, f"w{i}") for i in range(3)
     ]
     finish(procs, tmp_path)
     assert all(p.returncode == 0 for p in procs)
