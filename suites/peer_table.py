@@ -8,7 +8,9 @@ For float32 and float64 × mini-batch 1, 10, 100, 1000, in two modes — ``pinne
 process pinned to one core (``os.sched_setaffinity`` before numpy, PyTorch or JAX start
 their thread pools), one thread everywhere; ``2-threads``: two cores, two threads — it
 times (best of ``--repeats`` calls after an untimed warm-up, on ``--samples`` synthetic
-rows of [784, 30, 10], sigmoid + cross-entropy, L2, no momentum):
+rows of [784, 30, 10], sigmoid + cross-entropy, L2, no momentum; within a cell the
+configurations take turns, one call each a round, so the machine's slow spells fall on
+all of them alike, see :func:`best_rates`):
 
 * mlpbench: every kernel path of ``numba`` (and ``numba-parallel`` on two threads) through
   the public ``train_steps``; the fastest is its figure, named in the table;
@@ -20,9 +22,9 @@ rows of [784, 30, 10], sigmoid + cross-entropy, L2, no momentum):
 Each mode runs in its own child process (``--child MODE``), so pinning is set before any
 library starts threads. "% peak": executed GFLOP/s (mlpbench: of the path that ran,
 :func:`kernels.paths.executed_flops_per_update`; peers: the README's model FLOPs) over the
-numpy GEMM GFLOP/s measured in the same process and dtype on the threads the code used. Takes about
-5–10 minutes on an idle 2-core machine with the defaults. Timings on a busy machine are
-not results: run it on an idle one.
+numpy GEMM GFLOP/s measured in the same process and dtype on the threads the code used.
+Takes about 15 minutes on an idle 2-core machine with the defaults. Timings on a busy
+machine are not results: run it on an idle one.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,85 +50,140 @@ PEER_TITLES = {
     "numpy": "numpy", "pytorch": "PyTorch eager", "jax": "JAX jit+scan",
     "jax-inside": "JAX shuffle inside", "sklearn": "scikit-learn",
 }  # fmt: skip
+PEER_MODULE = {"pytorch": "torch", "jax": "jax", "jax-inside": "jax", "sklearn": "sklearn"}
 
 
-def _best_rate(make: Callable[[], Any], samples: int, repeats: int, settle: float) -> float:
-    """samples/s: the best of ``repeats`` timed ``fit(samples)`` calls after a warm-up.
+@dataclass(frozen=True)
+class Config:
+    """One timed configuration: how to build its model, and its thread settings.
 
-    Sleeps ``settle`` seconds first: thread pools the previous configuration left spinning
-    (OpenBLAS, OpenMP, XLA's and PyTorch's) would otherwise take cores from this one.
+    ``threads`` is entered around the warm-up and around every timed call (the
+    configurations of a cell take turns, so each must set its own threads each time).
     """
-    time.sleep(settle)
-    model = make()
-    prepare = getattr(model, "prepare", None)
-    if prepare is not None:
-        prepare(samples)
-    else:
-        model.fit(samples)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model.fit(samples)
-        best = min(best, time.perf_counter() - t)
-    return samples / best
+
+    make: Callable[[], Any]
+    threads: Callable[[], AbstractContextManager[Any]] = nullcontext
 
 
-def _mlpbench(
-    X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
-) -> dict[str, Any]:
-    """Every candidate path of the Numba backends; the fastest with its executed FLOPs."""
+def best_rates(
+    configs: dict[str, Config], samples: int, repeats: int, settle: float
+) -> dict[str, float]:
+    """samples/s of each configuration: the best of ``repeats`` timed ``fit(samples)`` calls.
+
+    Every model is built and warmed up (compiled, or ``prepare``-d) first, untimed. Then
+    ``repeats`` rounds each time every configuration once, taking turns (each round starts
+    one configuration later), so a slow spell of a noisy machine falls on all of them alike
+    and not on one configuration's calls. Each call comes after ``settle`` idle seconds:
+    thread pools the call before left spinning (OpenBLAS, OpenMP, XLA's, PyTorch's) would
+    otherwise take cores from it.
+    """
+    models = {}
+    for name, config in configs.items():
+        with config.threads():
+            model = config.make()
+            prepare = getattr(model, "prepare", None)
+            (model.fit if prepare is None else prepare)(samples)
+        models[name] = model
+    names = list(configs)
+    best = dict.fromkeys(names, float("inf"))
+    for r in range(repeats):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            time.sleep(settle)
+            with configs[name].threads():
+                t = time.perf_counter()
+                models[name].fit(samples)
+                best[name] = min(best[name], time.perf_counter() - t)
+    return {name: samples / best[name] for name in names}
+
+
+def _mlpbench_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config]:
+    """Every candidate path of the Numba backends, named ``backend:path``."""
     from threadpoolctl import threadpool_limits
 
     from kernels import backend_info, set_threads
-    from kernels.paths import SERIAL_PATHS, blas_threads, candidates, executed_flops_per_update
-    from suites.harness import LMBDA
+    from kernels.paths import SERIAL_PATHS, blas_threads, candidates
     from suites.peers import MlpbenchPeer
 
-    rates: dict[str, float] = {}
+    @contextmanager
+    def threads_for(info: Any, path: str) -> Iterator[None]:
+        set_threads(info, threads)
+        with threadpool_limits(limits=blas_threads(path, threads), user_api="blas"):
+            yield
+
+    configs = {}
     for b in ("numba", "numba-parallel"):
         info = backend_info(b)
         if info.threaded and threads < 2:
             continue  # the same code as the serial backend on one thread
-        set_threads(info, threads)
         for p in candidates(b, mb, threads):
             if info.threaded and p in SERIAL_PATHS:
                 continue  # the same code as the serial backend's path
-            with threadpool_limits(limits=blas_threads(p, threads), user_api="blas"):
-                rates[f"{b}:{p}"] = _best_rate(
-                    lambda b=b, p=p: MlpbenchPeer(b, X, y, SIZES, mb, p), n, repeats, settle
-                )
-    best = max(rates, key=lambda k: rates[k])
-    path = best.split(":")[1]
-    flops = executed_flops_per_update(SIZES, mb, path, 0.0, LMBDA / len(y)) / mb
-    return {"best": best, "rate": rates[best], "rates": rates, "flops_per_sample": flops}
+            configs[f"mlpbench:{b}:{p}"] = Config(
+                partial(MlpbenchPeer, b, X, y, SIZES, mb, p), partial(threads_for, info, p)
+            )
+    return configs
 
 
-def _peers(
-    X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
-) -> dict[str, Any]:
-    """The peers' best configurations (samples/s), or a skip reason for each missing one."""
-    from suites.harness import MISSING, have_module
+def _peer_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config]:
+    """The peers' configurations (``peer:threads``) that can run here."""
+    from threadpoolctl import threadpool_limits
+
+    from suites.harness import have_module
     from suites.peers import JaxPeer, MlpbenchPeer, SklearnPeer, TorchPeer
 
-    out: dict[str, Any] = {}
-    out["numpy"] = {"rate": _best_rate(lambda: MlpbenchPeer("numpy", X, y, SIZES, mb), n,
-                                       repeats, settle), "threads": threads}  # fmt: skip
-    if have_module("torch"):
-        by_t = {t: _best_rate(lambda t=t: TorchPeer(X, y, SIZES, mb, t), n, repeats, settle)
-                for t in sorted({1, threads})}  # fmt: skip
-        t_best = max(by_t, key=lambda t: by_t[t])
-        out["pytorch"] = {"rate": by_t[t_best], "threads": t_best, "by_threads": by_t}
-    else:
-        out["pytorch"] = {"skipped": MISSING["torch"]}
+    def blas() -> AbstractContextManager[Any]:
+        limits: AbstractContextManager[Any] = threadpool_limits(limits=threads, user_api="blas")
+        return limits
+
+    @contextmanager
+    def torch_threads(t: int) -> Iterator[None]:
+        import torch
+
+        torch.set_num_threads(t)
+        yield
+
+    configs = {f"numpy:{threads}": Config(partial(MlpbenchPeer, "numpy", X, y, SIZES, mb), blas)}
+    if have_module(PEER_MODULE["pytorch"]):
+        for t in sorted({1, threads}):
+            configs[f"pytorch:{t}"] = Config(partial(TorchPeer, X, y, SIZES, mb, t),
+                                             partial(torch_threads, t))  # fmt: skip
     for name, shuffle in (("jax", "outside"), ("jax-inside", "inside")):
-        if have_module("jax"):
-            rate = _best_rate(lambda s=shuffle: JaxPeer(X, y, SIZES, mb, s), n, repeats, settle)
-            out[name] = {"rate": rate, "threads": threads}
-        else:
-            out[name] = {"skipped": MISSING["jax"]}
-    out["sklearn"] = {"rate": _best_rate(lambda: SklearnPeer(X, y, SIZES, mb), n, repeats,
-                                         settle), "threads": threads}  # fmt: skip
-    return out
+        if have_module(PEER_MODULE[name]):
+            configs[f"{name}:{threads}"] = Config(partial(JaxPeer, X, y, SIZES, mb, shuffle))
+    if have_module(PEER_MODULE["sklearn"]):
+        configs[f"sklearn:{threads}"] = Config(partial(SklearnPeer, X, y, SIZES, mb), blas)
+    return configs
+
+
+def measure_cell(
+    X: Any, y: Any, mb: int, threads: int, n: int, repeats: int, settle: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """mlpbench's fastest path and each peer's best configuration, timed in turns.
+
+    Returns (mlpbench: best ``backend:path``, its rate, every path's rate and the FLOPs its
+    path executes per sample; peers: rate and threads of each, or why it was skipped).
+    """
+    from kernels.paths import executed_flops_per_update
+    from suites.harness import LMBDA, MISSING
+
+    configs = _mlpbench_configs(X, y, mb, threads) | _peer_configs(X, y, mb, threads)
+    rates = best_rates(configs, n, repeats, settle)
+    ml = {k.removeprefix("mlpbench:"): v for k, v in rates.items() if k.startswith("mlpbench:")}
+    best = max(ml, key=lambda k: ml[k])
+    flops = executed_flops_per_update(SIZES, mb, best.split(":")[1], 0.0, LMBDA / len(y)) / mb
+    mlpbench = {"best": best, "rate": ml[best], "rates": ml, "flops_per_sample": flops}
+    peers: dict[str, Any] = {}
+    for peer in PEERS:
+        by_t = {int(k.split(":")[1]): v for k, v in rates.items() if k.split(":")[0] == peer}
+        if not by_t:
+            peers[peer] = {"skipped": MISSING[PEER_MODULE[peer]]}
+            continue
+        t_best = max(by_t, key=lambda t: by_t[t])
+        peers[peer] = {"rate": by_t[t_best], "threads": t_best}
+        if peer == "pytorch":
+            peers[peer]["by_threads"] = by_t
+    return mlpbench, peers
 
 
 def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -149,11 +209,11 @@ def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             for mb in (int(v) for v in args.batch_sizes.split(",")):
                 n = (args.samples if mb >= 10 else args.samples // 5) // mb * mb
                 model_fps = flops_per_sample(SIZES) + flops_per_update(SIZES) / mb
+                ml, peers = measure_cell(X, y, mb, threads, n, args.repeats, args.settle)
                 cells.append({
                     "dtype": dtype, "mini_batch": mb, "mode": mode, "threads": threads,
                     "samples": n, "gemm_peak_gflops": peaks, "model_flops_per_sample": model_fps,
-                    "mlpbench": _mlpbench(X, y, mb, threads, n, args.repeats, args.settle),
-                    "peers": _peers(X, y, mb, threads, n, args.repeats, args.settle),
+                    "mlpbench": ml, "peers": peers,
                 })  # fmt: skip
                 print(f"{mode} {dtype} mb={mb} done", file=sys.stderr, flush=True)
     return {"mode": mode, "cells": cells}
@@ -192,8 +252,9 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
     skipped = sorted({f"{p}: {v['skipped']}" for r in results for c in r["cells"]
                       for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
     caption = [
-        "", f"samples/s (higher is better), best of the repeats, each configuration after "
-        f"an idle pause; {machine['label']} "
+        "", f"samples/s (higher is better), best of the repeats; in each row the "
+        "configurations took turns, one call each a round, each call after an idle pause; "
+        f"{machine['label']} "
         f"(LLVM {machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
         f"numpy {machine['numpy']}, numba {machine['numba']}. pinned: process pinned to one "
         "core, one thread everywhere; 2-threads: two cores, two threads (PyTorch: the better "

@@ -55,3 +55,93 @@ def test_bad_options_exit_2_before_any_work() -> None:
     assert main(["--samples", "10"]) == 2
     assert main(["--modes", "gpu"]) == 2
     assert main(["--settle", "-1"]) == 2
+
+
+class _Clock:
+    """A fake perf_counter that only the fake models move, and a log of what happened."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.log: list[tuple[str, ...]] = []
+        self.inside: str | None = None  # the configuration whose thread settings are on
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.log.append(("sleep", str(seconds)))
+
+
+class _Model:
+    def __init__(self, clock: _Clock, name: str, durations: list[float], prepare: bool):
+        self.clock, self.name, self.durations = clock, name, iter(durations)
+        if prepare:
+            self.prepare = lambda samples: clock.log.append(("prepare", name))
+
+    def fit(self, samples: int) -> None:
+        assert self.clock.inside == self.name, "fit ran outside its own thread settings"
+        self.clock.log.append(("fit", self.name))
+        self.clock.now += next(self.durations, 0.0)
+
+
+def test_configurations_take_turns_and_each_keeps_its_best(monkeypatch: Any) -> None:
+    import contextlib
+
+    import suites.peer_table as pt
+
+    clock = _Clock()
+    monkeypatch.setattr(pt.time, "perf_counter", clock.perf_counter)
+    monkeypatch.setattr(pt.time, "sleep", clock.sleep)
+
+    @contextlib.contextmanager
+    def threads(name: str) -> Any:
+        clock.inside = name
+        yield
+        clock.inside = None
+
+    # first fit of "a" is its untimed warm-up (0.0 s); "b" warms up through prepare
+    durations = {"a": [0.0, 4.0, 2.0, 3.0], "b": [5.0, 1.0, 6.0], "c": [0.0, 2.0, 2.0, 0.5]}
+    configs = {
+        name: pt.Config(
+            lambda name=name: _Model(clock, name, durations[name], prepare=name == "b"),
+            lambda name=name: threads(name),
+        )
+        for name in durations
+    }
+    rates = pt.best_rates(configs, 100, repeats=3, settle=0.25)
+    assert rates == {"a": 100 / 2.0, "b": 100 / 1.0, "c": 100 / 0.5}
+    warm = [("fit", "a"), ("prepare", "b"), ("fit", "c")]
+    assert clock.log[:3] == warm  # every model warmed up before any timed call
+    timed = clock.log[3:]
+    assert timed[::2] == [("sleep", "0.25")] * 9  # an idle pause before every timed call
+    assert [e[1] for e in timed[1::2]] == list("abcbcacab")  # turns, one later a round
+
+
+def test_cell_splits_rates_into_best_path_and_each_peers_best(monkeypatch: Any) -> None:
+    import numpy as np
+
+    import suites.harness
+    import suites.peer_table as pt
+
+    seen: list[str] = []
+
+    def fake_rates(configs: dict[str, Any], samples: int, repeats: int, settle: float) -> Any:
+        seen.extend(configs)
+        rates = {name: 1000.0 for name in configs}
+        rates["mlpbench:numba:regtile"] = 9000.0
+        rates["pytorch:1"] = 700.0
+        return rates
+
+    monkeypatch.setattr(pt, "best_rates", fake_rates)
+    monkeypatch.setattr(suites.harness, "have_module", lambda name: name == "torch")
+    X = np.zeros((2000, 784), np.float32)
+    y = np.zeros(2000, np.int64)
+    ml, peers = pt.measure_cell(X, y, 100, 2, 2000, 1, 0.0)
+    assert ml["best"] == "numba:regtile" and ml["rate"] == 9000.0
+    assert "numba-parallel:split-regtile" in ml["rates"]  # 2 threads: the parallel paths too
+    assert peers["pytorch"] == {"rate": 1000.0, "threads": 2,
+                                "by_threads": {1: 700.0, 2: 1000.0}}  # fmt: skip
+    assert peers["numpy"] == {"rate": 1000.0, "threads": 2}
+    assert peers["jax"] == {"skipped": suites.harness.MISSING["jax"]}
+    assert peers["sklearn"] == {"skipped": suites.harness.MISSING["sklearn"]}
+    assert not any(name.startswith(("jax", "sklearn")) for name in seen)
