@@ -9,8 +9,8 @@ process pinned to one core (``os.sched_setaffinity`` before numpy, PyTorch or JA
 their thread pools), one thread everywhere; ``2-threads``: two cores, two threads — it
 times (best of ``--repeats`` calls after an untimed warm-up, on ``--samples`` synthetic
 rows of [784, 30, 10], sigmoid + cross-entropy, L2, no momentum; within a cell the
-configurations take turns, one call each a round, so the machine's slow spells fall on
-all of them alike, see :func:`best_rates`):
+configurations take turns, one timed call each a round, so the machine's slow spells fall
+on all of them alike, see :func:`best_rates`):
 
 * mlpbench: every kernel path of ``numba`` (and ``numba-parallel`` on two threads) through
   the public ``train_steps``; the fastest is its figure, named in the table;
@@ -23,7 +23,7 @@ Each mode runs in its own child process (``--child MODE``), so pinning is set be
 library starts threads. "% peak": executed GFLOP/s (mlpbench: of the path that ran,
 :func:`kernels.paths.executed_flops_per_update`; peers: the README's model FLOPs) over the
 numpy GEMM GFLOP/s measured in the same process and dtype on the threads the code used.
-Takes about 15 minutes on an idle 2-core machine with the defaults. Timings on a busy
+Takes about 20 minutes on an idle 2-core machine with the defaults. Timings on a busy
 machine are not results: run it on an idle one.
 """
 
@@ -73,9 +73,13 @@ def best_rates(
     Every model is built and warmed up (compiled, or ``prepare``-d) first, untimed. Then
     ``repeats`` rounds each time every configuration once, taking turns (each round starts
     one configuration later), so a slow spell of a noisy machine falls on all of them alike
-    and not on one configuration's calls. Each call comes after ``settle`` idle seconds:
-    thread pools the call before left spinning (OpenBLAS, OpenMP, XLA's, PyTorch's) would
-    otherwise take cores from it.
+    and not on one configuration's calls. A turn is ``settle`` idle seconds, then one
+    untimed call, then the timed one. The pause: thread pools the configuration before
+    left spinning (OpenBLAS, OpenMP, XLA's, PyTorch's) would otherwise take cores from this
+    one. The untimed call: after the pause this one's own pools are asleep; on a 2-vCPU
+    Zen 4 VM a 2-thread JAX epoch timed straight after it ran at 0.60–0.67 M samples/s
+    against 0.95–1.01 M after one untimed call (float32, mini-batch 1000), so without it
+    the table would time the peers cold and training as it really runs, warm.
     """
     models = {}
     for name, config in configs.items():
@@ -91,6 +95,7 @@ def best_rates(
         for name in names[k:] + names[:k]:
             time.sleep(settle)
             with configs[name].threads():
+                models[name].fit(samples)  # wakes this configuration's pools, untimed
                 t = time.perf_counter()
                 models[name].fit(samples)
                 best[name] = min(best[name], time.perf_counter() - t)
@@ -253,7 +258,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
                       for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
     caption = [
         "", f"samples/s (higher is better), best of the repeats; in each row the "
-        "configurations took turns, one call each a round, each call after an idle pause; "
+        "configurations took turns, one timed call each a round, each after an idle pause "
+        "and one untimed call; "
         f"{machine['label']} "
         f"(LLVM {machine['llvm_cpu']}, AVX-512: {'yes' if machine['avx512f'] else 'no'}), "
         f"numpy {machine['numpy']}, numba {machine['numba']}. pinned: process pinned to one "

@@ -99,8 +99,13 @@ def test_configurations_take_turns_and_each_keeps_its_best(monkeypatch: Any) -> 
         yield
         clock.inside = None
 
-    # first fit of "a" is its untimed warm-up (0.0 s); "b" warms up through prepare
-    durations = {"a": [0.0, 4.0, 2.0, 3.0], "b": [5.0, 1.0, 6.0], "c": [0.0, 2.0, 2.0, 0.5]}
+    # "a" and "c" warm up by a fit, "b" through prepare; then each turn is an untimed fit
+    # (9.0 s, must never count) and a timed one
+    durations = {
+        "a": [0.0, 9.0, 4.0, 9.0, 2.0, 9.0, 3.0],
+        "b": [9.0, 5.0, 9.0, 1.0, 9.0, 6.0],
+        "c": [0.0, 9.0, 2.0, 9.0, 2.0, 9.0, 0.5],
+    }
     configs = {
         name: pt.Config(
             lambda name=name: _Model(clock, name, durations[name], prepare=name == "b"),
@@ -112,9 +117,10 @@ def test_configurations_take_turns_and_each_keeps_its_best(monkeypatch: Any) -> 
     assert rates == {"a": 100 / 2.0, "b": 100 / 1.0, "c": 100 / 0.5}
     warm = [("fit", "a"), ("prepare", "b"), ("fit", "c")]
     assert clock.log[:3] == warm  # every model warmed up before any timed call
-    timed = clock.log[3:]
-    assert timed[::2] == [("sleep", "0.25")] * 9  # an idle pause before every timed call
-    assert [e[1] for e in timed[1::2]] == list("abcbcacab")  # turns, one later a round
+    turns = [clock.log[i : i + 3] for i in range(3, len(clock.log), 3)]
+    assert [t[0] for t in turns] == [("sleep", "0.25")] * 9  # an idle pause every turn
+    assert all(t[1] == t[2] for t in turns)  # an untimed call, then the timed one
+    assert [t[1][1] for t in turns] == list("abcbcacab")  # turns, one later a round
 
 
 def test_cell_splits_rates_into_best_path_and_each_peers_best(monkeypatch: Any) -> None:
