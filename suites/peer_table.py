@@ -23,7 +23,7 @@ Each mode runs in its own child process (``--child MODE``), so pinning is set be
 library starts threads. "% peak": executed GFLOP/s (mlpbench: of the path that ran,
 :func:`kernels.paths.executed_flops_per_update`; peers: the README's model FLOPs) over the
 numpy GEMM GFLOP/s measured in the same process and dtype on the threads the code used.
-Takes about 20 minutes on an idle 2-core machine with the defaults. Timings on a busy
+Takes about 16 minutes on an idle 2-core machine with the defaults. Timings on a busy
 machine are not results: run it on an idle one.
 """
 
