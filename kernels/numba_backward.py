@@ -230,6 +230,36 @@ def bwd_loops(D, W, Dp, m, n_in, n_out):
 
 
 @jit
+def push_rows(D, W, Dp, A, sc, hidden, one, m, n_in, n_out, blas):
+    """``Dp = sc·(D·W) ⊙ act'(A)``: deltas one layer down (``m × n_in``), row by row.
+
+    ``D·W`` by BLAS (``blas``) or :func:`bwd_loops`, then the activation derivative one
+    sample row at a time. :func:`kernels.numba_vector.push_down` is the register-tiled
+    version of the ``regtile`` paths (the same values to rounding, not bit for bit).
+    """
+    if blas:
+        np.dot(D, W, Dp)
+    else:
+        bwd_loops(D, W, Dp, m, n_in, n_out)
+    for s in range(m):
+        dp = Dp[s]
+        ar = A[s]
+        for k in range(n_in):
+            dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+
+
+@jit
+def bias_grad(D, gb, m, n_out):
+    """``gb = Σ_s D[s]``: a layer's bias gradient, the deltas of its ``m`` samples summed."""
+    for j in range(n_out):
+        gb[j] = D[0, j]
+    for s in range(1, m):
+        dr = D[s]
+        for j in range(n_out):
+            gb[j] += dr[j]
+
+
+@jit
 def batch_grad(
     params,
     velocity,
@@ -299,15 +329,7 @@ def batch_grad(
             if tiles:
                 push_down(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out)
             else:
-                if mc >= blas_from:
-                    np.dot(D, W, Dp)
-                else:
-                    bwd_loops(D, W, Dp, mc, n_in, n_out)
-                for s in range(mc):
-                    dp = Dp[s]
-                    ar = A[s]
-                    for k in range(n_in):
-                        dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+                push_rows(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out, mc >= blas_from)
         if tiles or mc >= blas_from:
             if tiles:
                 grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)
@@ -318,10 +340,5 @@ def batch_grad(
                     _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
         else:
             grad_loops(D, A, G, W, V, mc, n_in, n_out, mode, alpha, eta, inv_m, lam, mu)
-        for j in range(n_out):
-            gb[j] = D[0, j]
-        for s in range(1, mc):
-            dr = D[s]
-            for j in range(n_out):
-                gb[j] += dr[j]
+        bias_grad(D, gb, mc, n_out)
     return cost

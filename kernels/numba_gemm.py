@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_backward import grad_tiles
-from kernels.numba_forward import act_block, dact, fwd_loops, fwd_rows, gather
+from kernels.numba_backward import bias_grad, grad_tiles, push_rows
+from kernels.numba_forward import act_block, fwd_loops, fwd_rows, gather
 from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 from kernels.numba_vector import output_block, push_down
@@ -78,12 +78,7 @@ def gemm_batch(
         if li > 1 and tiles:
             push_down(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out)
         elif li > 1:
-            np.dot(D, W, Dp)
-            for s in range(mc):
-                dp = Dp[s]
-                ar = A[s]
-                for k in range(n_in):
-                    dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
+            push_rows(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out, True)
         G = work[og + wo : og + wo + n_out * n_in].reshape((n_out, n_in))
         if tiles and li == 1:
             grad_tiles(D, X, order, pos, G, mc, n_in, n_out)
@@ -91,13 +86,7 @@ def gemm_batch(
             grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)
         else:
             np.dot(D.T, A, G)
-        gb = work[og + bo : og + bo + n_out]
-        for j in range(n_out):
-            gb[j] = D[0, j]
-        for s in range(1, mc):
-            dr = D[s]
-            for j in range(n_out):
-                gb[j] += dr[j]
+        bias_grad(D, work[og + bo : og + bo + n_out], mc, n_out)
     return cost
 
 
