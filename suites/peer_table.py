@@ -78,8 +78,8 @@ def best_rates(
     left spinning (OpenBLAS, OpenMP, XLA's, PyTorch's) would otherwise take cores from this
     one. The untimed call: after the pause this one's own pools are asleep; on a 2-vCPU
     Zen 4 VM a 2-thread JAX epoch timed straight after it ran at 0.60–0.67 M samples/s
-    against 0.95–1.01 M after one untimed call (float32, mini-batch 1000), so without it
-    the table would time the peers cold and training as it really runs, warm.
+    against 0.95–1.01 M after one untimed call (float32, mini-batch 1000): without it the
+    table would time cold pools, where real training runs with warm ones.
     """
     models = {}
     for name, config in configs.items():
