@@ -1,12 +1,13 @@
 # mypy: allow-untyped-defs
 """Backward ``@njit`` kernels of the Numba backends: blocked gradients of one mini-batch chunk.
 
-Register-blocked weight-gradient sums (``grad_loops``: ``G = Dᵀ·A``), the delta push-down
-(``bwd_loops``: ``D·W``), the in-L1 row update that ``grad_loops`` can fuse in
-(``_apply_row``), and ``batch_grad``: gather, forward and backward over one chunk of samples
-into a scratch slot (``np.dot``/BLAS from ``blas_from`` samples on).
+Register-blocked weight-gradient sums (``grad_loops``: ``G = Dᵀ·A``), the in-L1 row update
+that ``grad_loops`` can fuse in (``_apply_row``), the bias gradient (``bias_grad``), and
+``batch_grad``: gather, forward and backward over one chunk of samples into a scratch slot
+(``np.dot``/BLAS from ``blas_from`` samples on).
 
-Leaves out the forward pass and costs (:mod:`kernels.numba_forward`), summing slots and
+Leaves out the forward pass and costs (:mod:`kernels.numba_forward`), the output layer and
+the deltas pushed down (:mod:`kernels.numba_vector`), summing slots and
 updating the parameters (:mod:`kernels.numba_update`) and the mini-batch-1 path
 (:mod:`kernels.numba_mb1`).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_forward import dact, forward, gather
+from kernels.numba_forward import forward, gather
 from kernels.numba_layout import jit
 from kernels.numba_microkernels import (
     COLS,
@@ -26,7 +27,7 @@ from kernels.numba_microkernels import (
     grad_tile_5,
     grad_tile_6,
 )
-from kernels.numba_vector import output_block, push_down
+from kernels.numba_vector import output_block, push_down, push_rows
 
 
 @jit
@@ -212,40 +213,6 @@ def _grad_cols(D, A, rows, r0, G, m, n_out, k_lo, k_hi):
             a = A[rows[r0 + s]]
             for k in range(k_lo, k_hi):
                 g[k] += p * a[k]
-
-
-@jit
-def bwd_loops(D, W, Dp, m, n_in, n_out):
-    """``Dp = D·W`` (deltas pushed one layer down, before the activation derivative)."""
-    zero = D[0, 0] - D[0, 0]
-    for s in range(m):
-        dp = Dp[s]
-        for k in range(n_in):
-            dp[k] = zero
-        for j in range(n_out):
-            dj = D[s, j]
-            w = W[j]
-            for k in range(n_in):
-                dp[k] += dj * w[k]
-
-
-@jit
-def push_rows(D, W, Dp, A, sc, hidden, one, m, n_in, n_out, blas):
-    """``Dp = sc·(D·W) ⊙ act'(A)``: deltas one layer down (``m × n_in``), row by row.
-
-    ``D·W`` by BLAS (``blas``) or :func:`bwd_loops`, then the activation derivative one
-    sample row at a time. :func:`kernels.numba_vector.push_down` is the register-tiled
-    version of the ``regtile`` paths (the same values to rounding, not bit for bit).
-    """
-    if blas:
-        np.dot(D, W, Dp)
-    else:
-        bwd_loops(D, W, Dp, m, n_in, n_out)
-    for s in range(m):
-        dp = Dp[s]
-        ar = A[s]
-        for k in range(n_in):
-            dp[k] = sc * dp[k] * dact(ar[k], hidden, one)
 
 
 @jit

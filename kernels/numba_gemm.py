@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.numba_backward import bias_grad, grad_tiles, push_rows
+from kernels.numba_backward import bias_grad, grad_tiles
 from kernels.numba_forward import act_block, fwd_loops, fwd_rows, gather
 from kernels.numba_layout import jit, param_offsets, slot_offsets
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
-from kernels.numba_vector import output_block, push_down
+from kernels.numba_vector import output_block, push_down, push_rows
 
 
 @jit

@@ -1,21 +1,25 @@
 # mypy: allow-untyped-defs
-"""Whole-block (vectorised) output layer and push-down of the ``regtile`` paths.
+"""The output layer and the deltas pushed one layer down: whole blocks (vectorised) on the
+``regtile`` paths, row by row on the others (``output_row``, :func:`push_rows`).
 
 The other paths apply ``act``/``output_row`` one row of units at a time, calling the C
 library's scalar ``exp``/``log1p``: rows of 10 or 30 units leave the vector units idle,
 and on a fast core this part of a step costs as much as a third of the 784-wide layer's
-products. Here each loop runs over the whole ``m × n`` block, flat, with the branch-free
-:func:`kernels.numba_forward.sigmoid_exp` / :func:`~kernels.numba_vecmath.log1p_unit`, and
-the deltas are pushed down by the register tiles ``push_tile_R``; the hidden activations
-are :func:`kernels.numba_forward.act_block`. Costs other than the sigmoid + cross-entropy
-use the row loops of :mod:`kernels.numba_forward`.
+products. On the ``regtile`` paths each loop runs over the whole ``m × n`` block, flat,
+with the branch-free :func:`kernels.numba_forward.sigmoid_exp` /
+:func:`~kernels.numba_vecmath.log1p_unit`, and the deltas are pushed down by the register
+tiles ``push_tile_R``; the hidden activations are :func:`kernels.numba_forward.act_block`.
+Costs other than the sigmoid + cross-entropy use the row loops of
+:mod:`kernels.numba_forward`.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from kernels.layout import CROSS_ENTROPY
 from kernels.numba_forward import dact, output_row, sigmoid_exp
-from kernels.numba_layout import vec_jit
+from kernels.numba_layout import jit, vec_jit
 from kernels.numba_microkernels import COLS, push_tile_1, push_tile_4
 from kernels.numba_vecmath import log1p_unit
 
@@ -56,15 +60,10 @@ def push_down(D, W, Dp, A, sc, hidden, one, m, n_in, n_out):
 
     ``push_tile_4``/``push_tile_1`` over strips of ``COLS`` columns (the last strip
     overlaps its neighbour: each column is computed the same way in either); layers
-    narrower than ``COLS`` use plain loops.
+    narrower than ``COLS`` use :func:`bwd_loops`.
     """
     if n_in < COLS:
-        for s in range(m):
-            for k in range(n_in):
-                acc = one - one
-                for j in range(n_out):
-                    acc += D[s, j] * W[j, k]
-                Dp[s, k] = acc
+        bwd_loops(D, W, Dp, m, n_in, n_out)
     else:
         k0 = 0
         while k0 < n_in:
@@ -81,3 +80,37 @@ def push_down(D, W, Dp, A, sc, hidden, one, m, n_in, n_out):
     a = A.reshape(m * n_in)
     for i in range(m * n_in):
         dp[i] = sc * dp[i] * dact(a[i], hidden, one)
+
+
+@jit
+def bwd_loops(D, W, Dp, m, n_in, n_out):
+    """``Dp = D·W`` (deltas pushed one layer down, before the activation derivative)."""
+    zero = D[0, 0] - D[0, 0]
+    for s in range(m):
+        dp = Dp[s]
+        for k in range(n_in):
+            dp[k] = zero
+        for j in range(n_out):
+            dj = D[s, j]
+            w = W[j]
+            for k in range(n_in):
+                dp[k] += dj * w[k]
+
+
+@jit
+def push_rows(D, W, Dp, A, sc, hidden, one, m, n_in, n_out, blas):
+    """``Dp = sc·(D·W) ⊙ act'(A)``: deltas one layer down (``m × n_in``), row by row.
+
+    ``D·W`` by BLAS (``blas``) or :func:`bwd_loops`, then the activation derivative one
+    sample row at a time. :func:`push_down` is the register-tiled version of the
+    ``regtile`` paths (the same values to rounding, not bit for bit).
+    """
+    if blas:
+        np.dot(D, W, Dp)
+    else:
+        bwd_loops(D, W, Dp, m, n_in, n_out)
+    for s in range(m):
+        dp = Dp[s]
+        ar = A[s]
+        for k in range(n_in):
+            dp[k] = sc * dp[k] * dact(ar[k], hidden, one)

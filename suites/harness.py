@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kernels import available_backends, backend_info, get_threads, open_session, set_threads
+from kernels import (
+    available_backends,
+    backend_info,
+    effective_threads,
+    get_threads,
+    open_session,
+    set_threads,
+)
 from kernels.layout import CROSS_ENTROPY, SIGMOID, flops_per_sample, flops_per_update, init_params
 from kernels.paths import blas_threads, default_path, executed_flops_per_update
 from kernels.session import VAL, Session
@@ -150,7 +157,7 @@ def train_call(
             sync()
         return cost
 
-    path = default_path(backend, mini_batch, threads if backend_info(backend).threaded else 1)
+    path = default_path(backend, mini_batch, effective_threads(backend_info(backend), threads))
     executed = steps * executed_flops_per_update(sizes, mini_batch, path, 0.0, lmbda_n)
     return call, Work(
         sizes=tuple(sizes), samples=steps * mini_batch, updates=steps, executed=float(executed),

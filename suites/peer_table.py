@@ -104,17 +104,10 @@ def best_rates(
 
 def _mlpbench_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config]:
     """Every candidate path of the Numba backends, named ``backend:path``."""
-    from threadpoolctl import threadpool_limits
-
-    from kernels import backend_info, set_threads
-    from kernels.paths import SERIAL_PATHS, blas_threads, candidates
+    from kernels import backend_info
+    from kernels.paths import SERIAL_PATHS, candidates
+    from suites.harness import threads_limited
     from suites.peers import MlpbenchPeer
-
-    @contextmanager
-    def threads_for(info: Any, path: str) -> Iterator[None]:
-        set_threads(info, threads)
-        with threadpool_limits(limits=blas_threads(path, threads), user_api="blas"):
-            yield
 
     configs = {}
     for b in ("numba", "numba-parallel"):
@@ -125,21 +118,18 @@ def _mlpbench_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config
             if info.threaded and p in SERIAL_PATHS:
                 continue  # the same code as the serial backend's path
             configs[f"mlpbench:{b}:{p}"] = Config(
-                partial(MlpbenchPeer, b, X, y, SIZES, mb, p), partial(threads_for, info, p)
+                partial(MlpbenchPeer, b, X, y, SIZES, mb, p),
+                partial(threads_limited, b, threads, p),
             )
     return configs
 
 
 def _peer_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config]:
     """The peers' configurations (``peer:threads``) that can run here."""
-    from threadpoolctl import threadpool_limits
-
-    from suites.harness import have_module
+    from suites.harness import have_module, threads_limited
     from suites.peers import JaxPeer, MlpbenchPeer, SklearnPeer, TorchPeer
 
-    def blas() -> AbstractContextManager[Any]:
-        limits: AbstractContextManager[Any] = threadpool_limits(limits=threads, user_api="blas")
-        return limits
+    blas = partial(threads_limited, None, threads)  # BLAS threads only
 
     @contextmanager
     def torch_threads(t: int) -> Iterator[None]:
@@ -230,7 +220,7 @@ def _pct(rate: float, flops: float, peak: float) -> str:
 
 def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: str) -> str:
     """The table as GitHub markdown, with its caption (what was measured, on what)."""
-    from kernels import backend_info
+    from kernels import backend_info, effective_threads
 
     head = ["dtype", "mini-batch", "mode", "mlpbench (path)",
             *(PEER_TITLES[p] for p in PEERS), "mlpbench ÷ best peer", "mlpbench % peak",
@@ -247,7 +237,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
         ]  # fmt: skip
         ratio = ml["rate"] / timed[best_peer]["rate"]
         peaks = {int(t): v for t, v in c["gemm_peak_gflops"].items()}
-        ml_threads = c["threads"] if backend_info(ml["best"].split(":")[0]).threaded else 1
+        ml_threads = effective_threads(backend_info(ml["best"].split(":")[0]), c["threads"])
         lines.append("| " + " | ".join([
             c["dtype"], str(c["mini_batch"]), c["mode"], f"{ml['rate']:,.0f} ({ml['best']})",
             *cols, f"{ratio:.2f}" + ("" if ratio >= 1 else " ✗"),
