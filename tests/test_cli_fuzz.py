@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from needs import require
 
 import bench.runner
 from bench.cli.main import main
+
+require("hypothesis", "test")  # skips this module where the extra is missing (fails in CI)
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from needs import missing
 
 from bench.cli.main import main
 from bench.publish.compare import load_sources
@@ -34,9 +35,7 @@ def pg_url() -> Iterator[str]:
     """A URL whose search_path is a fresh, empty schema (dropped afterwards)."""
     url = os.environ.get("MLPBENCH_PG_URL")
     if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but MLPBENCH_PG_URL is not: .ci/setup-postgres.sh did not run")
-        pytest.skip("MLPBENCH_PG_URL not set (see .ci/setup-postgres.sh)")
+        missing("MLPBENCH_PG_URL not set (see .ci/setup-postgres.sh)", ".ci/setup-postgres.sh")
     import sqlalchemy
 
     schema = f"t_{uuid.uuid4().hex[:10]}"

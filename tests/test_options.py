@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from needs import require
 
 from bench.cli.main import build_parser
 from bench.cli.options import GRID_OPTIONS, specs_from_args
@@ -25,6 +24,10 @@ from bench.recipe.recipe import train_command
 from kernels import BACKENDS
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import AUTO, BACKEND_PATHS
+
+require("hypothesis", "test")  # skips this module where the extra is missing (fails in CI)
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 FLOATS = st.floats(min_value=1e-9, max_value=1e6, allow_nan=False, allow_infinity=False)
 SEEDS = st.integers(0, 2**63)

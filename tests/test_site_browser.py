@@ -2,10 +2,11 @@
 (``executable_path``: no browser download). index.html and a suite page load from
 ``file://`` without JavaScript errors, are screenshotted, and clicking a header sorts.
 
-Needs ``MLPBENCH_CHROMIUM`` (or ``chromium`` on PATH) and the ``playwright`` package;
-``.ci/setup-chromium.sh`` provides both in CI. When ``CI`` is set and either is missing the
-test FAILS; locally it skips with the reason. ``MLPBENCH_SCREENSHOTS=DIR`` keeps the
-screenshots there (default: the test's temporary folder).
+Needs ``MLPBENCH_CHROMIUM`` (or ``chromium`` on PATH; ``.ci/setup-chromium.sh`` in CI) and
+the ``playwright`` package (the ``test`` extra; tox's deps). When ``CI`` is set and either
+is missing the test FAILS; locally it skips with the reason (``needs.missing``).
+``MLPBENCH_SCREENSHOTS=DIR`` keeps the screenshots there (default: the test's temporary
+folder).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import missing, require
 
 from bench.cli.main import main
 
@@ -27,21 +29,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-sync"]  # fmt: skip
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: .ci/setup-chromium.sh should have provided it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory: pytest.TempPathFactory) -> Any:
     exe = os.environ.get("MLPBENCH_CHROMIUM") or shutil.which("chromium")
     if not exe or not Path(exe).is_file():
-        _missing("no chromium: set MLPBENCH_CHROMIUM or apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright package is not installed (pip install playwright)")
+        reason = "no chromium: set MLPBENCH_CHROMIUM or apt-get install chromium"
+        missing(reason, ".ci/setup-chromium.sh")
+    sync_playwright = require("playwright.sync_api", "test").sync_playwright
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
