@@ -129,3 +129,14 @@ def test_train_repeats_report_median_over_seeds(
 def test_data_command_describes_the_default_set(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["data"], capsys)
     assert code == 0 and "4,000" in out and "1,000" in out
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """``mlpbench --version`` prints the installed package's version (pyproject's)."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    code, out, _ = run_cli(["--version"], capsys)
+    assert code == 0
+    assert out.strip() == f"mlpbench {version}"

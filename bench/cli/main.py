@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlpbench",
         description="Train small fully-connected networks fast and see validation accuracy "
         "against real elapsed time.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"mlpbench {importlib.metadata.version('mlpbench')}"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
