@@ -140,3 +140,19 @@ def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run_cli(["--version"], capsys)
     assert code == 0
     assert out.strip() == f"mlpbench {version}"
+
+
+def test_own_runs_go_to_the_ignored_default_folder_not_the_published_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --results-dir a run lands in RESULTS_DIR (git-ignored), never in results/."""
+    from bench.cli.options import RESULTS_DIR
+
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(["train", *SMALL, "--backend", "numpy"], capsys)
+    assert code == 0
+    [path] = (tmp_path / RESULTS_DIR / "runs").glob("train-*.json")
+    assert f"run saved: {RESULTS_DIR}/runs/{path.name}" in out
+    assert not (tmp_path / "results").exists()
+    gitignore = Path(__file__).resolve().parent.parent / ".gitignore"
+    assert f"/{RESULTS_DIR}/" in gitignore.read_text().splitlines()

@@ -27,6 +27,10 @@ from bench.config import (
 )
 from bench.runner import PlannedTrial
 
+# Where a user's own runs, studies and tune reports go by default. Not results/: that folder
+# holds the published runs git tracks (and mlpbench publish reads); .gitignore ignores this one.
+RESULTS_DIR = "mlpbench-results"
+
 
 def int_list(option: str) -> Callable[[str], list[int]]:
     """argparse type: comma-separated integers such as ``784,30,10``."""
@@ -105,13 +109,15 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
 
     out = p.add_argument_group("output")
     out.add_argument(
-        "--results-dir", default="results", help="where runs are saved (default results/)"
+        "--results-dir",
+        default=RESULTS_DIR,
+        help=f"where runs are saved (default {RESULTS_DIR}/)",
     )
     out.add_argument(
         "--json",
         default=None,
         metavar="PATH",
-        help="save the run JSON here instead of results/runs/<run-id>.json",
+        help=f"save the run JSON here instead of {RESULTS_DIR}/runs/<run-id>.json",
     )
     out.add_argument(
         "--resume",

@@ -1,7 +1,7 @@
 """Subcommands of the tuning recipe: eta, lmbda, batch, momentum, tune.
 
 Each command takes the training options of :func:`bench.cli.options.add_training_options`
-(``--strip`` included), saves its trials as a run JSON under ``results/runs/`` and its
+(``--strip`` included), saves its trials as a run JSON under ``<results dir>/runs/`` and its
 plots next to it, and prints rich tables (stdout) with one-line progress (stderr).
 Registered from :data:`bench.cli.main.COMMAND_MODULES`.
 """

@@ -22,7 +22,7 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.options import check_results_dir
+from bench.cli.options import RESULTS_DIR, check_results_dir
 from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.results import Run, save_run
@@ -49,7 +49,7 @@ def add_storage_options(p: argparse.ArgumentParser, *, study_option: bool = True
         metavar="URL",
         help="Optuna storage shared by several machines: postgresql://USER:PW@HOST/DB "
         "(pip install 'mlpbench[postgres]'), mysql+pymysql://…, sqlite:///FILE (one host); "
-        "default: the journal file results/studies/<study>.journal",
+        f"default: the journal file {RESULTS_DIR}/studies/<study>.journal",
     )
     p.add_argument(
         "--heartbeat", type=int, default=10, metavar="S",
@@ -191,7 +191,11 @@ def register_study(sub: Any) -> None:
     p.add_argument("action", choices=["create", "trials", "export", "fail-stale"])
     p.add_argument("name", help="study name")
     add_storage_options(p, study_option=False)
-    p.add_argument("--results-dir", default="results", help="where the journal files live")
+    p.add_argument(
+        "--results-dir",
+        default=RESULTS_DIR,
+        help=f"where the journal files live (default {RESULTS_DIR}/)",
+    )
     p.add_argument("--json", default=None, metavar="PATH", help="export: the run JSON to write")
     p.add_argument(
         "--older-than", type=float, default=None, metavar="S",

@@ -7,7 +7,7 @@ Nothing here searches by itself: samplers are Optuna's ``GridSampler``, ``Random
 step=images seen)`` and ``trial.should_prune()``. The objective is the trial's best
 validation accuracy (a fraction, maximised); resources are training images.
 
-Storage is Optuna's journal file ``results/studies/<study>.journal`` by default, so
+Storage is Optuna's journal file ``<results dir>/studies/<study>.journal`` by default, so
 ``--study NAME`` resumes a search: the finished trials are in the journal and only the
 missing ones run. ``--storage URL`` (:mod:`bench.search.storage`: PostgreSQL, MySQL, SQLite) lets
 ``mlpbench search`` with the same ``--study`` and ``--storage`` run on several machines at

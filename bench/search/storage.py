@@ -4,7 +4,7 @@
   'mlpbench[postgres]'``); SQLAlchemy 2 maps the plain scheme to psycopg 3.
 * ``mysql+pymysql://user:pw@host/db``: MySQL/MariaDB through PyMySQL (``[mysql]`` extra).
 * ``sqlite:///path/study.db``: one host only (file locking; several local workers are fine).
-* no URL: the journal file ``results/studies/<study>.journal`` (one host, or a shared file
+* no URL: the journal file ``<results dir>/studies/<study>.journal`` (one host, or a shared file
   system with working ``open(O_EXCL)``); it has no heartbeat, see
   :func:`bench.search.study.fail_stale`.
 
