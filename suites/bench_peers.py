@@ -4,7 +4,7 @@ Peers (see :mod:`suites.peers`): mlpbench's ``numba`` and ``numba-parallel`` bac
 ``numpy`` reference, a Nielsen-style per-sample loop, PyTorch CPU eager and scikit-learn's
 ``MLPClassifier.partial_fit``, PyTorch also on one thread, and JAX (``jax.jit`` +
 ``lax.scan``, shuffled outside or inside the timed call); the optional ones are skipped
-with a reason when not installed (``pip install -e .[peers,jax]``; tox installs neither).
+with a reason when not installed (``pip install -e '.[peers,jax]'``; tox installs neither).
 The pinned one-core / two-thread table of issue 8 comes from
 ``python -m suites.peer_table`` (:mod:`suites.peer_table`). float32, mini-batch 1, 10,
 100, 1000, on all cores (up to 2 threads: Numba's, and BLAS threads where the code calls

@@ -49,8 +49,8 @@ def have_module(name: str) -> bool:
 
 # Why an optional peer is skipped, and how to install it: one sentence per module.
 MISSING = {
-    "torch": "PyTorch is not installed (pip install -e .[peers])",
-    "jax": "JAX is not installed (pip install -e .[jax])",
+    "torch": "PyTorch is not installed (pip install -e '.[peers]')",
+    "jax": "JAX is not installed (pip install -e '.[jax]')",
     "sklearn": "scikit-learn is not installed",
 }
 
