@@ -86,8 +86,8 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
         title=title or f"{run.kind} {run.run_id}",
         caption=f"to target: training (kernel) seconds to {target:.1%} validation accuracy, "
         "compile excluded; images: training images seen by then; best/final: validation "
-        "accuracy; GFLOP/s: model FLOPs (README); peak: FLOPs the kernel path executed, as a "
-        "share of this machine's GEMM GFLOP/s; median (min–max) over seeds",
+        "accuracy; GFLOP/s: model FLOPs (docs/results-format.md); peak: FLOPs the kernel path "
+        "executed, as a share of this machine's GEMM GFLOP/s; median (min–max) over seeds",
     )
     axes = table_axes(run)
     for a in axes:  # configuration cells are never wrapped or cut

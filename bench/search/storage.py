@@ -118,7 +118,7 @@ def open_rdb(url: str, heartbeat: Heartbeat | None = None) -> optuna.storages.RD
             raise ConfigError(
                 OPTION,
                 f"cannot connect to {mask_url(url)}: {_short(err)}; check that the server runs "
-                "and accepts this host, user and password (see README: several machines)",
+                "and accepts this host, user and password (see docs/search.md: several machines)",
             ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
