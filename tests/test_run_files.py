@@ -283,16 +283,26 @@ def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -
 # --- honest labels --------------------------------------------------------------------------
 
 
+def no_value(v: object) -> bool:
+    """``null`` (strict files) or NaN (older files and in-memory records)."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def assert_no_training_accuracy_as_validation(raw: dict[str, object]) -> None:
     """Every eta probe (label ``η=…``) keeps its training-set numbers out of ``val_*``."""
     for t in raw["trials"]:  # type: ignore[attr-defined]
         if not t["label"].startswith("η="):
             continue
         for p in t["curve"]:
-            assert math.isnan(p["val_accuracy"]) and math.isnan(p["val_cost"]), p
+            assert no_value(p["val_accuracy"]) and no_value(p["val_cost"]), p
             assert 0.0 <= p["train_set_accuracy"] <= 1.0 and p["train_set_cost"] > 0, p
-        assert math.isnan(t["summary"]["best_val_accuracy"])
+        assert no_value(t["summary"]["best_val_accuracy"])
         assert t["summary"]["time_to_target_seconds"] is None
+
+
+def reject_constant(word: str) -> object:
+    """``parse_constant`` of a strict parser: NaN, Infinity and -Infinity are not JSON."""
+    raise ValueError(f"{word} is not JSON")
 
 
 def test_eta_probes_record_training_set_accuracy_under_training_fields(
@@ -303,13 +313,14 @@ def test_eta_probes_record_training_set_accuracy_under_training_fields(
     code, _, err = run_cli(argv, capsys)
     assert code == 0, err
     [path] = (tmp_path / "runs").glob("eta-*.json")
-    raw = json.loads(path.read_text())
+    raw = json.loads(path.read_text(), parse_constant=reject_constant)  # strict JSON
     assert raw["trials"] and all(t["label"].startswith("η=") for t in raw["trials"])
     assert_no_training_accuracy_as_validation(raw)
     # The probes' costs are the training-set costs after epochs 0, 1, 2.
     assert all(len(t["curve"]) == 3 for t in raw["trials"] if t["status"] == "completed")
     assert "best train-set" in err and "best val" not in err
-    load_run(path)  # and it reads back
+    run = load_run(path)  # and it reads back, null as NaN
+    assert all(math.isnan(p.val_accuracy) for t in run.trials for p in t.curve)
 
 
 def test_no_published_run_file_calls_training_accuracy_validation() -> None:

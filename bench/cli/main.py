@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -44,6 +45,7 @@ from bench.runner import (
     resume_or_new,
     run_planned,
 )
+from bench.write_errors import WriteError, is_write_fault, write_error
 from kernels import backend_info, backend_problem
 from kernels.session import CPU
 
@@ -231,11 +233,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning (a damaged cache repaired, a tuning file ignored) as one line."""
+    Console(stderr=True).print(
+        f"[yellow]mlpbench: warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlpbench`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    shown = warnings.showwarning
+    warnings.showwarning = _warning_line
     try:
         return handler(args)
     except ConfigError as err:
@@ -243,11 +261,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
         )
         return 2
+    except OSError as err:  # WriteError, or a full disk / permission inside a library
+        if not is_write_fault(err):
+            raise
+        line = str(err) if isinstance(err, WriteError) else str(write_error(err))
+        Console(stderr=True).print(
+            f"[bold red]mlpbench: error:[/] {escape(line)}", highlight=False, soft_wrap=True
+        )
+        return 2
     except KeyboardInterrupt:
         Console(stderr=True).print(
             "mlpbench: interrupted; finished trials are saved (use --resume)", soft_wrap=True
         )
         return 130
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":  # pragma: no cover
