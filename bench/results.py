@@ -26,18 +26,15 @@ import fcntl
 import json
 import math
 import os
-import signal
 import statistics
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench import strict_json
 from bench.config import ConfigError, TrialSpec
+from bench.stop_signals import signals_held
 from bench.strict_json import nan_for_null
 from bench.write_errors import WriteError, is_write_fault, naming, write_error
 
@@ -327,36 +324,18 @@ def save_run(run: Run, path: Path) -> None:
     """Save ``run`` as indented strict JSON at ``path``, atomically.
 
     The JSON text is built in full before the file is touched, so a run that cannot be
-    serialised leaves the previous file as it was. SIGINT is held back during the write, so
-    Ctrl-C right after a trial still saves that trial (it is delivered just after). When the
-    disk is full or the file not writable, the whole run goes to :func:`fallback_path` and
-    the :class:`WriteError` raised names both files.
+    serialised leaves the previous file as it was. SIGINT and SIGTERM are held back during
+    the write, so Ctrl-C right after a trial still saves that trial (it is delivered just
+    after: :func:`bench.stop_signals.signals_held`). When the disk is full or the file not
+    writable, the whole run goes to :func:`fallback_path` and the :class:`WriteError`
+    raised names both files.
     """
     text = strict_json.dumps(run.to_dict(), indent=1) + "\n"
     try:
-        with _sigint_held():
+        with signals_held():
             atomic_write_text(path, text)
     except WriteError as err:
         raise _kept_elsewhere(err, run, text) from None
-
-
-@contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold SIGINT back during the block and deliver it after (main thread only; an
-    ignored SIGINT stays ignored)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals are handled in the main thread only
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught and callable(previous):
-        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
-    elif caught and previous == signal.SIG_DFL:
-        raise KeyboardInterrupt
 
 
 def run_from_json(data: object, path: Path) -> Run:

@@ -45,6 +45,7 @@ from bench.runner import (
     resume_or_new,
     run_planned,
 )
+from bench.stop_signals import Terminated, sigterm_raises
 from bench.write_errors import WriteError, is_write_fault, write_error
 from kernels import backend_info, backend_problem
 from kernels.session import CPU
@@ -255,7 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = warnings.showwarning
     warnings.showwarning = _warning_line
     try:
-        return handler(args)
+        with sigterm_raises():
+            return handler(args)
     except ConfigError as err:
         Console(stderr=True).print(
             f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
@@ -269,11 +271,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[bold red]mlpbench: error:[/] {escape(line)}", highlight=False, soft_wrap=True
         )
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
         Console(stderr=True).print(
-            "mlpbench: interrupted; finished trials are saved (use --resume)", soft_wrap=True
+            f"mlpbench: {what}; finished trials are saved (use --resume)", soft_wrap=True
         )
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     finally:
         warnings.showwarning = shown
 
