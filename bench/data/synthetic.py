@@ -65,7 +65,7 @@ def cache_paths(rows: int, features: int, classes: int, seed: int, dtype: str) -
     """Where a cached set lives: ``(inputs .npy, labels .npy)``, keyed by its parameters."""
     from bench.data.download import cache_root
 
-    key = json.dumps([_FORMAT, rows, features, classes, seed, dtype])
+    key = json.dumps([_FORMAT, rows, features, classes, seed, dtype], allow_nan=False)
     name = hashlib.sha256(key.encode()).hexdigest()[:20]
     folder = cache_root() / "synthetic"
     return folder / f"{name}-X.npy", folder / f"{name}-y.npy"
