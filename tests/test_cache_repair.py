@@ -30,7 +30,6 @@ PROBE = """
 import json, warnings
 import numpy as np
 from kernels import cache_repair, layout, numba_serial as be
-warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as seen:
     warnings.simplefilter("always")
     rng = np.random.default_rng(0)
