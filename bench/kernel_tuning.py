@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import strict_json
 from kernels.paths import AUTO, BACKEND_PATHS, candidates, check_path, default_path
 
 FORMAT = "mlpbench-kernel-wisdom/1"
@@ -161,7 +162,7 @@ def save_wisdom(tuned: Iterable[Tuned], path: Path | None = None) -> Path:
     for t in tuned:
         choices[t.shape.key()] = {"path": t.chosen, "samples_per_s": t.samples_per_s}
     doc = {"format": FORMAT, "key": key, "choices": choices}
-    atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(path, strict_json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return path
 
 

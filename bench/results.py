@@ -9,9 +9,14 @@ at most the trial in flight; files get the mode the umask gives (0644 under umas
 read; :func:`load_run` turns any malformed file into one :class:`RunFileError`. Rendering
 lives in ``bench.report``.
 
+Files are strict JSON (:mod:`bench.strict_json`): a NaN field is written ``null`` and read
+back as NaN; older files holding bare ``NaN`` still load. A save the disk cannot take keeps
+the whole run in the temp folder and says where (:func:`save_run`). The layout is described
+by ``docs/schema/run.schema.json``.
+
 Schema history: 1, the first layout; 2, ``eta`` probes evaluate on the training set and say
-so (``train_set_accuracy``/``train_set_cost`` in curve points, ``val_*`` NaN) instead of
-storing training accuracy as ``val_accuracy``.
+so (``train_set_accuracy``/``train_set_cost`` in curve points, ``val_*`` NaN, written
+``null``) instead of storing training accuracy as ``val_accuracy``.
 """
 
 from __future__ import annotations
@@ -21,15 +26,17 @@ import fcntl
 import json
 import math
 import os
-import signal
 import statistics
 import tempfile
-import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench import strict_json
 from bench.config import ConfigError, TrialSpec
+from bench.stop_signals import signals_held
+from bench.strict_json import nan_for_null
+from bench.write_errors import WriteError, is_write_fault, naming, write_error
 
 SCHEMA_VERSION = 2
 
@@ -124,8 +131,8 @@ class TrialResult:
             status=d["status"],
             stop_reason=d["stop_reason"],
             compile_seconds=d["compile_seconds"],
-            curve=[CurvePoint(**p) for p in d["curve"]],
-            summary=TrialSummary(**d["summary"]),
+            curve=[CurvePoint(**nan_for_null(CurvePoint, p)) for p in d["curve"]],
+            summary=TrialSummary(**nan_for_null(TrialSummary, d["summary"])),
             label=d.get("label", ""),
             params=d.get("params", {}),
             machine=d.get("machine"),
@@ -270,20 +277,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
     Readers see either the old file or the new one, never a partial write. The file gets
     mode ``0666 & ~umask`` (0644 under umask 022), as ``open`` would give it; the temporary
-    file's private 0600 does not survive the rename.
+    file's private 0600 does not survive the rename. A full disk or a missing permission
+    raises :class:`bench.write_errors.WriteError` naming ``path`` (the old file intact).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), file_mode())
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), file_mode())
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -291,27 +300,42 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def fallback_path(run: Run) -> Path:
+    """Where :func:`save_run` keeps a run its own file could not take: the temp folder."""
+    return Path(tempfile.gettempdir()) / f"mlpbench-unsaved-{run.run_id}.json"
+
+
+def _kept_elsewhere(err: WriteError, run: Run, text: str) -> WriteError:
+    """``err`` after writing ``text`` (the whole run) to :func:`fallback_path` instead."""
+    kept = fallback_path(run)
+    try:
+        atomic_write_text(kept, text)
+    except OSError as second:
+        hint = (f"its {len(run.trials)} trial(s) could not be kept in {kept} either "
+                f"({second.strerror or second})")  # fmt: skip
+        return WriteError(err.errno or 0, err.strerror or "", Path(err.filename), None, hint)
+    how = (f"continue it with --json {kept} --resume" if run.kind in ("sweep", "train")
+           else f"`mlpbench report {kept}` reads it")  # fmt: skip
+    hint = f"the run ({len(run.trials)} trial(s)) is kept in {kept} ({how})"
+    return WriteError(err.errno or 0, err.strerror or "", Path(err.filename), kept, hint)
+
+
 def save_run(run: Run, path: Path) -> None:
-    """Save ``run`` as indented JSON at ``path``, atomically.
+    """Save ``run`` as indented strict JSON at ``path``, atomically.
 
     The JSON text is built in full before the file is touched, so a run that cannot be
-    serialised leaves the previous file as it was. SIGINT is held back during the write, so
-    Ctrl-C right after a trial still saves that trial (it is delivered just after).
+    serialised leaves the previous file as it was. SIGINT and SIGTERM are held back during
+    the write, so Ctrl-C right after a trial still saves that trial (it is delivered just
+    after: :func:`bench.stop_signals.signals_held`). When the disk is full or the file not
+    writable, the whole run goes to :func:`fallback_path` and the :class:`WriteError`
+    raised names both files.
     """
-    text = json.dumps(run.to_dict(), indent=1, allow_nan=True) + "\n"
-    if threading.current_thread() is not threading.main_thread():
-        atomic_write_text(path, text)  # signals are handled in the main thread only
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    text = strict_json.dumps(run.to_dict(), indent=1) + "\n"
     try:
-        atomic_write_text(path, text)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught and callable(previous):
-        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
-    elif caught and previous == signal.SIG_DFL:
-        raise KeyboardInterrupt
+        with signals_held():
+            atomic_write_text(path, text)
+    except WriteError as err:
+        raise _kept_elsewhere(err, run, text) from None
 
 
 def run_from_json(data: object, path: Path) -> Run:
@@ -399,9 +423,15 @@ class RunFileLock:
             if same:
                 break
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        try:  # the pid is for the message of a second writer; a full disk ends the run here
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as err:
+            self.release()
+            if not is_write_fault(err):
+                raise
+            raise write_error(err, self.lock_path) from None
 
     def release(self) -> None:
         """Remove the lock file and drop the lock."""

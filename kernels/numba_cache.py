@@ -33,6 +33,8 @@ import numpy as np
 from numba.core import caching, config
 from numba.core.dispatcher import Dispatcher
 
+from kernels.cache_repair import RepairingCache
+
 KERNEL_DIR = Path(__file__).resolve().parent
 
 
@@ -91,8 +93,9 @@ class _KernelCacheImpl(caching.CompileResultCacheImpl):
     _locator_classes: list[type[object]] = [_KernelLocator]  # noqa: RUF012 (Numba's API)
 
 
-class KernelCache(caching.FunctionCache):
-    """Numba's per-function cache, located by :class:`_KernelLocator`."""
+class KernelCache(RepairingCache, caching.FunctionCache):
+    """Numba's per-function cache, located by :class:`_KernelLocator`; damaged entries are
+    recompiled (:mod:`kernels.cache_repair`)."""
 
     _impl_class = _KernelCacheImpl
 

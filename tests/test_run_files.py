@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -256,12 +257,23 @@ def test_a_failed_write_leaves_the_old_file_whole(
 # --- Ctrl-C ---------------------------------------------------------------------------------
 
 
-def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -> None:
-    path = tmp_path / "r.json"
+def started_with(disposition: signal.Handlers) -> Callable[[], None]:
+    """``preexec_fn`` giving the child SIGINT's ``disposition`` whatever this process has:
+    SIG_DFL as from a terminal, SIG_IGN as a background job of a non-interactive shell."""
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, disposition)
+
+    return preexec
+
+
+def sweep_with_two_trials_saved(path: Path, sigint: signal.Handlers) -> subprocess.Popen[str]:
+    """A 40-trial sweep into ``path``, started with SIGINT ``sigint``, once 2 are saved."""
     sizes = ",".join(str(mb) for mb in range(1, 41))  # 40 trials: the sweep is still running
     proc = subprocess.Popen(
         mlpbench("sweep", *TINY, "--epochs", "5", "--batch-sizes", sizes, "--json", str(path)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        preexec_fn=started_with(sigint),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -269,10 +281,10 @@ def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
+    return proc
+
+
+def assert_finished_trials_saved_in_order(path: Path) -> None:
     run = load_run(path)
     assert 2 <= len(run.trials) < 40
     labels = [t.label for t in run.trials]
@@ -280,7 +292,40 @@ def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -
     assert not path.with_name(f".{path.name}.lock").exists()
 
 
+def test_sigint_mid_sweep_exits_130_with_finished_trials_saved(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    proc = sweep_with_two_trials_saved(path, signal.SIG_DFL)  # as started from a terminal
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert_finished_trials_saved_in_order(path)
+
+
+def test_background_job_ignores_sigint_and_stops_on_sigterm_with_trials_saved(
+    tmp_path: Path,
+) -> None:
+    """Started with SIGINT ignored (``mlpbench … &`` in a script), mlpbench keeps it
+    ignored, as the shell asked; SIGTERM (``kill PID``) stops it like Ctrl-C: exit 143."""
+    path = tmp_path / "r.json"
+    proc = sweep_with_two_trials_saved(path, signal.SIG_IGN)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    assert proc.poll() is None, "an ignored SIGINT stopped the sweep"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "terminated (SIGTERM)" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert_finished_trials_saved_in_order(path)
+
+
 # --- honest labels --------------------------------------------------------------------------
+
+
+def no_value(v: object) -> bool:
+    """``null`` (strict files) or NaN (older files and in-memory records)."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def assert_no_training_accuracy_as_validation(raw: dict[str, object]) -> None:
@@ -289,10 +334,15 @@ def assert_no_training_accuracy_as_validation(raw: dict[str, object]) -> None:
         if not t["label"].startswith("η="):
             continue
         for p in t["curve"]:
-            assert math.isnan(p["val_accuracy"]) and math.isnan(p["val_cost"]), p
+            assert no_value(p["val_accuracy"]) and no_value(p["val_cost"]), p
             assert 0.0 <= p["train_set_accuracy"] <= 1.0 and p["train_set_cost"] > 0, p
-        assert math.isnan(t["summary"]["best_val_accuracy"])
+        assert no_value(t["summary"]["best_val_accuracy"])
         assert t["summary"]["time_to_target_seconds"] is None
+
+
+def reject_constant(word: str) -> object:
+    """``parse_constant`` of a strict parser: NaN, Infinity and -Infinity are not JSON."""
+    raise ValueError(f"{word} is not JSON")
 
 
 def test_eta_probes_record_training_set_accuracy_under_training_fields(
@@ -303,13 +353,14 @@ def test_eta_probes_record_training_set_accuracy_under_training_fields(
     code, _, err = run_cli(argv, capsys)
     assert code == 0, err
     [path] = (tmp_path / "runs").glob("eta-*.json")
-    raw = json.loads(path.read_text())
+    raw = json.loads(path.read_text(), parse_constant=reject_constant)  # strict JSON
     assert raw["trials"] and all(t["label"].startswith("η=") for t in raw["trials"])
     assert_no_training_accuracy_as_validation(raw)
     # The probes' costs are the training-set costs after epochs 0, 1, 2.
     assert all(len(t["curve"]) == 3 for t in raw["trials"] if t["status"] == "completed")
     assert "best train-set" in err and "best val" not in err
-    load_run(path)  # and it reads back
+    run = load_run(path)  # and it reads back, null as NaN
+    assert all(math.isnan(p.val_accuracy) for t in run.trials for p in t.curve)
 
 
 def test_no_published_run_file_calls_training_accuracy_validation() -> None:
@@ -383,6 +434,16 @@ def test_well_formed_journal_passes_the_check(tmp_path: Path) -> None:
     check_journal_file(path)
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in this process, whatever it was started with (a
+    background job of a non-interactive shell starts with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint")
 def test_ctrl_c_during_a_save_is_held_until_the_file_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

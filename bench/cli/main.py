@@ -12,10 +12,11 @@ import argparse
 import importlib
 import importlib.metadata
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -45,6 +46,8 @@ from bench.runner import (
     resume_or_new,
     run_planned,
 )
+from bench.stop_signals import Terminated, sigterm_raises
+from bench.write_errors import WriteError, is_write_fault, write_error
 from kernels import backend_info, backend_problem
 from kernels.session import CPU
 
@@ -235,23 +238,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning (a damaged cache repaired, a tuning file ignored) as one line."""
+    Console(stderr=True).print(
+        f"[yellow]mlpbench: warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlpbench`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    shown = warnings.showwarning
+    warnings.showwarning = _warning_line
     try:
-        return handler(args)
+        with sigterm_raises():
+            return handler(args)
     except ConfigError as err:
         Console(stderr=True).print(
             f"[bold red]mlpbench: error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
         )
         return 2
-    except KeyboardInterrupt:
+    except OSError as err:  # WriteError, or a full disk / permission inside a library
+        if not is_write_fault(err):
+            raise
+        line = str(err) if isinstance(err, WriteError) else str(write_error(err))
         Console(stderr=True).print(
-            "mlpbench: interrupted; finished trials are saved (use --resume)", soft_wrap=True
+            f"[bold red]mlpbench: error:[/] {escape(line)}", highlight=False, soft_wrap=True
         )
-        return 130
+        return 2
+    except KeyboardInterrupt as stop:
+        what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+        Console(stderr=True).print(
+            f"mlpbench: {what}; finished trials are saved (use --resume)", soft_wrap=True
+        )
+        return 143 if isinstance(stop, Terminated) else 130
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,7 @@ from bench.config import ConfigError
 from bench.progress import stdout_console
 from bench.publish.compare import Source, expand, load_source
 from bench.publish.site import MARKER, build_site
+from bench.write_errors import naming
 
 
 def load_for_site(paths: list[Path], out: Path) -> list[Source]:
@@ -56,14 +57,20 @@ def check_out(out: Path) -> None:
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
-    """Write ``files`` into a fresh folder next to ``out``, then replace ``out`` with it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    """Write ``files`` into a fresh folder next to ``out``, then replace ``out`` with it.
+
+    A full disk or missing permission raises a WriteError naming the file of the site that
+    could not be written; the temporary folder is removed and an earlier site is untouched.
+    """
+    with naming(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         for rel, data in files.items():
             path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            with naming(out / rel):  # the earlier site stays as it was
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
         old = out.with_name(f".{out.name}-old")
         if old.exists():
             shutil.rmtree(old)

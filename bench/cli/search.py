@@ -24,7 +24,12 @@ from bench.cli.options import (
     check_results_dir,
     specs_from_args,
 )
-from bench.cli.study import add_storage_options, heartbeat_from_args, register_study
+from bench.cli.study import (
+    add_storage_options,
+    heartbeat_from_args,
+    journal_faults,
+    register_study,
+)
 from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.recipe.recipe import train_command
@@ -177,7 +182,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         f"pruner {args.pruner}, {args.workers} worker(s)",
         highlight=False,
     )
-    study = run_search(cfg, trials=trials, workers=args.workers)
+    with journal_faults(args.storage, results, name):
+        study = run_search(cfg, trials=trials, workers=args.workers)
 
     run = study_run(
         study, new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False)

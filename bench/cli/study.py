@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.results import Run, save_run
 from bench.runner import PlannedTrial, new_run
-from bench.search.storage import Heartbeat, open_storage, where
+from bench.search.storage import Heartbeat, journal_path, open_storage, where
 from bench.search.study import (
     KIND_ATTR,
     LABEL_ATTR,
@@ -37,6 +38,7 @@ from bench.search.study import (
     export_run,
     fail_stale,
 )
+from bench.write_errors import naming
 
 
 def add_storage_options(p: argparse.ArgumentParser, *, study_option: bool = True) -> None:
@@ -59,6 +61,13 @@ def add_storage_options(p: argparse.ArgumentParser, *, study_option: bool = True
         "--grace", type=int, default=30, metavar="S",
         help="a trial silent this long is failed and re-run elsewhere (default 30)",
     )  # fmt: skip
+
+
+def journal_faults(storage: str | None, results: Path, study: str) -> AbstractContextManager[None]:
+    """A full disk or missing permission while Optuna writes the journal file of ``study``
+    (no ``--storage``) as one :class:`WriteError` naming that file; the trials already in
+    the journal stay there, and the same command with ``--study`` continues the study."""
+    return naming(journal_path(results, study)) if storage is None else nullcontext()
 
 
 def heartbeat_from_args(args: argparse.Namespace) -> Heartbeat:
@@ -165,14 +174,15 @@ def cmd_distributed_sweep(
         f"{len(planned)} trials over every worker",
         highlight=False,
     )
-    study = run_distributed(
-        planned,
-        study_name=args.study,
-        storage_url=args.storage,
-        results_dir=results,
-        kind=kind,
-        heartbeat=heartbeat_from_args(args),
-    )
+    with journal_faults(args.storage, results, args.study):
+        study = run_distributed(
+            planned,
+            study_name=args.study,
+            storage_url=args.storage,
+            results_dir=results,
+            kind=kind,
+            heartbeat=heartbeat_from_args(args),
+        )
     run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
     run.notes.update(study=args.study, storage=where(args.storage, results, args.study))
     run = export_run(study, run)

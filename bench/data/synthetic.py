@@ -10,7 +10,10 @@ Sets of at least :data:`MMAP_MIN_BYTES` are cached as memory-mapped ``.npy`` fil
 data cache (``$MLPBENCH_CACHE``, else the OS user cache) under ``synthetic/``, named by a
 hash of the generating parameters, written to a temporary name and renamed into place
 (atomic: a killed run leaves no half file under the final name). A cached set is mapped
-copy-on-write, so the run's memory holds only the pages it touches.
+copy-on-write, so the run's memory holds only the pages it touches. A cached pair that
+cannot be read as the set it is named for (truncated, garbage, another shape) is discarded
+with a warning and generated again; a disk that cannot take the files raises a
+:class:`bench.write_errors.WriteError` naming the file.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +32,7 @@ import numpy.typing as npt
 from bench.config import ConfigError, DataSpec
 from bench.data.dataset import Dataset, finish
 from bench.data.sources import SOURCES
+from bench.write_errors import naming
 
 MMAP_MIN_BYTES = 512 * 2**20  # inputs at least this large are cached as .npy memory maps
 CHUNK_BYTES = 8 * 2**20  # float64 rows generated per step (about)
@@ -60,7 +65,7 @@ def cache_paths(rows: int, features: int, classes: int, seed: int, dtype: str) -
     """Where a cached set lives: ``(inputs .npy, labels .npy)``, keyed by its parameters."""
     from bench.data.download import cache_root
 
-    key = json.dumps([_FORMAT, rows, features, classes, seed, dtype])
+    key = json.dumps([_FORMAT, rows, features, classes, seed, dtype], allow_nan=False)
     name = hashlib.sha256(key.encode()).hexdigest()[:20]
     folder = cache_root() / "synthetic"
     return folder / f"{name}-X.npy", folder / f"{name}-y.npy"
@@ -68,11 +73,22 @@ def cache_paths(rows: int, features: int, classes: int, seed: int, dtype: str) -
 
 def _write_npy_atomic(path: Path, fill: npt.NDArray[np.generic] | None, shape: tuple[int, ...],
                       dtype: str) -> np.memmap:  # fmt: skip
-    """A writable ``.npy`` memory map at a temporary name beside ``path``."""
+    """A writable ``.npy`` memory map at a temporary name beside ``path``, its blocks
+    allocated up front (``posix_fallocate``): a disk too full for it fails here with
+    ENOSPC, not later with SIGBUS while the pages are written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        fd = os.open(tmp, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     if fill is not None:
         out[...] = fill
     return out
@@ -96,27 +112,56 @@ def _check_room(folder: Path, need: int, rows: int) -> None:
         )
 
 
+def _load_cached(
+    x_path: Path, y_path: Path, shape: tuple[int, int], dtype: str
+) -> tuple[np.memmap, np.memmap] | None:
+    """The cached pair mapped copy-on-write; None (both files deleted, a warning) when
+    either is missing, unreadable, truncated or of another shape or dtype."""
+    if not (x_path.is_file() and y_path.is_file()):
+        return None
+    try:
+        X = np.load(x_path, mmap_mode="c")
+        y = np.load(y_path, mmap_mode="c")
+        if X.shape != shape or X.dtype != np.dtype(dtype) or y.shape != shape[:1]:
+            raise ValueError(f"holds {X.dtype} {X.shape}, not {dtype} {shape}")
+        if y.dtype != np.int64:
+            raise ValueError(f"labels are {y.dtype}, not int64")
+    except (OSError, ValueError, EOFError) as err:
+        warnings.warn(
+            f"damaged synthetic-data cache {x_path.name} in {x_path.parent} ({err}); "
+            "discarded and generated again",
+            UserWarning,
+            stacklevel=3,
+        )
+        x_path.unlink(missing_ok=True)
+        y_path.unlink(missing_ok=True)
+        return None
+    return X, y
+
+
 def _generate_cached(
     rows: int, features: int, classes: int, seed: int, dtype: str
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.int64]]:
-    """The set from the cache, generating it there first if it is missing."""
+    """The set from the cache, generating it there first if it is missing or damaged."""
     from bench.results import file_mode
 
     x_path, y_path = cache_paths(rows, features, classes, seed, dtype)
-    if not (x_path.is_file() and y_path.is_file()):
+    maps = _load_cached(x_path, y_path, (rows, features), dtype)
+    if maps is None:
         _check_room(x_path.parent, rows * (features * np.dtype(dtype).itemsize + 8), rows)
-        X = _write_npy_atomic(x_path, None, (rows, features), dtype)
-        labels = generate(rows, features, classes, seed, X)
-        y = _write_npy_atomic(y_path, labels, (rows,), "int64")
-        for mm, final in ((y, y_path), (X, x_path)):  # inputs last: their name means "done"
-            mm.flush()
-            tmp = str(mm.filename)
-            os.chmod(tmp, file_mode())
-            os.replace(tmp, final)
+        with naming(x_path):
+            X = _write_npy_atomic(x_path, None, (rows, features), dtype)
+            labels = generate(rows, features, classes, seed, X)
+            y = _write_npy_atomic(y_path, labels, (rows,), "int64")
+            for mm, final in ((y, y_path), (X, x_path)):  # inputs last: their name means "done"
+                mm.flush()
+                tmp = str(mm.filename)
+                os.chmod(tmp, file_mode())
+                os.replace(tmp, final)
         del X, y
-    X_map = np.load(x_path, mmap_mode="c")
-    y_map = np.load(y_path, mmap_mode="c")
-    return np.asarray(X_map), np.asarray(y_map)
+        maps = _load_cached(x_path, y_path, (rows, features), dtype)
+        assert maps is not None, f"{x_path} unreadable just after writing it"
+    return np.asarray(maps[0]), np.asarray(maps[1])
 
 
 def load_synthetic(

@@ -12,7 +12,8 @@ number of machines and dates) it builds, as a mapping of relative path → bytes
 * ``plots/*.svg``: samples/s by mini-batch per machine and backend, the peers chart,
   validation accuracy vs training seconds per sweep, throughput over commits where one
   machine has runs from several commits;
-* ``data/<machine>/<file>.json``: byte copies of every file used.
+* ``data/<machine>/<file>.json``: byte copies of every file used (strict JSON: a file
+  holding ``NaN`` is written again with ``null``, :func:`strict_copy`).
 
 Links are relative; nothing is fetched from the network. The same inputs give the same
 bytes (no build time, fixed SVG ids), so the site can be committed and rebuilt.
@@ -20,12 +21,14 @@ bytes (no build time, fixed SVG ids), so the site can be committed and rebuilt.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bench import strict_json
 from bench.config import ConfigError
 from bench.machine import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
@@ -293,6 +296,20 @@ def _headline(machines: Sequence[Machine], files: dict[str, bytes]) -> list[Bloc
     return blocks or [Block("text", text="No peers suite results among the files.")]
 
 
+def _reject(word: str) -> object:
+    raise ValueError(word)
+
+
+def strict_copy(raw: bytes) -> bytes:
+    """``raw`` (a result file) as is when it is strict JSON, else parsed and written again
+    with ``null`` for its ``NaN``/``Infinity`` (files of older versions, pytest-benchmark's)."""
+    try:
+        json.loads(raw, parse_constant=_reject)
+    except ValueError:
+        return (strict_json.dumps(json.loads(raw), indent=1) + "\n").encode()
+    return raw
+
+
 def _data_paths(machines: Sequence[Machine], files: dict[str, bytes]) -> dict[int, str]:
     """Copy every source file under data/<machine>/; id(source) → relative path."""
     out: dict[int, str] = {}
@@ -303,7 +320,7 @@ def _data_paths(machines: Sequence[Machine], files: dict[str, bytes]) -> dict[in
             while name in files:
                 name = f"data/{m.id}/{s.path.stem}-{n}{s.path.suffix}"
                 n += 1
-            files[name] = s.path.read_bytes()
+            files[name] = strict_copy(s.path.read_bytes())
             out[id(s)] = name
     return out
 
