@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError, TrialSpec
+from bench.stability import Stability
 
 SCHEMA_VERSION = 2
 
@@ -97,6 +98,9 @@ class TrialResult:
     # parameter read-backs; the copies made inside a timed steps call are part of its
     # train seconds too). None on the CPU backends.
     transfer_seconds: float | None = None
+    # The machine during the timed region and the stability verdict (bench.stability);
+    # None in runs written before it was recorded.
+    stability: Stability | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -114,6 +118,7 @@ class TrialResult:
                 "params": self.params,
             }
             | ({"machine": self.machine} if self.machine is not None else {})
+            | ({"stability": self.stability.to_dict()} if self.stability is not None else {})
         )
 
     @classmethod
@@ -130,6 +135,7 @@ class TrialResult:
             params=d.get("params", {}),
             machine=d.get("machine"),
             transfer_seconds=d.get("transfer_seconds"),
+            stability=Stability.from_dict(d["stability"]) if d.get("stability") else None,
         )
 
 

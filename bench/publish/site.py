@@ -29,6 +29,7 @@ from typing import Any
 from bench.config import ConfigError
 from bench.machine import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
+from bench.publish.significance import difference
 from bench.publish.html import Block, Cell, HtmlTable, from_rich, page
 from bench.publish.publish import peer_entries, peers_table
 
@@ -138,8 +139,9 @@ def _ratio_cell(base: Entry | None, other: Entry | None) -> Cell:
     r = ratio(base, other)
     if r is None:
         return Cell("—")
-    css = "slower" if r > 1.05 else "faster" if r < 1 / 1.05 else ""
-    return Cell(f"{r:.2f}×", value=r, css=css)
+    mark = difference(base, other).mark  # "~" within noise, "?" too few repeats to tell
+    css = "" if mark == "~" else "slower" if r > 1.05 else "faster" if r < 1 / 1.05 else ""
+    return Cell(f"{r:.2f}×" + (f" {mark}" if mark else ""), value=r, css=css)
 
 
 def latest_entries(machine: Machine, keys: set[str]) -> dict[str, Entry]:
@@ -171,7 +173,8 @@ def group_table(group: str, keys: list[str], machines: Sequence[Machine], base: 
     caption = (
         f"samples/s: training (or evaluated) samples per second; time s: median seconds per "
         f"call, or kernel seconds to the target for runs; peak: share of that machine's GEMM "
-        f"GFLOP/s; × {machines[base].id}: time / {machines[base].id}'s time (above 1 = slower)."
+        f"GFLOP/s; × {machines[base].id}: time / {machines[base].id}'s time (above 1 = slower);"
+        " ~: within the noise, ?: too few repeats to tell (Mann-Whitney U, docs/noise.md)."
     )
     return HtmlTable(headers, rows, numeric, title=group, caption=caption, id=_slug(group))
 
