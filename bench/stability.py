@@ -15,6 +15,7 @@ import os
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from bench.machine_state import Interval, Snapshot, affinity, clock_mhz, interval, snapshot
@@ -54,6 +55,7 @@ class Stability:
     mhz_after: float | None
     spread: float | None  # slowest chunk's seconds per sample / the median chunk's
     chunks: int  # chunks (timed calls between checkpoints) the spread is over
+    unit: str = "chunk"  # what the spread is over: chunk (trials) or round (benchmarks)
     # per checkpoint interval: wall seconds, steal, others, wait (None: not measured)
     intervals: list[list[float | None]] = field(default_factory=list)
 
@@ -72,12 +74,16 @@ class Stability:
         return "ok" if self.stable else "unstable"
 
 
+TAIL = 0.05  # the spread looks at the slowest 5 % of the chunks (the slowest one below 20)
+
+
 def chunk_spread(rates: Sequence[float]) -> float | None:
-    """The slowest chunk's seconds per sample over the median chunk's (1.0: all alike);
-    None with fewer than three chunks."""
+    """The median chunk's rate over the rate of the chunk at the slow 5 % quantile (the
+    slowest chunk when there are fewer than 20): 1.0 when all ran alike, 3.0 when that chunk
+    took three times the median's seconds per sample. None with fewer than three chunks."""
     if len(rates) < 3:
         return None
-    return statistics.median(rates) / min(rates)
+    return statistics.median(rates) / sorted(rates)[int(len(rates) * TAIL)]
 
 
 def reasons(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[str]:
@@ -95,7 +101,8 @@ def reasons(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[s
     if loads and max(loads) > limits.load_per_cpu * cores:
         out.append(f"load {max(loads):.1f} on {cores} CPU{'s' if cores > 1 else ''}")
     if s.spread is not None and s.spread > limits.spread:
-        out.append(f"slowest chunk {s.spread:.1f}× the median")
+        which = f"slowest {s.unit}" if s.chunks < 1 / TAIL else f"slowest 5 % of {s.unit}s"
+        out.append(f"{which} {s.spread:.1f}× the median")
     if s.mhz_before and s.mhz_after and s.mhz_after < (1 - limits.clock_drop) * s.mhz_before:
         out.append(f"clock fell from {s.mhz_before:.0f} to {s.mhz_after:.0f} MHz")
     return out
@@ -129,17 +136,20 @@ class StateMonitor:
         """Record the machine now (after a timed chunk, before the next)."""
         self.snaps.append(snapshot(self.cpus))
 
-    def finish(self, rates: Sequence[float], limits: Thresholds = THRESHOLDS) -> Stability:
-        """The region's :class:`Stability`; ``rates``: samples per second of each chunk."""
+    def finish(
+        self, rates: Sequence[float], limits: Thresholds = THRESHOLDS, unit: str = "chunk"
+    ) -> Stability:
+        """The region's :class:`Stability`; ``rates``: samples per second of each chunk
+        (or round: ``unit``), any scale."""
         end = snapshot(self.cpus)
         whole = interval(self.snaps[0], end)
-        parts: list[Interval] = [interval(a, b) for a, b in zip(self.snaps, self.snaps[1:])]
+        parts: list[Interval] = [interval(a, b) for a, b in pairwise(self.snaps)]
         s = Stability(
             stable=True, reasons=[], seconds=whole.seconds, cpus=list(self.cpus),
             load_before=self.snaps[0].load1, load_after=end.load1, steal=whole.steal,
             others=whole.others, wait=whole.wait, own_cpus=whole.own_cpus,
             mhz_before=self.mhz_before, mhz_after=clock_mhz(self.cpus),
-            spread=chunk_spread(rates), chunks=len(rates),
+            spread=chunk_spread(rates), chunks=len(rates), unit=unit,
             intervals=[[round(p.seconds, 6), _r(p.steal), _r(p.others), _r(p.wait)]
                        for p in parts],
         )  # fmt: skip
@@ -155,7 +165,7 @@ def chunk_rates(points: Sequence[tuple[int, float]], min_share: float = 0.5) -> 
     """Samples per kernel second of each chunk between consecutive ``(images, train
     seconds)`` checkpoints; chunks with fewer than ``min_share`` × the median chunk's images
     (an epoch's ragged last chunk) are left out, as are chunks with no time."""
-    chunks = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:])]
+    chunks = [(b[0] - a[0], b[1] - a[1]) for a, b in pairwise(points)]
     chunks = [(n, s) for n, s in chunks if n > 0 and s > 0]
     if not chunks:
         return []

@@ -24,7 +24,6 @@ import numpy.typing as npt
 
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
-from bench.stability import StateMonitor, chunk_rates
 from bench.results import (
     COMPLETED,
     DIVERGED,
@@ -33,6 +32,7 @@ from bench.results import (
     TrialResult,
     TrialSummary,
 )
+from bench.stability import StateMonitor, chunk_rates
 from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import blas_threads, executed_flops_per_update

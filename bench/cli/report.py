@@ -26,7 +26,6 @@ from bench.config import ConfigError
 from bench.grid import is_multi_axis
 from bench.progress import stdout_console
 from bench.publish.compare import RUN, Source, align, differences, load_sources, ratio
-from bench.publish.significance import UNKNOWN, significant_regressions, untestable
 from bench.publish.publish import (
     FORMATS,
     benchmark_table,
@@ -37,6 +36,7 @@ from bench.publish.publish import (
     throughput_table,
     write,
 )
+from bench.publish.significance import UNKNOWN, significant_regressions, untestable
 from bench.report import front_table, run_front, sweep_table
 
 
@@ -71,12 +71,14 @@ def _noise_notes(sources: list[Source], rows: list[Any]) -> list[str]:
     for i, s in enumerate(sources):
         cells = [r.cells[i] for r in rows]
         if untestable(cells):
-            notes.append(f"{s.path.name} has a single repeat per entry: no significance can be "
-                         "given for its differences (more rounds or checkpoints give some)")  # fmt: skip
+            notes.append(
+                f"{s.path.name} has a single repeat per entry: no significance can "
+                "be given for its differences (more rounds or checkpoints give some)"
+            )
         unstable = sum(int((c.extra.get("unstable") or 0) > 0) for c in cells if c is not None)
         if unstable:
-            notes.append(f"{s.path.name}: {unstable} entr{'y' if unstable == 1 else 'ies'} "
-                         "timed on a busy or unsteady machine (see its stability marks)")  # fmt: skip
+            notes.append(f"{s.path.name}: {unstable} entr{'y' if unstable == 1 else 'ies'} timed "
+                         "on a busy or unsteady machine (see its stability marks)")  # fmt: skip
     return notes
 
 

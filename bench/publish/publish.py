@@ -182,13 +182,26 @@ def benchmark_table(source: Source) -> Table:
     table = Table(
         title=f"benchmarks {source.path.name} — {source.label}",
         caption="time: median seconds per call; peak: share of this machine's GEMM GFLOP/s "
-        "for the same dtype and threads",
+        "for the same dtype and threads; machine: ok, or unstable and why (docs/noise.md)",
     )
-    for name in ("group", "benchmark", *METRICS):
-        table.add_column(name, justify="left" if name in ("group", "benchmark") else "right")
+    for name in ("group", "benchmark", *METRICS, "machine"):
+        table.add_column(name, justify="right" if name in METRICS else "left")
     for entry in source.entries.values():
-        table.add_row(Text(entry.group), Text(entry.key.split("::")[-1]), *_metric_cells(entry))
+        table.add_row(Text(entry.group), Text(entry.key.split("::")[-1]), *_metric_cells(entry),
+                      entry_mark(entry))  # fmt: skip
     return table
+
+
+def entry_mark(entry: Entry) -> Text:
+    """A benchmark's stability mark from its ``extra_info["stability"]``: ``ok``,
+    ``unstable: REASON`` (the first), or ``—`` when the file did not record the state."""
+    state = entry.extra.get("stability")
+    if not isinstance(state, dict) or "stable" not in state:
+        return Text("—")
+    if state["stable"]:
+        return Text("ok", style="green")
+    reasons = state.get("reasons") or ["?"]
+    return Text(f"unstable: {reasons[0]}", style="yellow")
 
 
 def peer_entries(source: Source) -> dict[tuple[str, int], Entry]:

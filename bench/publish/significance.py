@@ -87,10 +87,8 @@ def difference(first: Any, other: Any, alpha: float = ALPHA) -> Difference:
     p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
     shift = statistics.median(a) / statistics.median(b) - 1
     floor = max(noise_floor(a), noise_floor(b))
-    if p >= alpha or abs(shift) <= floor:
-        verdict = NOISE
-    else:
-        verdict = SLOWER if shift > 0 else FASTER
+    within = p >= alpha or abs(shift) <= floor
+    verdict = NOISE if within else SLOWER if shift > 0 else FASTER
     return Difference(verdict=verdict, p=p, shift=shift, floor=floor, n=n)
 
 

@@ -29,9 +29,9 @@ from typing import Any
 from bench.config import ConfigError
 from bench.machine import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
-from bench.publish.significance import difference
 from bench.publish.html import Block, Cell, HtmlTable, from_rich, page
 from bench.publish.publish import peer_entries, peers_table
+from bench.publish.significance import difference
 
 MARKER = SITE_MARKER  # marks a folder publish may replace
 METRICS = (("samples/s", ",.0f"), ("time s", ".4g"), ("peak", ".0%"))
