@@ -146,15 +146,16 @@ def _measures(run: Run, g: Group) -> list[str | Text]:
 
 
 def stability_mark(trials: list[Any]) -> Text:
-    """``ok`` when every trial ran on a quiet machine, ``unstable: REASON`` (the first
-    reason) when any did not, ``—`` for runs recorded before the state was measured."""
+    """``ok`` when every trial ran on a quiet machine, ``unstable: TAG`` (the first reason's
+    short form, e.g. ``others 71%``) when any did not, ``—`` for runs recorded before the
+    state was measured."""
     measured = [t.stability for t in trials if t.stability is not None]
     bad = [s for s in measured if not s.stable]
     if not measured:
         return Text("—")
     if not bad:
         return Text("ok", style="green")
-    return Text(f"unstable: {bad[0].reasons[0]}", style="yellow")
+    return Text(bad[0].mark, style="yellow")
 
 
 def fastest_verdict(run: Run) -> str:

@@ -56,6 +56,7 @@ class Stability:
     spread: float | None  # slowest chunk's seconds per sample / the median chunk's
     chunks: int  # chunks (timed calls between checkpoints) the spread is over
     unit: str = "chunk"  # what the spread is over: chunk (trials) or round (benchmarks)
+    tags: list[str] = field(default_factory=list)  # short form of each reason (``load 2.4``)
     # per checkpoint interval: wall seconds, steal, others, wait (None: not measured)
     intervals: list[list[float | None]] = field(default_factory=list)
 
@@ -70,8 +71,10 @@ class Stability:
 
     @property
     def mark(self) -> str:
-        """The table mark: ``ok`` or ``unstable``."""
-        return "ok" if self.stable else "unstable"
+        """The table mark: ``ok``, or ``unstable: TAG`` with the first reason's short form."""
+        if self.stable:
+            return "ok"
+        return f"unstable: {(self.tags or self.reasons or ['?'])[0]}"
 
 
 TAIL = 0.05  # the spread looks at the slowest 5 % of the chunks (the slowest one below 20)
@@ -86,26 +89,36 @@ def chunk_spread(rates: Sequence[float]) -> float | None:
     return statistics.median(rates) / sorted(rates)[int(len(rates) * TAIL)]
 
 
-def reasons(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[str]:
-    """Why ``s`` is unstable, one sentence per threshold crossed (``cores``: online CPUs)."""
+def crossed(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[tuple[str, str]]:
+    """``(tag, sentence)`` per threshold ``s`` crosses (``cores``: online CPUs): the tag is
+    the table's short form (``others 71%``), the sentence the warning's."""
     out = []
     cpus = _cpus_text(s.cpus)
     judged = s.seconds >= limits.min_seconds
     if judged and s.steal is not None and s.steal > limits.steal:
-        out.append(f"{s.steal:.0%} of {cpus} stolen by the hypervisor")
+        out.append((f"steal {s.steal:.0%}", f"{s.steal:.0%} of {cpus} stolen by the hypervisor"))
     if judged and s.others is not None and s.others > limits.others:
-        out.append(f"{s.others:.0%} of {cpus} busy with other processes")
+        out.append(
+            (f"others {s.others:.0%}", f"{s.others:.0%} of {cpus} busy with other processes")
+        )
     if judged and s.wait is not None and s.wait > limits.wait:
-        out.append(f"our threads waited for a CPU {s.wait:.0%} of the time")
+        out.append((f"wait {s.wait:.0%}", f"our threads waited for a CPU {s.wait:.0%} of the time"))
     loads = [v for v in (s.load_before, s.load_after) if v is not None]
     if loads and max(loads) > limits.load_per_cpu * cores:
-        out.append(f"load {max(loads):.1f} on {cores} CPU{'s' if cores > 1 else ''}")
+        plural = "s" if cores > 1 else ""
+        out.append((f"load {max(loads):.1f}", f"load {max(loads):.1f} on {cores} CPU{plural}"))
     if s.spread is not None and s.spread > limits.spread:
         which = f"slowest {s.unit}" if s.chunks < 1 / TAIL else f"slowest 5 % of {s.unit}s"
-        out.append(f"{which} {s.spread:.1f}× the median")
+        out.append((f"spread {s.spread:.1f}×", f"{which} {s.spread:.1f}× the median"))
     if s.mhz_before and s.mhz_after and s.mhz_after < (1 - limits.clock_drop) * s.mhz_before:
-        out.append(f"clock fell from {s.mhz_before:.0f} to {s.mhz_after:.0f} MHz")
+        out.append((f"clock {s.mhz_after:.0f} MHz",
+                    f"clock fell from {s.mhz_before:.0f} to {s.mhz_after:.0f} MHz"))  # fmt: skip
     return out
+
+
+def reasons(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[str]:
+    """Why ``s`` is unstable, one sentence per threshold crossed (``cores``: online CPUs)."""
+    return [sentence for _, sentence in crossed(s, cores, limits)]
 
 
 def _cpus_text(cpus: Sequence[int]) -> str:
@@ -153,8 +166,9 @@ class StateMonitor:
             intervals=[[round(p.seconds, 6), _r(p.steal), _r(p.others), _r(p.wait)]
                        for p in parts],
         )  # fmt: skip
-        why = reasons(s, os.cpu_count() or 1, limits)
-        return Stability(**{**asdict(s), "stable": not why, "reasons": why})
+        why = crossed(s, os.cpu_count() or 1, limits)
+        return Stability(**{**asdict(s), "stable": not why, "reasons": [w for _, w in why],
+                            "tags": [t for t, _ in why]})  # fmt: skip
 
 
 def _r(value: float | None) -> float | None:

@@ -292,7 +292,9 @@ def _state_mark(state: dict[str, Any] | None) -> str:
     """``ok``, ``unstable: REASON`` or ``—`` (a cell recorded before the state was)."""
     if not state:
         return "—"
-    return "ok" if state["stable"] else f"unstable: {state['reasons'][0]}"
+    if state["stable"]:
+        return "ok"
+    return f"unstable: {(state.get('tags') or state['reasons'])[0]}"
 
 
 def main(argv: list[str] | None = None) -> int:

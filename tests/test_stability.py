@@ -184,3 +184,45 @@ def test_stability_kept_in_the_run_json_and_old_trials_load_without_it(
     old = trial.to_dict()
     del old["stability"]
     assert TrialResult.from_dict(old).stability is None
+
+
+def test_tables_show_the_mark_and_the_warning_says_what_to_do(
+    mnist_small: Dataset, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bench.cli.main import _warn_unstable
+    from bench.publish.compare import Entry
+    from bench.publish.publish import entry_mark
+    from bench.report import sweep_table
+
+    trial = run_trial(TrialSpec(train=TrainSpec(backend=FAST, epochs=1)), mnist_small)
+    bad = _stability(stable=False, reasons=["71% of CPU 1 busy with other processes"],
+                     tags=["others 71%"])  # fmt: skip
+    quiet = replace(trial, stability=_stability())
+    noisy = replace(trial, stability=bad)
+    old = replace(trial, stability=None)
+
+    def mark(t: TrialResult) -> str:
+        run = Run(run_id="r", kind="train", created="", command=[], machine={}, trials=[t])
+        console = Console(file=io.StringIO(), width=300, color_system=None)
+        console.print(sweep_table(run))
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+        return next(r for r in text.splitlines() if "0.5" in r).split("epochs")[-1].strip()
+
+    assert [mark(t) for t in (quiet, noisy, old)] == ["ok", "unstable: others 71%", "—"]
+    _warn_unstable(Run(run_id="r", kind="train", created="", command=[], machine={},
+                       trials=[quiet, noisy]))  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("warning: 1 of 2 trials ran on a busy or unsteady machine")
+    assert "71% of CPU 1 busy with other processes" in err and "taskset -c" in err
+
+    def entry(extra: dict[str, object]) -> Entry:
+        return Entry(key="k", group="g", median_s=1.0, samples_per_s=1.0, gflops=None,
+                     fraction_of_peak=None, dtype="float64", threads=1, extra=extra)  # fmt: skip
+
+    assert entry_mark(entry({"stability": bad.to_dict()})).plain == "unstable: others 71%"
+    assert entry_mark(entry({"stability": _stability().to_dict()})).plain == "ok"
+    assert entry_mark(entry({})).plain == "—"

@@ -194,14 +194,15 @@ def benchmark_table(source: Source) -> Table:
 
 def entry_mark(entry: Entry) -> Text:
     """A benchmark's stability mark from its ``extra_info["stability"]``: ``ok``,
-    ``unstable: REASON`` (the first), or ``—`` when the file did not record the state."""
+    ``unstable: TAG`` (the first reason's short form), or ``—`` when the file did not
+    record the state."""
     state = entry.extra.get("stability")
     if not isinstance(state, dict) or "stable" not in state:
         return Text("—")
     if state["stable"]:
         return Text("ok", style="green")
-    reasons = state.get("reasons") or ["?"]
-    return Text(f"unstable: {reasons[0]}", style="yellow")
+    first = (state.get("tags") or state.get("reasons") or ["?"])[0]
+    return Text(f"unstable: {first}", style="yellow")
 
 
 def peer_entries(source: Source) -> dict[tuple[str, int], Entry]:
