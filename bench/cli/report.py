@@ -95,9 +95,13 @@ def _gate(sources: list[Source], rows: list[Any], pct: float, out: Console, err:
         f"{pct:g} % slower than {sources[0].path.name}:[/]",
         highlight=False,
     )
+    by_key = {row.key: row for row in rows}
     for key, index, r, diff in slower:
         how = (f"no significance can be given ({diff.why}): ratio alone" if diff.verdict == UNKNOWN
                else f"significant, Mann-Whitney U p = {diff.p:.2g}")  # fmt: skip
+        cells = (by_key[key].cells[0], by_key[key].cells[index])
+        if any(c is not None and c.extra.get("unstable") for c in cells):
+            how += "; timed on a busy or unsteady machine: repeat on a quiet one to tell why"
         err.print(f"  {escape(key)}: {sources[index].path.name} {r:.2f}× ({how})",
                   highlight=False, soft_wrap=True)  # fmt: skip
     return 1
