@@ -28,7 +28,7 @@ class Thresholds:
     steal: float = 0.05  # of our CPUs' time stolen by the hypervisor
     others: float = 0.10  # of our CPUs' time busy with other processes
     wait: float = 0.10  # our threads' run-queue wait per wall second
-    load_per_cpu: float = 1.0  # 1-minute load average per online CPU (before or after)
+    load_per_cpu: float = 1.0  # 1-minute load, less our own CPU use, per online CPU
     spread: float = 2.0  # slowest chunk's seconds per sample / the median chunk's
     clock_drop: float = 0.10  # clock at the end below the start by this share
     min_seconds: float = 0.2  # shorter: /proc/stat's 10 ms ticks cannot judge the shares
@@ -104,7 +104,7 @@ def crossed(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[t
     if judged and s.wait is not None and s.wait > limits.wait:
         out.append((f"wait {s.wait:.0%}", f"our threads waited for a CPU {s.wait:.0%} of the time"))
     loads = [v for v in (s.load_before, s.load_after) if v is not None]
-    if loads and max(loads) > limits.load_per_cpu * cores:
+    if loads and max(loads) - s.own_cpus > limits.load_per_cpu * cores:  # ours left out
         plural = "s" if cores > 1 else ""
         out.append((f"load {max(loads):.1f}", f"load {max(loads):.1f} on {cores} CPU{plural}"))
     if s.spread is not None and s.spread > limits.spread:

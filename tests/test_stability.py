@@ -92,6 +92,7 @@ def test_trial_on_a_contended_cpu_is_unstable_and_on_an_idle_one_stable(
     assert contended.cpus == [cpu]
     assert any("busy with other processes" in r for r in contended.reasons), contended.reasons
     assert contended.others is not None and contended.others > THRESHOLDS.others
+    assert contended.wait is not None and contended.wait > THRESHOLDS.wait  # and we waited
     assert all(s is not None for s in idle)
     if any(s.stable for s in idle if s is not None):
         return
@@ -136,11 +137,12 @@ def _stability(**kw: object) -> Stability:
 
 def test_each_threshold_crossed_gives_its_reason() -> None:
     assert reasons(_stability(), cores=2) == []
+    assert reasons(_stability(load_after=2.9), cores=2) == []  # our own 1.0 is not "others"
     cases = {
         "stolen by the hypervisor": dict(steal=0.07),
         "busy with other processes": dict(others=0.4),
         "waited for a CPU": dict(wait=0.3),
-        "load 2.4 on 2 CPUs": dict(load_after=2.4),
+        "load 3.4 on 2 CPUs": dict(load_after=3.4),  # 2.4 besides our own 1.0
         "slowest chunk 3.0× the median": dict(spread=3.0),
         "slowest 5 % of rounds 3.0× the median": dict(spread=3.0, chunks=40, unit="round"),
         "clock fell from 2600 to 1800 MHz": dict(mhz_after=1800.0),
