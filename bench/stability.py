@@ -31,7 +31,7 @@ class Thresholds:
     load_per_cpu: float = 1.0  # 1-minute load, less our own CPU use, per online CPU
     spread: float = 2.0  # slowest chunk's seconds per sample / the median chunk's
     clock_drop: float = 0.10  # clock at the end below the start by this share
-    min_seconds: float = 0.2  # shorter: /proc/stat's 10 ms ticks cannot judge the shares
+    min_seconds: float = 0.2  # shorter: /proc/stat's 10 ms ticks cannot judge steal, others
 
 
 THRESHOLDS = Thresholds()
@@ -101,7 +101,7 @@ def crossed(s: Stability, cores: int, limits: Thresholds = THRESHOLDS) -> list[t
         out.append(
             (f"others {s.others:.0%}", f"{s.others:.0%} of {cpus} busy with other processes")
         )
-    if judged and s.wait is not None and s.wait > limits.wait:
+    if s.wait is not None and s.wait > limits.wait:  # schedstat counts nanoseconds: any length
         out.append((f"wait {s.wait:.0%}", f"our threads waited for a CPU {s.wait:.0%} of the time"))
     loads = [v for v in (s.load_before, s.load_after) if v is not None]
     if loads and max(loads) - s.own_cpus > limits.load_per_cpu * cores:  # ours left out

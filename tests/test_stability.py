@@ -150,9 +150,11 @@ def test_each_threshold_crossed_gives_its_reason() -> None:
     for text, kw in cases.items():
         why = reasons(_stability(**kw), cores=2)
         assert len(why) == 1 and text in why[0], (text, why)
-    # too short for 10 ms ticks: the shares are not judged, the load still is
+    # too short for 10 ms ticks: steal and others are not judged; the wait (nanoseconds)
+    # and the load still are
     short = _stability(seconds=0.05, others=0.9, steal=0.5, wait=0.9, load_after=5.0)
-    assert reasons(short, cores=2) == ["load 5.0 on 2 CPUs"]
+    assert reasons(short, cores=2) == ["our threads waited for a CPU 90% of the time",
+                                       "load 5.0 on 2 CPUs"]  # fmt: skip
 
 
 def test_chunk_rates_leave_out_ragged_chunks_and_spread_is_slowest_over_median() -> None:
