@@ -86,8 +86,10 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
         title=title or f"{run.kind} {run.run_id}",
         caption=f"to target: training (kernel) seconds to {target:.1%} validation accuracy, "
         "compile excluded; images: training images seen by then; best/final: validation "
-        "accuracy; GFLOP/s: model FLOPs (docs/results-format.md); peak: FLOPs the kernel path "
-        "executed, as a share of this machine's GEMM GFLOP/s; median (min–max) over seeds",
+        "accuracy; GFLOP/s: model FLOPs (docs/results-format.md); peak: FLOPs the kernel path executed, as a "
+        "share of this machine's GEMM GFLOP/s; median (min–max) over seeds; machine: ok, or "
+        "unstable with the first reason (load, stolen or foreign CPU time, chunk spread: "
+        "docs/noise.md)",
     )
     axes = table_axes(run)
     for a in axes:  # configuration cells are never wrapped or cut
@@ -98,6 +100,7 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
                  "compile s", "seeds"):  # fmt: skip
         table.add_column(name, justify="right")
     table.add_column("status", justify="left")
+    table.add_column("machine", justify="left")  # the stability mark (bench.stability)
     groups = group_trials(run.trials)
     sort_key = _group_sort_key(groups, axes)
     groups.sort(key=lambda g: sort_key[g.key])
@@ -138,7 +141,21 @@ def _measures(run: Run, g: Group) -> list[str | Text]:
         _fmt_spread([t.compile_seconds for t in g.trials], ".2f"),
         str(len(g.trials)),
         _status(g),
+        stability_mark(g.trials),
     ]
+
+
+def stability_mark(trials: list[Any]) -> Text:
+    """``ok`` when every trial ran on a quiet machine, ``unstable: TAG`` (the first reason's
+    short form, e.g. ``others 71%``) when any did not, ``—`` for runs recorded before the
+    state was measured."""
+    measured = [t.stability for t in trials if t.stability is not None]
+    bad = [s for s in measured if not s.stable]
+    if not measured:
+        return Text("—")
+    if not bad:
+        return Text("ok", style="green")
+    return Text(bad[0].mark, style="yellow")
 
 
 def fastest_verdict(run: Run) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 
 from bench import strict_json
 from bench.config import ConfigError, TrialSpec
+from bench.stability import Stability
 from bench.stop_signals import signals_held
 from bench.strict_json import nan_for_null
 from bench.write_errors import WriteError, is_write_fault, naming, write_error
@@ -104,6 +105,9 @@ class TrialResult:
     # parameter read-backs; the copies made inside a timed steps call are part of its
     # train seconds too). None on the CPU backends.
     transfer_seconds: float | None = None
+    # The machine during the timed region and the stability verdict (bench.stability);
+    # None in runs written before it was recorded.
+    stability: Stability | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -121,6 +125,7 @@ class TrialResult:
                 "params": self.params,
             }
             | ({"machine": self.machine} if self.machine is not None else {})
+            | ({"stability": self.stability.to_dict()} if self.stability is not None else {})
         )
 
     @classmethod
@@ -137,6 +142,7 @@ class TrialResult:
             params=d.get("params", {}),
             machine=d.get("machine"),
             transfer_seconds=d.get("transfer_seconds"),
+            stability=Stability.from_dict(d["stability"]) if d.get("stability") else None,
         )
 
 

@@ -32,6 +32,7 @@ from bench.results import (
     TrialResult,
     TrialSummary,
 )
+from bench.stability import StateMonitor, chunk_rates
 from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import blas_threads, executed_flops_per_update
@@ -209,6 +210,7 @@ def _train(
     )]  # fmt: skip
     prog = _Progress(eta=float(tr.eta), next_checkpoint=tr.monitor_every, best=acc0)
     stop: _Stop | None = None
+    monitor = StateMonitor()  # the machine's state: read here and at each checkpoint
     wall0 = time.perf_counter()
     for epoch in range(tr.epochs):
         session.set_order(rng.permutation(n).astype(np.int64))
@@ -234,6 +236,7 @@ def _train(
                 continue
             while prog.next_checkpoint <= prog.images:
                 prog.next_checkpoint += tr.monitor_every
+            monitor.checkpoint()  # outside the timed calls, before the evaluation
             point, finite = _checkpoint(session, sizes, data, lmbda_n, prog, wall0)
             curve.append(point)
             stop = stop or _check_stop(spec, point, finite, cost0)
@@ -247,12 +250,14 @@ def _train(
         if stop is not None:
             break
     stop = stop or _Stop(COMPLETED, "epochs")
+    stability = monitor.finish(chunk_rates([(p.images_seen, p.train_seconds) for p in curve]))
     summary = summarize(spec, curve, prog.images, prog.updates, prog.train_seconds,
                         executed_flops=prog.executed, path=path)  # fmt: skip
     return TrialResult(
         config=spec, status=stop.status, stop_reason=stop.reason,
         compile_seconds=compile_seconds, curve=curve, summary=summary, label=label,
         transfer_seconds=session.transfer_seconds if session.info.device != CPU else None,
+        stability=stability,
     )  # fmt: skip
 
 

@@ -27,7 +27,15 @@ import pytest
 
 from kernels.paths import default_path
 from suites.conftest import synthetic
-from suites.harness import NIELSEN, Work, have_backend, missing, record, threads_limited
+from suites.harness import (
+    NIELSEN,
+    Work,
+    have_backend,
+    missing,
+    record,
+    threads_limited,
+    watched,
+)
 from suites.params import MINI_BATCHES
 from suites.peers import JaxPeer, MlpbenchPeer, NielsenLoop, Peer, SklearnPeer, TorchPeer
 
@@ -115,10 +123,11 @@ def test_peer(
             prepare(samples)
         else:  # compile and warm up on a throwaway model, untimed
             factory(data.X_train, data.y_train, mini_batch).fit(2 * mini_batch)
-        if rounds:
-            benchmark.pedantic(model.fit, args=(samples,), rounds=int(rounds), iterations=1)
-        else:
-            benchmark(model.fit, samples)
+        with watched(benchmark):  # the machine's state and verdict into extra_info
+            if rounds:
+                benchmark.pedantic(model.fit, args=(samples,), rounds=int(rounds), iterations=1)
+            else:
+                benchmark(model.fit, samples)
     record(
         benchmark, Work(sizes=NIELSEN, samples=samples, updates=samples // mini_batch),
         peak_gflops=peak(DTYPE, threads), dtype=DTYPE, threads=threads, peer=peer,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from bench.config import NetSpec, TrainSpec, TrialSpec
+from bench.publish.significance import noise_extra
 from bench.results import TrialResult
 from bench.train import run_trial
 from suites.harness import have_backend
@@ -106,8 +107,18 @@ def _time_to_accuracy(
             "samples_per_s": images / seconds if seconds > 0 else None,
             "gflops": gflops,
             "fraction_of_peak": _share(gflops, peak("float64", 1, backend)),
+            **noise_extra(results),  # per-chunk rates (compare's test) and unstable trials
+            "stability": _first_unstable(results),
         }
     )
+
+
+def _first_unstable(results: list[TrialResult]) -> dict[str, Any] | None:
+    """The machine's state of the first unstable trial, else of the first trial (None when
+    not recorded): the benchmark's mark."""
+    states = [r.stability for r in results if r.stability is not None]
+    pick = next((s for s in states if not s.stable), states[0] if states else None)
+    return pick.to_dict() if pick is not None else None
 
 
 def _share(gflops: float, peak_gflops: float | None) -> float | None:

@@ -95,7 +95,38 @@ def time_it(
     the kernel path ``call`` runs)."""
     with threads_limited(backend, threads, path):
         call()
-        benchmark(call)
+        with watched(benchmark):
+            benchmark(call)
+
+
+@contextmanager
+def watched(benchmark: Any) -> Iterator[None]:
+    """Record the machine's state around the timed rounds of ``benchmark`` (the body) in
+    ``extra_info["stability"]`` with the verdict (:mod:`bench.stability`), and
+    ``extra_info["unstable"]`` (1 or 0); the rounds' spread is part of the verdict."""
+    from bench.stability import StateMonitor
+
+    monitor = StateMonitor()
+    yield
+    seconds = round_seconds(benchmark)
+    state = monitor.finish([1 / s for s in seconds], unit="round")
+    benchmark.extra_info["stability"] = state.to_dict()
+    benchmark.extra_info["unstable"] = int(not state.stable)
+
+
+def thinned(values: list[float], most: int = 256) -> list[float]:
+    """At most ``most`` of ``values``, evenly spaced (micro-benchmarks run thousands of
+    rounds; a rank test needs far fewer, and the JSON stays small)."""
+    if len(values) <= most:
+        return values
+    return [values[i * len(values) // most] for i in range(most)]
+
+
+def round_seconds(benchmark: Any) -> list[float]:
+    """Seconds per call of each timed round of a finished benchmark ([] when disabled)."""
+    meta = getattr(benchmark, "stats", None)
+    data = getattr(getattr(meta, "stats", None), "data", None) or []
+    return [float(s) for s in data if s and s > 0]
 
 
 def threads_of(backend: str) -> int:
@@ -248,5 +279,7 @@ def record(
             "updates_per_call": work.updates,
             **extra,
             **throughput(work, median_seconds(benchmark), peak_gflops),
+            # samples/s of every round: what mlpbench compare's rank test uses
+            "rates": [round(work.samples / s, 1) for s in thinned(round_seconds(benchmark))],
         }
     )

@@ -66,8 +66,9 @@ class Config:
 
 
 def best_rates(
-    configs: dict[str, Config], samples: int, repeats: int, settle: float
-) -> dict[str, float]:
+    configs: dict[str, Config], samples: int, repeats: int, settle: float,
+    every: dict[str, list[float]] | None = None,
+) -> dict[str, float]:  # fmt: skip
     """samples/s of each configuration: the best of ``repeats`` timed ``fit(samples)`` calls.
 
     Every model is built and warmed up (compiled, or ``prepare``-d) first, untimed. Then
@@ -79,7 +80,8 @@ def best_rates(
     one. The untimed call: after the pause this one's own pools are asleep; on a 2-vCPU
     Zen 4 VM a 2-thread JAX epoch timed straight after it ran at 0.60–0.67 M samples/s
     against 0.95–1.01 M after one untimed call (float32, mini-batch 1000): without it the
-    table would time cold pools, where real training runs with warm ones.
+    table would time cold pools, where real training runs with warm ones. ``every``, when
+    given, receives each configuration's samples/s of every round (the measured noise).
     """
     models = {}
     for name, config in configs.items():
@@ -98,8 +100,19 @@ def best_rates(
                 models[name].fit(samples)  # wakes this configuration's pools, untimed
                 t = time.perf_counter()
                 models[name].fit(samples)
-                best[name] = min(best[name], time.perf_counter() - t)
+                seconds = time.perf_counter() - t
+                best[name] = min(best[name], seconds)
+                if every is not None:
+                    every.setdefault(name, []).append(samples / seconds)
     return {name: samples / best[name] for name in names}
+
+
+def could_flip(winner: list[float], loser: list[float]) -> bool:
+    """True when the loser's best round is at least the winner's median round: within the
+    noise the two measured, the winner could be the other one (rates in samples/s)."""
+    if not winner or not loser:
+        return False
+    return max(loser) >= sorted(winner)[(len(winner) - 1) // 2]
 
 
 def _mlpbench_configs(X: Any, y: Any, mb: int, threads: int) -> dict[str, Config]:
@@ -159,15 +172,20 @@ def measure_cell(
     Returns (mlpbench: best ``backend:path``, its rate, every path's rate and the FLOPs its
     path executes per sample; peers: rate and threads of each, or why it was skipped).
     """
+    from bench.stability import StateMonitor
     from kernels.paths import executed_flops_per_update
     from suites.harness import LMBDA, MISSING
 
     configs = _mlpbench_configs(X, y, mb, threads) | _peer_configs(X, y, mb, threads)
-    rates = best_rates(configs, n, repeats, settle)
+    every: dict[str, list[float]] = {}
+    monitor = StateMonitor()  # the machine over the cell's timed rounds
+    rates = best_rates(configs, n, repeats, settle, every)
     ml = {k.removeprefix("mlpbench:"): v for k, v in rates.items() if k.startswith("mlpbench:")}
     best = max(ml, key=lambda k: ml[k])
     flops = executed_flops_per_update(SIZES, mb, best.split(":")[1], 0.0, LMBDA / len(y)) / mb
-    mlpbench = {"best": best, "rate": ml[best], "rates": ml, "flops_per_sample": flops}
+    mlpbench = {"best": best, "rate": ml[best], "rates": ml, "flops_per_sample": flops,
+                "rounds": every[f"mlpbench:{best}"],
+                "stability": monitor.finish(every[f"mlpbench:{best}"]).to_dict()}  # fmt: skip
     peers: dict[str, Any] = {}
     for peer in PEERS:
         by_t = {int(k.split(":")[1]): v for k, v in rates.items() if k.split(":")[0] == peer}
@@ -175,7 +193,8 @@ def measure_cell(
             peers[peer] = {"skipped": MISSING[PEER_MODULE[peer]]}
             continue
         t_best = max(by_t, key=lambda t: by_t[t])
-        peers[peer] = {"rate": by_t[t_best], "threads": t_best}
+        peers[peer] = {"rate": by_t[t_best], "threads": t_best,
+                       "rounds": every[f"{peer}:{t_best}"]}  # fmt: skip
         if peer == "pytorch":
             peers[peer]["by_threads"] = by_t
     return mlpbench, peers
@@ -224,7 +243,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
 
     head = ["dtype", "mini-batch", "mode", "mlpbench (path)",
             *(PEER_TITLES[p] for p in PEERS), "mlpbench ÷ best peer", "mlpbench % peak",
-            "best peer % peak"]  # fmt: skip
+            "best peer % peak", "machine"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
     for c in (c for r in results for c in r["cells"]):
         ml, peers = c["mlpbench"], c["peers"]
@@ -236,13 +255,16 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
             for p, v in ((p, peers[p]) for p in PEERS)
         ]  # fmt: skip
         ratio = ml["rate"] / timed[best_peer]["rate"]
+        rounds = (ml.get("rounds") or [], timed[best_peer].get("rounds") or [])
+        flip = could_flip(*(rounds if ratio >= 1 else rounds[::-1]))
         peaks = {int(t): v for t, v in c["gemm_peak_gflops"].items()}
         ml_threads = effective_threads(backend_info(ml["best"].split(":")[0]), c["threads"])
         lines.append("| " + " | ".join([
             c["dtype"], str(c["mini_batch"]), c["mode"], f"{ml['rate']:,.0f} ({ml['best']})",
-            *cols, f"{ratio:.2f}" + ("" if ratio >= 1 else " ✗"),
+            *cols, f"{ratio:.2f}" + ("" if ratio >= 1 else " ✗") + (" ≈" if flip else ""),
             _pct(ml["rate"], ml["flops_per_sample"], peaks[ml_threads]),
             _pct(timed[best_peer]["rate"], c["model_flops_per_sample"], peaks[c["threads"]]),
+            _state_mark(ml.get("stability")),
         ]) + " |")  # fmt: skip
     skipped = sorted({f"{p}: {v['skipped']}" for r in results for c in r["cells"]
                       for p, v in c["peers"].items() if "skipped" in v})  # fmt: skip
@@ -258,10 +280,21 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], command: st
         "its backends (backend:path). % peak: executed GFLOP/s (mlpbench: FLOPs its path "
         "executes; peers: the README's model FLOPs) over the numpy GEMM GFLOP/s measured in "
         "the same process and dtype, on the threads the code used (serial mlpbench paths: "
-        "one). ✗: a peer was faster.",
+        "one). ✗: a peer was faster; ≈: the winner could flip within the measured noise "
+        "(the loser's best round reached the winner's median round). machine: ok, or "
+        "unstable and why, over the row's timed rounds (docs/noise.md).",
         *(f"Skipped: {s}" for s in skipped), "", f"Command: `{command}`", "",
     ]  # fmt: skip
     return "\n".join(lines + caption)
+
+
+def _state_mark(state: dict[str, Any] | None) -> str:
+    """``ok``, ``unstable: REASON`` or ``—`` (a cell recorded before the state was)."""
+    if not state:
+        return "—"
+    if state["stable"]:
+        return "ok"
+    return f"unstable: {(state.get('tags') or state['reasons'])[0]}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -210,7 +210,7 @@ def test_one_axis_table_and_verdict_are_unchanged() -> None:
     header = next(line for line in text.splitlines() if "batch" in line)
     assert header.split() == ["batch", "η", "to", "target", "s", "images", "best", "final",
                               "samples/s", "GFLOP/s", "peak", "compile", "s", "seeds",
-                              "status"]  # fmt: skip
+                              "status", "machine"]  # fmt: skip
     verdict = fastest_verdict(fake_run(trials))
     assert verdict == "Fastest to 90%: mini-batch 1 (η=0.5) in 0.100 training seconds."
 

@@ -51,6 +51,20 @@ def test_table_marks_cells_a_peer_wins_and_reports_executed_peak() -> None:
     assert "{" not in text  # every placeholder of the caption filled in
 
 
+def test_table_marks_a_winner_that_could_flip_within_the_noise_and_the_machine() -> None:
+    close, clear = _cell(210_000, 200_000), _cell(300_000, 200_000)
+    close["mlpbench"]["rounds"] = [210_000.0, 150_000.0, 160_000.0]  # median 160,000
+    close["peers"]["jax"]["rounds"] = [200_000.0, 190_000.0, 180_000.0]  # best above it
+    clear["mlpbench"]["rounds"] = [300_000.0, 290_000.0, 295_000.0]
+    clear["peers"]["jax"]["rounds"] = [200_000.0, 190_000.0, 180_000.0]
+    clear["mlpbench"]["stability"] = {"stable": False, "reasons": ["load 3.1 on 2 CPUs"]}
+    text = markdown([{"mode": "pinned", "cells": [close, clear]}], MACHINE, "cmd")
+    rows = [r for r in text.splitlines() if r.startswith("| float64")]
+    assert "| 1.05 ≈ |" in rows[0] and rows[0].endswith("| — |")  # no state recorded
+    assert "| 1.50 |" in rows[1] and rows[1].endswith("| unstable: load 3.1 on 2 CPUs |")
+    assert "≈: the winner could flip" in text
+
+
 def test_bad_options_exit_2_before_any_work() -> None:
     assert main(["--samples", "10"]) == 2
     assert main(["--modes", "gpu"]) == 2
@@ -131,11 +145,14 @@ def test_cell_splits_rates_into_best_path_and_each_peers_best(monkeypatch: Any) 
 
     seen: list[str] = []
 
-    def fake_rates(configs: dict[str, Any], samples: int, repeats: int, settle: float) -> Any:
+    def fake_rates(
+        configs: dict[str, Any], samples: int, repeats: int, settle: float, every: Any = None
+    ) -> Any:
         seen.extend(configs)
         rates = {name: 1000.0 for name in configs}
         rates["mlpbench:numba:regtile"] = 9000.0
         rates["pytorch:1"] = 700.0
+        every.update({name: [rate, rate / 2] for name, rate in rates.items()})
         return rates
 
     monkeypatch.setattr(pt, "best_rates", fake_rates)
@@ -144,10 +161,12 @@ def test_cell_splits_rates_into_best_path_and_each_peers_best(monkeypatch: Any) 
     y = np.zeros(2000, np.int64)
     ml, peers = pt.measure_cell(X, y, 100, 2, 2000, 1, 0.0)
     assert ml["best"] == "numba:regtile" and ml["rate"] == 9000.0
+    assert ml["rounds"] == [9000.0, 4500.0]  # every round of the best path: its noise
+    assert ml["stability"]["cpus"] and "stable" in ml["stability"]  # the machine's state
     assert "numba-parallel:split-regtile" in ml["rates"]  # 2 threads: the parallel paths too
-    assert peers["pytorch"] == {"rate": 1000.0, "threads": 2,
+    assert peers["pytorch"] == {"rate": 1000.0, "threads": 2, "rounds": [1000.0, 500.0],
                                 "by_threads": {1: 700.0, 2: 1000.0}}  # fmt: skip
-    assert peers["numpy"] == {"rate": 1000.0, "threads": 2}
+    assert peers["numpy"] == {"rate": 1000.0, "threads": 2, "rounds": [1000.0, 500.0]}
     assert peers["jax"] == {"skipped": suites.harness.MISSING["jax"]}
     assert peers["sklearn"] == {"skipped": suites.harness.MISSING["sklearn"]}
     assert not any(name.startswith(("jax", "sklearn")) for name in seen)

@@ -119,12 +119,22 @@ def _run_locked(
         out.print(front_table(front))
     out.print(fastest_verdict(run))
     out.print(f"run saved: {json_path}")
+    _warn_unstable(run)
     if not args.no_plot:
         from bench.plots import accuracy_vs_time, save_figure
 
         png = save_figure(accuracy_vs_time(run), json_path.with_suffix(".png"))
         out.print(f"plot saved: {png}")
     return run
+
+
+def _warn_unstable(run: Run) -> None:
+    """One line on stderr, last, when any trial ran on a busy or unsteady machine."""
+    from bench.stability import summary_line
+
+    line = summary_line([t.stability for t in run.trials])
+    if line:
+        Console(stderr=True).print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
 
 
 def check_combinations(trials: list[PlannedTrial], data: DataCache) -> None:

@@ -25,7 +25,7 @@ from rich.table import Table
 from bench.config import ConfigError
 from bench.grid import is_multi_axis
 from bench.progress import stdout_console
-from bench.publish.compare import RUN, Source, align, differences, load_sources, regressions
+from bench.publish.compare import RUN, Source, align, differences, load_sources, ratio
 from bench.publish.publish import (
     FORMATS,
     benchmark_table,
@@ -36,6 +36,7 @@ from bench.publish.publish import (
     throughput_table,
     write,
 )
+from bench.publish.significance import UNKNOWN, significant_regressions, untestable
 from bench.report import front_table, run_front, sweep_table
 
 
@@ -56,21 +57,53 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err.print(f"[yellow]warning:[/] {note}", highlight=False)
     out = Console(width=args.width) if args.width else stdout_console()
     out.print(comparison_table(sources, rows, slower_pct=pct, width=out.width))
+    for note in _noise_notes(sources, rows):
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if pct is None:
         return 0
-    slower = regressions(rows, pct)
+    return _gate(sources, rows, pct, out, err)
+
+
+def _noise_notes(sources: list[Source], rows: list[Any]) -> list[str]:
+    """Which files give no significance (one repeat per entry) and which hold unstable
+    trials."""
+    notes = []
+    for i, s in enumerate(sources):
+        cells = [r.cells[i] for r in rows]
+        if untestable(cells):
+            notes.append(
+                f"{s.path.name} has a single repeat per entry: no significance can "
+                "be given for its differences (more rounds or checkpoints give some)"
+            )
+        unstable = sum(int((c.extra.get("unstable") or 0) > 0) for c in cells if c is not None)
+        if unstable:
+            notes.append(f"{s.path.name}: {unstable} entr{'y' if unstable == 1 else 'ies'} timed "
+                         "on a busy or unsteady machine (see its stability marks)")  # fmt: skip
+    return notes
+
+
+def _gate(sources: list[Source], rows: list[Any], pct: float, out: Console, err: Console) -> int:
+    """``--fail-if-slower``: 1 when an entry is significantly (or, with a single repeat,
+    simply) more than ``pct`` % slower than the first file; 0 otherwise."""
+    slower = significant_regressions(rows, pct, ratio)
     if not slower:
-        out.print(f"no entry is more than {pct:g} % slower than {sources[0].path.name}")
+        out.print(f"no entry is significantly more than {pct:g} % slower than "
+                  f"{sources[0].path.name}")  # fmt: skip
         return 0
     err.print(
         f"[bold red]{len(slower)} entr{'y is' if len(slower) == 1 else 'ies are'} more than "
         f"{pct:g} % slower than {sources[0].path.name}:[/]",
         highlight=False,
     )
-    for key, index, r in slower:
-        err.print(
-            f"  {escape(key)}: {sources[index].path.name} {r:.2f}×", highlight=False, soft_wrap=True
-        )
+    by_key = {row.key: row for row in rows}
+    for key, index, r, diff in slower:
+        how = (f"no significance can be given ({diff.why}): ratio alone" if diff.verdict == UNKNOWN
+               else f"significant, Mann-Whitney U p = {diff.p:.2g}")  # fmt: skip
+        cells = (by_key[key].cells[0], by_key[key].cells[index])
+        if any(c is not None and c.extra.get("unstable") for c in cells):
+            how += "; timed on a busy or unsteady machine: repeat on a quiet one to tell why"
+        err.print(f"  {escape(key)}: {sources[index].path.name} {r:.2f}× ({how})",
+                  highlight=False, soft_wrap=True)  # fmt: skip
     return 1
 
 

@@ -27,6 +27,7 @@ from bench.config import ConfigError
 from bench.groups import executed_gflops, group_trials, peak_for
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
+from bench.publish.significance import noise_extra
 from bench.results import Run, TrialResult, run_from_json
 
 PYTEST_BENCHMARK = "pytest-benchmark"
@@ -207,6 +208,7 @@ def from_run(run: Run, path: Path) -> Source:
                 "backend": tr.backend,
                 "seeds": len(g.trials),
                 "best_val_accuracy": g.median(lambda t: t.summary.best_val_accuracy),
+                **noise_extra(g.trials),  # per-chunk rates and unstable trials (the noise)
             },
             name=key.removeprefix(run_group(run, i)).strip(),  # the group is its header row
         )

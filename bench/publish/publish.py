@@ -27,6 +27,7 @@ from rich.text import Text
 
 from bench.markdown import pipe_table
 from bench.publish.compare import Entry, Row, Source, ratio
+from bench.publish.significance import SLOWER, difference
 from bench.results import atomic_write_text
 
 FORMATS = ("md", "html", "csv", "svg", "txt")
@@ -50,6 +51,26 @@ def _ratio_text(value: float | None, slower_pct: float | None) -> Text:
     return Text(f"{value:.2f}×", style=style)
 
 
+def _noise_ratio_text(first: Entry | None, other: Entry | None, slower_pct: float | None) -> Text:
+    """The ratio with its noise mark: ``1.02× ~`` within noise (dim), ``1.10× ?`` where no
+    significance can be given, plain (coloured) when the rank test says it differs."""
+    text = _ratio_text(ratio(first, other), slower_pct)
+    if text.plain == "—":
+        return text
+    diff = difference(first, other)
+    if diff.mark == "~":
+        return Text(f"{text.plain} ~", style="dim")
+    if diff.mark == "?":
+        text.append(" ?")
+    elif diff.verdict == SLOWER and not text.style:
+        text.stylize("red")
+    return text
+
+
+NOISE_CAPTION = (
+    " ~: within the noise (Mann-Whitney U over the per-chunk or per-round samples/s, p ≥ 0.01 "
+    "or a shift inside the files' own spread); ?: too few repeats in a file to tell."
+)
 COMPARE_METRICS = ("samples/s", "time s", "peak")  # in the order they are dropped last→first
 
 
@@ -96,7 +117,7 @@ def _comparison(
         caption_justify="left",
         caption=f"{legend}. time s: median seconds per call (benchmarks) or kernel seconds to "
         "target (runs); peak: share of the machine's GEMM GFLOP/s; ×A: time / A's time, "
-        "above 1 is slower.",
+        "above 1 is slower." + NOISE_CAPTION,
     )
     name_width = max([len(n) for _, n, _ in named] + [5])
     table.add_column("entry", no_wrap=True, overflow="ellipsis", max_width=min(name_width, 36))
@@ -114,7 +135,7 @@ def _comparison(
         for i, cell in enumerate(row.cells):
             cells += [_compare_cell(cell, m) for m in metrics]
             if i > 0:
-                cells.append(_ratio_text(ratio(row.cells[0], cell), slower_pct))
+                cells.append(_noise_ratio_text(row.cells[0], cell, slower_pct))
         table.add_row(*cells)
     return table
 
@@ -161,13 +182,27 @@ def benchmark_table(source: Source) -> Table:
     table = Table(
         title=f"benchmarks {source.path.name} — {source.label}",
         caption="time: median seconds per call; peak: share of this machine's GEMM GFLOP/s "
-        "for the same dtype and threads",
+        "for the same dtype and threads; machine: ok, or unstable and why (docs/noise.md)",
     )
-    for name in ("group", "benchmark", *METRICS):
-        table.add_column(name, justify="left" if name in ("group", "benchmark") else "right")
+    for name in ("group", "benchmark", *METRICS, "machine"):
+        table.add_column(name, justify="right" if name in METRICS else "left")
     for entry in source.entries.values():
-        table.add_row(Text(entry.group), Text(entry.key.split("::")[-1]), *_metric_cells(entry))
+        table.add_row(Text(entry.group), Text(entry.key.split("::")[-1]), *_metric_cells(entry),
+                      entry_mark(entry))  # fmt: skip
     return table
+
+
+def entry_mark(entry: Entry) -> Text:
+    """A benchmark's stability mark from its ``extra_info["stability"]``: ``ok``,
+    ``unstable: TAG`` (the first reason's short form), or ``—`` when the file did not
+    record the state."""
+    state = entry.extra.get("stability")
+    if not isinstance(state, dict) or "stable" not in state:
+        return Text("—")
+    if state["stable"]:
+        return Text("ok", style="green")
+    first = (state.get("tags") or state.get("reasons") or ["?"])[0]
+    return Text(f"unstable: {first}", style="yellow")
 
 
 def peer_entries(source: Source) -> dict[tuple[str, int], Entry]:

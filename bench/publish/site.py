@@ -34,6 +34,7 @@ from bench.machine import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
 from bench.publish.html import Block, Cell, HtmlTable, from_rich, page
 from bench.publish.publish import peer_entries, peers_table
+from bench.publish.significance import difference
 
 MARKER = SITE_MARKER  # marks a folder publish may replace
 METRICS = (("samples/s", ",.0f"), ("time s", ".4g"), ("peak", ".0%"))
@@ -141,8 +142,9 @@ def _ratio_cell(base: Entry | None, other: Entry | None) -> Cell:
     r = ratio(base, other)
     if r is None:
         return Cell("—")
-    css = "slower" if r > 1.05 else "faster" if r < 1 / 1.05 else ""
-    return Cell(f"{r:.2f}×", value=r, css=css)
+    mark = difference(base, other).mark  # "~" within noise, "?" too few repeats to tell
+    css = "" if mark == "~" else "slower" if r > 1.05 else "faster" if r < 1 / 1.05 else ""
+    return Cell(f"{r:.2f}×" + (f" {mark}" if mark else ""), value=r, css=css)
 
 
 def latest_entries(machine: Machine, keys: set[str]) -> dict[str, Entry]:
@@ -174,7 +176,8 @@ def group_table(group: str, keys: list[str], machines: Sequence[Machine], base: 
     caption = (
         f"samples/s: training (or evaluated) samples per second; time s: median seconds per "
         f"call, or kernel seconds to the target for runs; peak: share of that machine's GEMM "
-        f"GFLOP/s; × {machines[base].id}: time / {machines[base].id}'s time (above 1 = slower)."
+        f"GFLOP/s; × {machines[base].id}: time / {machines[base].id}'s time (above 1 = slower);"
+        " ~: within the noise, ?: too few repeats to tell (Mann-Whitney U, docs/noise.md)."
     )
     return HtmlTable(headers, rows, numeric, title=group, caption=caption, id=_slug(group))
 
