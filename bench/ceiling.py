@@ -112,7 +112,7 @@ def cache_key() -> dict[str, Any]:
         "cpu": cpu_model(),
         "llvm_cpu": llvm.get_host_cpu_name(),
         "isa": hashlib.sha256(",".join(features).encode()).hexdigest()[:16],
-        "cpus": len(_CPUS),
+        "cpus": os.cpu_count(),  # not the affinity: a pinned process reads the same entry
         "numpy": np.__version__,
         "blas": sorted(
             f"{b.get('internal_api')} {b.get('version')}"

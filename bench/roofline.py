@@ -100,12 +100,14 @@ def combine(
 
 
 def yardstick(machine: Mapping[str, Any], dtype: str, threads: int) -> tuple[float, str] | None:
-    """(GFLOP/s, basis) a CPU figure is a share of: the measured ceiling (:data:`CEILING`)
-    or, for a run without one, its numpy GEMM (:data:`BLAS_GEMM`); None if neither."""
+    """(GFLOP/s, basis) a CPU figure is a share of: the measured ceiling (:data:`CEILING`),
+    never below the numpy GEMM the same run measured (the ceiling is the highest compute
+    figure measured on the machine), or for a run without a ceiling its numpy GEMM
+    (:data:`BLAS_GEMM`); None if neither is known."""
     ceil = ((machine.get("ceilings") or {}).get("compute_gflops") or {}).get(key(dtype, threads))
-    if ceil:
-        return float(ceil), CEILING
     gemm = (machine.get("gemm_peak_gflops") or {}).get(key(dtype, threads))
+    if ceil:
+        return max(float(ceil), float(gemm or 0.0)), CEILING
     return (float(gemm), BLAS_GEMM) if gemm else None
 
 

@@ -43,6 +43,7 @@ def _fix_coretype() -> None:
 def note_coretype() -> None:
     """Say once, on stderr, when the BLAS runs narrower than the CPU or mlpbench chose the
     core type (the fix named in either case)."""
+    import numpy  # noqa: F401  (threadpoolctl sees only the BLAS libraries already loaded)
     from threadpoolctl import threadpool_info
 
     from bench import blas_coretype as bc
