@@ -24,7 +24,9 @@ Point = tuple[str, str, int, float, float, bool]
 def path_points(
     ceil: Mapping[str, Any], sizes: Sequence[int], batches: Sequence[int], threads: Sequence[int]
 ) -> list[Point]:
-    """Every candidate path of the Numba backends at each mini-batch size, on its roof."""
+    """Every candidate path of the Numba backends at each mini-batch size, on its roof: one
+    point per mini-batch size and thread count at the paths' mean intensity (they differ
+    only in the update's FLOPs), labelled with the paths."""
     from kernels.paths import candidates, executed_flops_per_update
 
     machine = {"ceilings": ceil}
@@ -37,11 +39,13 @@ def path_points(
             bw = bandwidth(machine, t)
             for mb in batches:
                 moved = bytes_per_sample(sizes, mb, item, ceil.get("l2_bytes"))
-                for p in candidates(backend, mb, t):
-                    flops = executed_flops_per_update(list(sizes), mb, p, 0.0, 1e-4) / mb
-                    x = flops / moved
-                    if peak and bw:
-                        points.append((f"{p} mb={mb}", dtype, t, x, min(peak, x * bw), False))
+                paths = candidates(backend, mb, t)
+                flops = [executed_flops_per_update(list(sizes), mb, p, 0.0, 1e-4) / mb
+                         for p in paths]  # fmt: skip
+                x = sum(flops) / len(flops) / moved
+                if peak and bw:
+                    label = f"mb={mb}: {', '.join(paths)}"
+                    points.append((label, dtype, t, x, min(peak, x * bw), False))
     return points
 
 

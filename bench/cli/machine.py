@@ -155,10 +155,13 @@ def _plot(ceil: dict[str, Any], path: Path, batches: tuple[int, ...], run: Any,
 
     if run is not None:
         points = run_points(run)
-        title = f"roofline — {label} — {run.run_id}"
+        own = run.machine.get("ceilings")
+        ceil = own or ceil
+        roof = "its machine's roof" if own else "this machine's roof (the run recorded none)"
+        title = f"roofline — {run.run_id} on {roof} — {label}"
     else:
         points = path_points(ceil, (784, 30, 10), batches, ceil.get("threads") or [1])
-        title = f"roofline — {label} — every kernel path of [784, 30, 10] on its roof"
+        title = f"roofline — {label} — the kernel paths of [784, 30, 10], each on its roof"
     save_figure(roofline_figure(ceil, points, title=title), path)
 
 
