@@ -185,3 +185,30 @@ def test_switched_off_records_no_ceiling(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ce.ceilings() is None
     info = machine_info(dtype="float64", threads=1)
     assert info["ceilings"] is None and info["gemm_peak_gflops"]["float64/1"] > 0
+
+
+def test_a_run_and_a_benchmark_record_the_ceilings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """machine_info (the run JSON's machine) carries the cached ceilings and the core type
+    that ran; the suites' extra_info names the basis of fraction_of_peak and the bound."""
+    import sys
+
+    from bench.machine import machine_info
+
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the suites package
+    from suites import harness
+
+    calls: list[int] = []
+    monkeypatch.setattr(ce, "measure", _fake_measure(calls))
+    monkeypatch.setenv(ce.CACHE_ENV, str(tmp_path / "c.json"))
+    info = machine_info(dtype="float64", threads=1)
+    assert info["ceilings"]["compute_gflops"]["float64/1"] == 12.0 and len(calls) == 1
+    assert info["blas_coretype"]["architectures"]  # which OpenBLAS kernels ran
+    json.dumps(info, allow_nan=False)
+    work = harness.Work(sizes=(784, 30, 10), samples=1000, updates=10)
+    monkeypatch.setattr(harness, "CEILINGS", {})
+    assert harness.peak_basis(work, "float64", 1, "numba", 5.0, 50_000.0)["peak_basis"] == BLAS_GEMM
+    monkeypatch.setattr(harness, "CEILINGS", info["ceilings"])
+    got = harness.peak_basis(work, "float64", 1, "numba", 5.0, 50_000.0)
+    assert got == {"peak_basis": CEILING, "bound": COMPUTE}  # 100 kFLOP / 6.3 kB > 12 / 5
