@@ -64,6 +64,16 @@ def fma_kernel(lanes: int) -> tuple[Callable[..., Any], Any]:
     return run, one_copy
 
 
+@njit(fastmath=True, nogil=True, cache=True)
+def triad_chunk(
+    a: npt.NDArray[np.floating], b: npt.NDArray[np.floating], c: npt.NDArray[np.floating],
+    s: float,
+) -> None:  # fmt: skip
+    """STREAM triad ``a = b + s * c`` on one thread (whole, contiguous arrays)."""
+    for i in range(a.shape[0]):
+        a[i] = b[i] + s * c[i]
+
+
 @njit(fastmath=True, nogil=True, parallel=True, cache=True)
 def triad(
     a: npt.NDArray[np.floating],
@@ -72,11 +82,12 @@ def triad(
     s: float,
     chunks: int,
 ) -> None:
-    """STREAM triad ``a = b + s * c`` in place, split into ``chunks`` contiguous parts."""
+    """STREAM triad ``a = b + s * c`` in place, split into ``chunks`` contiguous parts (one
+    per thread; each part a slice, so its loop is the plain vectorised one of
+    :func:`triad_chunk` and not one indexed through the whole array)."""
     n = a.shape[0]
     step = (n + chunks - 1) // chunks
     for k in prange(chunks):
-        lo = k * step
+        lo = min(n, k * step)
         hi = min(n, lo + step)
-        for i in range(lo, hi):
-            a[i] = b[i] + s * c[i]
+        triad_chunk(a[lo:hi], b[lo:hi], c[lo:hi], s)

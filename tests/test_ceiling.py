@@ -212,3 +212,17 @@ def test_a_run_and_a_benchmark_record_the_ceilings(
     monkeypatch.setattr(harness, "CEILINGS", info["ceilings"])
     got = harness.peak_basis(work, "float64", 1, "numba", 5.0, 50_000.0)
     assert got == {"peak_basis": CEILING, "bound": COMPUTE}  # 100 kFLOP / 6.3 kB > 12 / 5
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("n", "chunks"), [(10, 3), (7, 7), (5, 8), (1000, 2)])
+def test_triad_is_b_plus_s_times_c_in_every_chunk(dtype: str, n: int, chunks: int) -> None:
+    import numpy as np
+
+    from kernels.ceiling import triad
+
+    rng = np.random.default_rng(n)
+    b, c = rng.random(n).astype(dtype), rng.random(n).astype(dtype)
+    a = np.full(n, np.nan, dtype)
+    triad(a, b, c, 3.0, chunks)
+    np.testing.assert_allclose(a, b + np.asarray(3.0, dtype) * c, rtol=1e-6)
