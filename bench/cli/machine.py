@@ -59,11 +59,18 @@ def ceilings_table(ceil: dict[str, Any]) -> Table:
             top = (ceil.get("compute_gflops") or {}).get(k)
             table.add_row(
                 dtype, str(t), _g(det), _g((ceil.get("blas_best_gflops") or {}).get(k)),
-                str((ceil.get("blas_best_coretype") or {}).get(k) or "—"), _g(fma.get(k)),
+                _coretype(ceil, (ceil.get("blas_best_coretype") or {}).get(k)), _g(fma.get(k)),
                 _g(top), str((ceil.get("compute_source") or {}).get(k) or "—"),
                 f"{top / det:.2f}×" if top and det else "—",
             )  # fmt: skip
     return table
+
+
+def _coretype(ceil: dict[str, Any], name: str | None) -> str:
+    """A core type as measured: ``detected (SkylakeX)`` names what OpenBLAS chose itself."""
+    if name == "detected":
+        return f"detected ({ceil.get('blas_detected_architecture')})"
+    return name or "—"
 
 
 def memory_table(ceil: dict[str, Any]) -> Table:
