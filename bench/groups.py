@@ -3,7 +3,8 @@
 A *group* is the trials of one configuration apart from the seed. The terminal tables
 (:mod:`bench.report`), the comparison (:mod:`bench.publish.compare`) and the figures
 (:mod:`bench.plots`) all group, name and measure runs with these functions. Imports
-:mod:`bench.results`, :mod:`bench.grid` and :mod:`bench.pareto` only (no rendering).
+:mod:`bench.results`, :mod:`bench.grid`, :mod:`bench.pareto` and :mod:`bench.roofline`
+only (no rendering).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from bench.grid import describe, varying_axes
 from bench.pareto import FrontPoint, group_curve, pareto_front, trial_curve
 from bench.results import Run, TrialResult, TrialSummary
+from bench.roofline import CEILING, bound, bytes_per_sample, share_text, yardstick
 from kernels import BACKENDS, backend_info
 from kernels.session import CPU
 
@@ -57,15 +61,45 @@ def executed_gflops(summary: TrialSummary) -> float:
 
 
 def peak_for(run: Run, dtype: str, threads: int, backend: str | None = None) -> float | None:
-    """The run's measured GEMM peak (GFLOP/s) for this dtype and thread count, if known;
-    for a GPU ``backend`` the GPU's (``machine["cuda"]``, :mod:`bench.gpu`)."""
+    """The GFLOP/s a figure of this dtype and thread count is a share of: the machine's
+    measured ceiling, or for an older run without one its GEMM peak
+    (:func:`bench.roofline.yardstick`); for a GPU ``backend`` the GPU's (``machine["cuda"]``,
+    :mod:`bench.gpu`)."""
     if backend is not None and backend in BACKENDS and backend_info(backend).device != CPU:
         gpu = run.machine.get("cuda") or {}
         value = (gpu.get("gemm_peak_gflops") or {}).get(dtype)
         return float(value) if value else None
-    peaks = run.machine.get("gemm_peak_gflops") or {}
-    value = peaks.get(f"{dtype}/{threads}")
-    return float(value) if value else None
+    stick = yardstick(run.machine, dtype, threads)
+    return stick[0] if stick else None
+
+
+def peak_share(run: Run, group: Group) -> tuple[float | None, str | None, str | None]:
+    """(share, basis, bound) of a configuration: executed GFLOP/s (median over seeds) over
+    :func:`peak_for`; the basis (:data:`bench.roofline.CEILING`, ``BLAS GEMM`` for a run
+    without a measured ceiling, ``GPU GEMM``); compute- or memory-bound at the path's
+    arithmetic intensity (:mod:`bench.roofline`), None where not known."""
+    spec = group.first.config
+    tr = spec.train
+    peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
+    executed = group.median(lambda t: executed_gflops(t.summary))
+    if not peak or executed is None:
+        return None, None, None
+    stick = yardstick(run.machine, tr.dtype, tr.threads)
+    if stick is None or (tr.backend in BACKENDS and backend_info(tr.backend).device != CPU):
+        return executed / peak, "GPU GEMM", None
+    rate = group.median(lambda t: t.summary.samples_per_second)
+    where = None
+    if rate and stick[1] == CEILING:
+        l2 = (run.machine.get("ceilings") or {}).get("l2_bytes")
+        moved = bytes_per_sample(spec.net.sizes, tr.mini_batch, np.dtype(tr.dtype).itemsize, l2)
+        where = bound(run.machine, tr.dtype, tr.threads, executed * 1e9 / rate / moved)
+    return executed / peak, stick[1], where
+
+
+def peak_cell(run: Run, group: Group) -> str:
+    """The peak cell of a configuration (:func:`peak_share`): ``54% compute``, or
+    ``43% of BLAS GEMM`` for a run without a measured ceiling."""
+    return share_text(*peak_share(run, group))
 
 
 def config_name(run: Run, group: Group) -> str:

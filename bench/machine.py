@@ -1,8 +1,10 @@
-"""What machine a run happened on, and its measured GEMM peak (the yardstick for GFLOP/s).
+"""What machine a run happened on, and its measured ceilings (the yardsticks for GFLOP/s).
 
 Collected once per run and stored in the run JSON, so numbers from different machines can
 be put side by side honestly: CPU model, cores, library versions, Numba's threading layer
-and thread count, the BLAS in use, a GPU if one is visible, and the git commit.
+and thread count, the BLAS in use (and which OpenBLAS core type ran, chosen by whom), a GPU
+if one is visible, the git commit, and the machine's measured compute and memory ceilings
+(:mod:`bench.ceiling`, cached per machine and software).
 """
 
 from __future__ import annotations
@@ -208,7 +210,9 @@ def gemm_peak_gflops(dtype: str, threads: int, n: int = 2000, repeats: int = 3) 
 def machine_info(
     *, dtype: str | None = None, threads: int = 1, peak: bool = True, gpu_peak: bool = False
 ) -> dict[str, Any]:
-    """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too.
+    """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too
+    and adds the machine's ceilings (``"ceilings"``: :func:`bench.ceiling.ceilings`, from
+    its cache, measured on first use).
 
     ``"cuda"``: the CUDA device (:func:`bench.gpu.gpu_record`: model, driver and CUDA
     versions) or None; ``gpu_peak`` also measures its GEMM GFLOP/s in ``dtype``.
@@ -216,6 +220,7 @@ def machine_info(
     import llvmlite
     import numba
 
+    from bench.blas_coretype import coretype_record, cpu_flags
     from bench.gpu import gpu_record
 
     layer: str
@@ -242,7 +247,11 @@ def machine_info(
         "cuda": gpu_record(dtype, peak=gpu_peak),
         "git_commit": git_commit(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "blas_coretype": coretype_record(blas_info(), cpu_flags()),
     }
     if peak and dtype is not None:
+        from bench.ceiling import ceilings
+
         info["gemm_peak_gflops"] = {f"{dtype}/{threads}": gemm_peak_gflops(dtype, threads)}
+        info["ceilings"] = ceilings()
     return info

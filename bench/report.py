@@ -7,7 +7,6 @@ files; printing is the caller's job.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from rich import box
@@ -21,6 +20,7 @@ from bench.groups import (  # re-exported: the renderer's callers import them fr
     executed_gflops,
     group_key,
     group_trials,
+    peak_cell,
     peak_for,
     run_front,
 )
@@ -86,9 +86,11 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
         title=title or f"{run.kind} {run.run_id}",
         caption=f"to target: training (kernel) seconds to {target:.1%} validation accuracy, "
         "compile excluded; images: training images seen by then; best/final: validation "
-        "accuracy; GFLOP/s: model FLOPs (docs/results-format.md); peak: FLOPs the kernel path executed, as a "
-        "share of this machine's GEMM GFLOP/s; median (min–max) over seeds; machine: ok, or "
-        "unstable with the first reason (load, stolen or foreign CPU time, chunk spread: "
+        "accuracy; GFLOP/s: model FLOPs (docs/results-format.md); peak: FLOPs the kernel path "
+        "executed, as a share of this machine's measured ceiling, and whether the path is "
+        "compute- or memory-bound at its arithmetic intensity (docs/machine-ceilings.md; older "
+        "runs: share of their BLAS GEMM, so labelled); median (min–max) over seeds; machine: ok, "
+        "or unstable with the first reason (load, stolen or foreign CPU time, chunk spread: "
         "docs/noise.md)",
     )
     axes = table_axes(run)
@@ -118,8 +120,6 @@ def sweep_table(run: Run, *, title: str | None = None) -> Table:
 
 def _measures(run: Run, g: Group) -> list[str | Text]:
     """The measured cells of one row: time to target … seeds, status."""
-    tr = g.first.config.train
-    peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
     ttt = [t.summary.time_to_target_seconds for t in g.trials]
     reached = [v for v in ttt if v is not None]
     images = [float(t.summary.images_to_target) for t in g.trials
@@ -135,9 +135,7 @@ def _measures(run: Run, g: Group) -> list[str | Text]:
         _fmt_spread([t.summary.final_val_accuracy for t in g.trials], ".2%"),
         _fmt_spread([t.summary.samples_per_second for t in g.trials], ",.0f"),
         _fmt_spread(gflops, ".2f"),
-        f"{statistics.median(executed_gflops(t.summary) for t in g.trials) / peak:.0%}"
-        if peak
-        else "—",
+        peak_cell(run, g),
         _fmt_spread([t.compile_seconds for t in g.trials], ".2f"),
         str(len(g.trials)),
         _status(g),

@@ -10,7 +10,10 @@
   table uses 50,000, Nielsen's epoch).
 * :func:`pytest_benchmark_update_machine_info` adds numba, llvmlite and numpy versions,
   Numba's threading layer and thread count, the BLAS (threadpoolctl) and the measured GEMM
-  peak per dtype and thread count under ``machine_info["mlpbench"]``.
+  peak per dtype and thread count under ``machine_info["mlpbench"]``, and the machine's
+  measured ceilings (``["mlpbench"]["ceilings"]``, :mod:`bench.ceiling`: measured once per
+  machine and software when timing is on, read from its cache when it is off). Every
+  ``fraction_of_peak`` is a share of that ceiling where it is known.
 """
 
 from __future__ import annotations
@@ -93,18 +96,39 @@ def gpu_peak(dtype: str) -> float | None:
     return _gpu_peaks[dtype]
 
 
+def machine_ceilings(config: pytest.Config) -> dict[str, Any] | None:
+    """The machine's ceilings (measured once when timing is on; cached ones only when it is
+    off; None when unknown or ``MLPBENCH_CEILINGS=off``), also set in ``harness.CEILINGS``."""
+    from bench import ceiling
+    from suites import harness
+
+    if "record" not in _ceilings:
+        rec = None
+        if ceiling.enabled():
+            rec = ceiling.ceilings() if timing_enabled(config) else ceiling.load_cached()
+        _ceilings["record"] = rec
+        harness.CEILINGS.clear()
+        harness.CEILINGS.update(rec or {})
+    return _ceilings["record"]
+
+
+_ceilings: dict[str, dict[str, Any] | None] = {}
+
+
 @pytest.fixture(scope="session")
 def peak(pytestconfig: pytest.Config) -> Any:
-    """``peak(dtype, threads, backend=None)`` -> measured GEMM GFLOP/s (small matrices if
-    timing is off); for a GPU backend the GPU's tiled-GEMM peak (:mod:`bench.gpu`)."""
+    """``peak(dtype, threads, backend=None)`` -> the machine's measured compute ceiling in
+    GFLOP/s, or where none is known the measured GEMM (small matrices if timing is off); for
+    a GPU backend the GPU's tiled-GEMM peak (:mod:`bench.gpu`)."""
     n = PEAK_N if timing_enabled(pytestconfig) else PEAK_N_DISABLED
+    ceil = (machine_ceilings(pytestconfig) or {}).get("compute_gflops") or {}
 
     def get(dtype: str, threads: int, backend: str | None = None) -> float | None:
         from kernels import backend_info
 
         if backend is not None and backend_info(backend).device != "cpu":
             return gpu_peak(dtype)
-        return gemm_peak(dtype, threads, n=n)
+        return ceil.get(f"{dtype}/{threads}") or gemm_peak(dtype, threads, n=n)
 
     return get
 
@@ -125,6 +149,7 @@ def pytest_benchmark_update_machine_info(
     if facts.get("cuda"):  # a CUDA device (not the simulator): its tiled-GEMM peak too
         facts["gpu_gemm_peak_gflops"] = {dtype: gpu_peak(dtype) for dtype in DTYPES}
     facts["cpu_count"] = os.cpu_count()
+    facts["ceilings"] = machine_ceilings(config)
     machine_info["mlpbench"] = facts
 
 

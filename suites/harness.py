@@ -4,8 +4,9 @@ A *call* is a zero-argument function that does a fixed amount of work (``samples
 training samples, or one pass over a validation set) on preallocated arrays, so the timed
 code is nothing but the kernel. :func:`record` turns pytest-benchmark's median time into
 the numbers every suite reports: ``samples_per_s``, ``gflops`` (useful FLOPs of the network,
-:mod:`kernels.layout`) and ``fraction_of_peak`` (of this machine's measured GEMM GFLOP/s for
-the same dtype and thread count). Timing itself, statistics and saving are pytest-benchmark's.
+:mod:`kernels.layout`) and ``fraction_of_peak`` (of this machine's measured ceiling for the
+same dtype and thread count, :mod:`bench.ceiling`; its ``peak_basis`` and ``bound`` beside
+it). Timing itself, statistics and saving are pytest-benchmark's.
 """
 
 from __future__ import annotations
@@ -260,6 +261,31 @@ def throughput(work: Work, seconds: float | None, peak_gflops: float | None) -> 
     }
 
 
+CEILINGS: dict[str, Any] = {}  # the machine's measured ceilings (suites/conftest.py sets it)
+
+
+def peak_basis(
+    work: Work, dtype: str, threads: int, backend: str | None, executed_gflops: float | None,
+    samples_per_s: float | None,
+) -> dict[str, Any]:  # fmt: skip
+    """``peak_basis`` (what ``fraction_of_peak`` is a share of: the measured ceiling, or the
+    numpy GEMM where :data:`CEILINGS` has none, or a GPU's GEMM) and ``bound`` (compute or
+    memory at the call's arithmetic intensity, :mod:`bench.roofline`)."""
+    from bench.roofline import BLAS_GEMM, CEILING, bound, bytes_per_sample, key
+
+    if backend is not None and backend_info(backend).device != "cpu":
+        return {"peak_basis": "GPU GEMM", "bound": None}
+    if key(dtype, threads) not in (CEILINGS.get("compute_gflops") or {}):
+        return {"peak_basis": BLAS_GEMM, "bound": None}
+    where = None
+    if executed_gflops and samples_per_s:
+        mb = work.samples // work.updates if work.updates else work.samples
+        moved = bytes_per_sample(work.sizes, mb, np.dtype(dtype).itemsize, CEILINGS.get("l2_bytes"))
+        intensity = executed_gflops * 1e9 / samples_per_s / moved
+        where = bound({"ceilings": CEILINGS}, dtype, threads, intensity)
+    return {"peak_basis": CEILING, "bound": where}
+
+
 def record(
     benchmark: Any,
     work: Work,
@@ -270,6 +296,7 @@ def record(
     **extra: Any,
 ) -> None:
     """Store throughput and the benchmark's settings in ``benchmark.extra_info``."""
+    rates = throughput(work, median_seconds(benchmark), peak_gflops)
     benchmark.extra_info.update(
         {
             "dtype": dtype,
@@ -278,7 +305,15 @@ def record(
             "samples_per_call": work.samples,
             "updates_per_call": work.updates,
             **extra,
-            **throughput(work, median_seconds(benchmark), peak_gflops),
+            **rates,
+            **peak_basis(
+                work,
+                dtype,
+                threads,
+                extra.get("backend"),
+                rates["executed_gflops"],
+                rates["samples_per_s"],
+            ),
             # samples/s of every round: what mlpbench compare's rank test uses
             "rates": [round(work.samples / s, 1) for s in thinned(round_seconds(benchmark))],
         }

@@ -18,6 +18,13 @@ def _no_user_kernel_wisdom(
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_ceiling_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs made by tests record no measured ceiling (half a minute each); the ceiling's own
+    tests measure it for real (tests/test_ceiling.py)."""
+    monkeypatch.setenv("MLPBENCH_CEILINGS", "off")
+
+
 @pytest.fixture(scope="session")
 def mnist5k() -> Dataset:
     """The default data set: 4,000 training and 1,000 validation real MNIST digits."""

@@ -170,3 +170,44 @@ def test_cell_splits_rates_into_best_path_and_each_peers_best(monkeypatch: Any) 
     assert peers["jax"] == {"skipped": suites.harness.MISSING["jax"]}
     assert peers["sklearn"] == {"skipped": suites.harness.MISSING["sklearn"]}
     assert not any(name.startswith(("jax", "sklearn")) for name in seen)
+
+
+def test_numpy_as_installed_and_at_its_best_core_type_are_labelled() -> None:
+    """Two numpy columns (the best core type, and as installed from its own child), the
+    caption naming each one's kernels; '% ceiling' when the cells carry the ceiling."""
+    timed, same = _cell(300_000, 200_000), _cell(300_000, 200_000)
+    timed["peers"]["numpy-installed"] = {"rate": 600.0, "threads": 1}
+    same["peers"]["numpy-installed"] = {"same": True}
+    for c in (timed, same):
+        c["ceiling_gflops"] = {"1": 100.0}
+    blas = {"architectures": ["SkylakeX"], "openblas_coretype": "SkylakeX", "set_by": "mlpbench"}
+    results = [{"mode": "pinned", "cells": [timed, same], "blas": blas,
+                "blas_installed": {"architectures": ["Haswell"]}}]  # fmt: skip
+    text = markdown(results, MACHINE, "cmd")
+    head = text.splitlines()[0]
+    assert "| numpy (best core type) | numpy (as installed) |" in head
+    assert "mlpbench % ceiling" in head and "% peak" not in head
+    rows = [r for r in text.splitlines() if r.startswith("| float64")]
+    assert "| 1,000 | 600 |" in rows[0]
+    assert "| 1,000 | same as best |" in rows[1]
+    assert "| 27% |" in rows[0]  # 300,000 × 90,000 FLOPs = 27 GFLOP/s of a 100 GFLOP/s ceiling
+    assert "OpenBLAS SkylakeX kernels (OPENBLAS_CORETYPE=SkylakeX, set by mlpbench)" in text
+    assert "numpy (as installed): Haswell." in text
+
+
+def test_numpy_only_child_times_numpy_alone(monkeypatch: Any) -> None:
+    import numpy as np
+
+    import suites.peer_table as pt
+
+    seen: list[str] = []
+
+    def fake_rates(configs: dict[str, Any], samples: int, repeats: int, settle: float) -> Any:
+        seen.extend(configs)
+        return dict.fromkeys(configs, 800.0)
+
+    monkeypatch.setattr(pt, "best_rates", fake_rates)
+    X = np.zeros((2000, 784), np.float64)
+    ml, peers = pt.measure_cell(X, np.zeros(2000, np.int64), 10, 1, 2000, 1, 0.0, True)
+    assert seen == ["numpy:1"] and ml == {}
+    assert peers == {"numpy-installed": {"rate": 800.0, "threads": 1}}

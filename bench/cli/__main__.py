@@ -1,5 +1,5 @@
 """``python -m bench.cli``: the same as the ``mlpbench`` command."""
 
-from bench.cli.main import main
+from bench.cli.entry import main
 
 raise SystemExit(main())

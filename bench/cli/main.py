@@ -58,6 +58,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench.cli.report",
     "bench.cli.publish",
     "bench.cli.kernels",
+    "bench.cli.machine",
 )
 
 Handler = Callable[[argparse.Namespace], int]

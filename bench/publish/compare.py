@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
-from bench.groups import executed_gflops, group_trials, peak_for
+from bench.groups import group_trials, peak_share
 from bench.machine import hardware_label
 from bench.machine import short_cpu as short_cpu
 from bench.publish.significance import noise_extra
 from bench.results import Run, TrialResult, run_from_json
+from bench.roofline import BLAS_GEMM, share_text
 
 PYTEST_BENCHMARK = "pytest-benchmark"
 RUN = "run"
@@ -45,11 +46,17 @@ class Entry:
     median_s: float | None  # seconds per call (benchmark) or to target (run)
     samples_per_s: float | None  # training (or evaluated) samples per second
     gflops: float | None  # useful GFLOP/s
-    fraction_of_peak: float | None  # of the machine's GEMM GFLOP/s, 0–1
+    fraction_of_peak: float | None  # of the machine's ceiling (older: its BLAS GEMM), 0–1
     dtype: str | None
     threads: int | None
     extra: dict[str, Any]  # everything else the file says about it
     name: str = ""  # short row name from its parameters, e.g. "mb=10 float64 numba t1"
+    peak_basis: str | None = None  # what the share is of: bench.roofline.CEILING or older
+    bound: str | None = None  # "compute" / "memory" at its arithmetic intensity, if known
+
+    def peak_text(self) -> str:
+        """The peak share as a table shows it (:func:`bench.roofline.share_text`)."""
+        return share_text(self.fraction_of_peak, self.peak_basis, self.bound)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +146,8 @@ def from_pytest_benchmark(data: dict[str, Any], path: Path) -> Source:
             samples_per_s=_num(extra.get("samples_per_s")),
             gflops=_num(extra.get("gflops")),
             fraction_of_peak=_num(extra.get("fraction_of_peak")),
+            peak_basis=str(extra.get("peak_basis") or BLAS_GEMM),  # older files: numpy GEMM
+            bound=extra.get("bound"),
             dtype=extra.get("dtype", params.get("dtype")),
             threads=int(threads) if threads is not None else None,
             extra=extra,
@@ -192,15 +201,16 @@ def from_run(run: Run, path: Path) -> Source:
         key = run_key(run, i)
         ttt = g.median(lambda t: t.summary.time_to_target_seconds)
         gflops = g.median(lambda t: t.summary.gflops)
-        executed = g.median(lambda t: executed_gflops(t.summary))  # the peak share's numerator
-        peak = peak_for(run, tr.dtype, tr.threads, tr.backend)
+        share, basis, where = peak_share(run, g)
         entries[key] = Entry(
             key=key,
             group=run_group(run, i),
             median_s=ttt,
             samples_per_s=g.median(lambda t: t.summary.samples_per_second),
             gflops=gflops,
-            fraction_of_peak=executed / peak if executed is not None and peak else None,
+            fraction_of_peak=share,
+            peak_basis=basis,
+            bound=where,
             dtype=tr.dtype,
             threads=tr.threads,
             extra={

@@ -116,7 +116,8 @@ def _comparison(
         pad_edge=False,
         caption_justify="left",
         caption=f"{legend}. time s: median seconds per call (benchmarks) or kernel seconds to "
-        "target (runs); peak: share of the machine's GEMM GFLOP/s; ×A: time / A's time, "
+        "target (runs); peak: share of the machine's measured ceiling, compute/memory: its bound "
+        "(older files: of BLAS GEMM); ×A: time / A's time, "
         "above 1 is slower." + NOISE_CAPTION,
     )
     name_width = max([len(n) for _, n, _ in named] + [5])
@@ -162,18 +163,17 @@ def _compare_cell(cell: Entry | None, metric: str) -> str:
         return _fmt(cell.samples_per_s, ",.0f")
     if metric == "time s":
         return _fmt(cell.median_s, ".4g")
-    return "—" if cell.fraction_of_peak is None else f"{cell.fraction_of_peak:.0%}"
+    return cell.peak_text()
 
 
 def _metric_cells(cell: Entry | None) -> list[RenderableType]:
     if cell is None:
         return ["—"] * len(METRICS)
-    peak = cell.fraction_of_peak
     return [
         _fmt(cell.median_s, ".4g"),
         _fmt(cell.samples_per_s, ",.0f"),
         _fmt(cell.gflops, ".2f"),
-        "—" if peak is None else f"{peak:.0%}",
+        cell.peak_text(),
     ]
 
 
@@ -181,8 +181,9 @@ def benchmark_table(source: Source) -> Table:
     """Every entry of a pytest-benchmark file: group, name, median time and throughput."""
     table = Table(
         title=f"benchmarks {source.path.name} — {source.label}",
-        caption="time: median seconds per call; peak: share of this machine's GEMM GFLOP/s "
-        "for the same dtype and threads; machine: ok, or unstable and why (docs/noise.md)",
+        caption="time: median seconds per call; peak: share of this machine's measured ceiling "
+        "for the same dtype and threads, and the bound (older files: of its BLAS GEMM); "
+        "machine: ok, or unstable and why (docs/noise.md)",
     )
     for name in ("group", "benchmark", *METRICS, "machine"):
         table.add_column(name, justify="right" if name in METRICS else "left")

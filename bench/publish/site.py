@@ -134,7 +134,9 @@ def _fmt_cell(value: float | None, spec: str) -> Cell:
 def _metric(e: Entry | None, name: str, spec: str) -> Cell:
     if e is None:
         return Cell("—")
-    value = {"samples/s": e.samples_per_s, "time s": e.median_s, "peak": e.fraction_of_peak}
+    if name == "peak":
+        return Cell(e.peak_text(), value=e.fraction_of_peak)
+    value = {"samples/s": e.samples_per_s, "time s": e.median_s}
     return _fmt_cell(value[name], spec)
 
 
@@ -175,8 +177,9 @@ def group_table(group: str, keys: list[str], machines: Sequence[Machine], base: 
     numeric = [False] + [True] * (len(headers) - 1)
     caption = (
         f"samples/s: training (or evaluated) samples per second; time s: median seconds per "
-        f"call, or kernel seconds to the target for runs; peak: share of that machine's GEMM "
-        f"GFLOP/s; × {machines[base].id}: time / {machines[base].id}'s time (above 1 = slower);"
+        f"call, or kernel seconds to the target for runs; peak: share of that machine's "
+        f"measured ceiling and the bound (older files: of its BLAS GEMM); × {machines[base].id}: "
+        f"time / {machines[base].id}'s time (above 1 = slower);"
         " ~: within the noise, ?: too few repeats to tell (Mann-Whitney U, docs/noise.md)."
     )
     return HtmlTable(headers, rows, numeric, title=group, caption=caption, id=_slug(group))
@@ -202,6 +205,15 @@ def _peaks(info: dict[str, Any]) -> str:
     return ", ".join(f"{k} {float(v):.1f}" for k, v in sorted(peaks.items())) or "—"
 
 
+def _ceilings(info: dict[str, Any]) -> str:
+    ceil = info.get("ceilings") or {}
+    compute = ceil.get("compute_gflops") or {}
+    bw = ceil.get("bandwidth_gb_per_s") or {}
+    parts = [f"{k} {float(v):.1f}" for k, v in sorted(compute.items())]
+    parts += [f"triad {t}t {float(v):.1f} GB/s" for t, v in sorted(bw.items())]
+    return ", ".join(parts) or "—"
+
+
 def _blas(info: dict[str, Any]) -> str:
     libs = [b for b in info.get("blas") or [] if b.get("user_api") == "blas"]
     return ", ".join(sorted({f"{b.get('internal_api')} {b.get('version')}" for b in libs})) or "—"
@@ -210,7 +222,8 @@ def _blas(info: dict[str, Any]) -> str:
 def machines_table(machines: Sequence[Machine]) -> HtmlTable:
     """One row per machine: label, CPU, micro-architecture, ISA, cores, GPU, versions, peak."""
     names = ["machine", "CPU", "micro-architecture", "ISA", "cores", "GPU", "Python", "numpy",
-             "numba", "llvmlite", "BLAS", "GEMM peak GFLOP/s (dtype/threads)"]  # fmt: skip
+             "numba", "llvmlite", "BLAS", "GEMM peak GFLOP/s (dtype/threads)",
+             "measured ceiling GFLOP/s, bandwidth"]  # fmt: skip
     rows = []
     for m in machines:
         i = m.info
@@ -219,7 +232,7 @@ def machines_table(machines: Sequence[Machine]) -> HtmlTable:
                                   i.get("cpu_model_number"))  # fmt: skip
         cells = [f"{m.id}: {m.label}", i.get("cpu"), uarch, isa, i.get("cores"),
                  i.get("gpu") or "none", i.get("python"), i.get("numpy"), i.get("numba"),
-                 i.get("llvmlite"), _blas(i), _peaks(i)]  # fmt: skip
+                 i.get("llvmlite"), _blas(i), _peaks(i), _ceilings(i)]  # fmt: skip
         rows.append([Cell("—" if c is None else str(c)) for c in cells])
     numeric = [n == "cores" for n in names]
     return HtmlTable([Cell(n) for n in names], rows, numeric, id="machines-table")
