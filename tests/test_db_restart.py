@@ -8,6 +8,7 @@ every failed trial re-run, and no traceback in any worker's output.
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
@@ -73,3 +74,37 @@ def test_restart_mid_study_loses_nothing(tmp_path: Path) -> None:
         rerun = {t.system_attrs.get("failed_trial") for t in done}
         failed = [t.number for t in kept if t.state == optuna.trial.TrialState.FAIL]
         assert set(failed) <= rerun, (failed, rerun)  # each failed trial re-ran to completion
+
+
+def test_database_gone_past_the_wait_is_one_line_and_resumes(tmp_path: Path) -> None:
+    server_files()
+    with fresh_schema(server_url()) as url:
+        argv = [*search_args(url, tmp_path / "w"), "--storage-wait", "3"]
+        log = tmp_path / "w.log"
+        proc = spawn(argv, log)
+        try:
+            wait_for_training(url)
+            pg_ctl("stop", "-m", "fast")
+            try:
+                proc.wait(timeout=120)
+            finally:
+                pg_ctl("start")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = log.read_text()
+        assert proc.returncode == 2 and "Traceback" not in output, output
+        error = [ln for ln in output.splitlines() if ln.startswith("mlpbench: error:")]
+        assert len(error) == 1 and output.rstrip().endswith(error[0]), output
+        masked = url.replace("mlpbench-ci", "***")
+        assert "mlpbench-ci" not in error[0] and f"lost the database {masked} for " in error[0]
+        command = error[0].split("resume with: ", 1)[1]
+        assert command.startswith("mlpbench search ") and f"--study {STUDY}" in command
+        resume = [a.replace("***", "mlpbench-ci") for a in shlex.split(command)[1:]]
+        again = spawn(resume, tmp_path / "again.log")
+        assert again.wait(timeout=240) == 0, (tmp_path / "again.log").read_text()
+        study = study_of(url, STUDY)
+        assert states(study).count("COMPLETE") == TRIALS, states(study)
+        kept = [t for t in study.get_trials() if not t.user_attrs.get(SURPLUS_ATTR)]
+        rerun = {t.system_attrs.get("failed_trial") for t in kept if t.state.name == "COMPLETE"}
+        assert {t.number for t in kept if t.state.name == "FAIL"} <= rerun  # none lost

@@ -133,6 +133,18 @@ def requeued(study: optuna.Study, number: int) -> bool:
     )
 
 
+def storage_lost_in(err: BaseException) -> StorageLostError | None:
+    """The :class:`StorageLostError` behind ``err`` (its cause or context chain), if any."""
+    seen: list[BaseException] = []
+    cause: BaseException | None = err
+    while cause is not None and cause not in seen:
+        if isinstance(cause, StorageLostError):
+            return cause
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def _one_trial(
     study: optuna.Study, objective: Callable[[optuna.Trial], float], say: Callable[[str], None]
 ) -> None:
@@ -148,7 +160,13 @@ def _one_trial(
         study.optimize(tracked, n_trials=1, catch=(SurplusTrialError,), gc_after_trial=False)
     except StorageLostError:
         raise
-    except (optuna.exceptions.UpdateFinishedTrialError, ValueError, AssertionError):
+    except Exception as err:
+        if (lost := storage_lost_in(err)) is not None:
+            raise lost from None  # Optuna's clean-up failed on it too and raised its own error
+        if not isinstance(
+            err, optuna.exceptions.UpdateFinishedTrialError | ValueError | AssertionError
+        ):
+            raise
         # What Optuna raises when the trial it tells is FAIL already: the update refused,
         # "Cannot tell a FAIL trial.", or, when the objective itself succeeded, its own
         # "Should not reach." assertion. Ours to pass over only if the trial was re-queued.
