@@ -24,7 +24,7 @@ from bench.cli.study import resume_command
 from bench.search import patience
 from bench.search.patience import Outage, PatientStorage, StorageLostError, connection_lost
 from bench.search.storage import StorageTimes, open_rdb
-from bench.search.study import work
+from bench.search.study import fail_stale, work
 
 GONE = "server closed the connection unexpectedly"
 
@@ -193,3 +193,16 @@ def test_a_trial_taken_over_meanwhile_is_one_line_and_its_copy_counts(
         "trial 0 was failed and re-queued while the database was away; "
         "its copy counts instead, carrying on"
     ]
+
+
+def test_a_trial_that_never_beat_is_freed_by_age(
+    storage: tuple[PatientStorage, Faults, list[str]],
+) -> None:
+    study = optuna.create_study(storage=storage[0], study_name="s", direction="maximize")
+    orphan = study.ask()  # RUNNING, no heartbeat: Optuna's stale check never sees it
+    orphan.suggest_float("x", 0, 1)
+    assert fail_stale(study, None) == []
+    assert fail_stale(study, 3600) == []
+    assert fail_stale(study, 0) == [orphan.number]
+    copy = study.get_trials()[1]
+    assert copy.state == TrialState.WAITING and copy.system_attrs["failed_trial"] == 0

@@ -214,18 +214,28 @@ def work(
 def fail_stale(study: optuna.Study, older_than: float | None) -> list[int]:
     """Set RUNNING trials of crashed workers to FAIL and queue a copy of each; their numbers.
 
-    With a heartbeat (relational storages) Optuna decides which are stale; otherwise
-    (journal) every trial running for more than ``older_than`` seconds is.
+    With a heartbeat (relational storages) Optuna decides which are stale, and
+    ``older_than``, if given, fails every trial running longer than that too (one that never
+    beat: a creation whose answer a lost connection swallowed); without a heartbeat
+    (journal) ``older_than`` seconds is required and decides alone.
     """
+    failed: list[int] = []
     if heartbeat_enabled(study):
         before = {t.number for t in study.get_trials(states=(TrialState.RUNNING,))}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
         after = {t.number for t in study.get_trials(states=(TrialState.FAIL,))}
-        return sorted(before & after)
-    if older_than is None:
+        failed = sorted(before & after)
+        if older_than is None:
+            return failed
+    elif older_than is None:
         raise ConfigError("--older-than", "this storage has no heartbeat; give the age in seconds")
+    return sorted(failed + _fail_older(study, older_than))
+
+
+def _fail_older(study: optuna.Study, older_than: float) -> list[int]:
+    """Fail and re-queue every trial running for more than ``older_than`` seconds."""
     now = datetime.now()
     failed = []
     with warnings.catch_warnings():
@@ -233,13 +243,17 @@ def fail_stale(study: optuna.Study, older_than: float | None) -> list[int]:
         retry = RetryHeartbeatStaleTrialCallback()
     for t in study.get_trials(states=(TrialState.RUNNING,)):
         age = (now - t.datetime_start).total_seconds() if t.datetime_start else 0.0
-        if age > older_than and study._storage.set_trial_state_values(
-            t._trial_id, state=TrialState.FAIL
-        ):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                retry(study, study._storage.get_trial(t._trial_id))
-            failed.append(t.number)
+        try:
+            if age <= older_than or not study._storage.set_trial_state_values(
+                t._trial_id, state=TrialState.FAIL
+            ):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # it finished meanwhile
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry(study, study._storage.get_trial(t._trial_id))
+        failed.append(t.number)
     return failed
 
 
