@@ -13,8 +13,16 @@ MLPBENCH_PG_PORT="${MLPBENCH_PG_PORT:-55432}"
 export MLPBENCH_PG_BIN MLPBENCH_PG_DIR MLPBENCH_PG_PORT
 chown postgres: "$MLPBENCH_PG_DIR"
 su postgres -s /bin/sh -c "'$MLPBENCH_PG_BIN/initdb' -D '$MLPBENCH_PG_DIR/data' -A trust -U postgres >/dev/null"
-su postgres -s /bin/sh -c "'$MLPBENCH_PG_BIN/pg_ctl' -D '$MLPBENCH_PG_DIR/data' -l '$MLPBENCH_PG_DIR/log' -w \
-    -o \"-c listen_addresses=127.0.0.1 -p $MLPBENCH_PG_PORT -k '$MLPBENCH_PG_DIR' -c max_connections=200\" start >/dev/null"
+# The settings live in the cluster's own postgresql.conf, so a test can stop and start it with
+# plain pg_ctl (tests/test_db_restart.py) and widen listen_addresses with ALTER SYSTEM for the
+# addresses it creates itself (tests/test_hosts.py); nothing here listens beyond loopback.
+cat >> "$MLPBENCH_PG_DIR/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $MLPBENCH_PG_PORT
+unix_socket_directories = '$MLPBENCH_PG_DIR'
+max_connections = 200
+CONF
+su postgres -s /bin/sh -c "'$MLPBENCH_PG_BIN/pg_ctl' -D '$MLPBENCH_PG_DIR/data' -l '$MLPBENCH_PG_DIR/log' -w start >/dev/null"
 su postgres -s /bin/sh -c "'$MLPBENCH_PG_BIN/psql' -q -h '$MLPBENCH_PG_DIR' -p $MLPBENCH_PG_PORT -U postgres \
     -c \"CREATE ROLE mlpbench LOGIN PASSWORD 'mlpbench-ci'\" -c 'CREATE DATABASE mlpbench OWNER mlpbench'"
 # Password authentication over TCP (initdb -A trust applies to the socket; TCP as below).

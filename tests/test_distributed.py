@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
 import pytest
-from needs import missing
+from pg_server import fresh_schema, server_url, states, study_of
+from pg_server import spawn as spawn_logged
 
 from bench.cli.main import main
 from bench.publish.compare import load_sources
@@ -33,32 +33,13 @@ PLAIN = ["search", "--backend", "numpy", "--quiet", "--space", "eta=log:0.1:1"]
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL whose search_path is a fresh, empty schema (dropped afterwards)."""
-    url = os.environ.get("MLPBENCH_PG_URL")
-    if not url:
-        missing("MLPBENCH_PG_URL not set (see .ci/setup-postgres.sh)", ".ci/setup-postgres.sh")
-    import sqlalchemy
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    engine = sqlalchemy.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    with fresh_schema(server_url()) as url:
+        yield url
 
 
 def spawn(args: list[str], tmp_path: Path, name: str) -> subprocess.Popen[str]:
     """``mlpbench ARGS`` as a separate process, output in ``tmp_path/name.log``."""
-    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench.cli.main", *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(os.environ, COLUMNS="200"),
-    )
+    return spawn_logged(args, tmp_path / f"{name}.log")
 
 
 def search_args(url: str, study: str, tmp_path: Path, epochs: int, i: int) -> list[str]:
@@ -74,15 +55,6 @@ def finish(procs: list[subprocess.Popen[str]], tmp_path: Path, timeout: float = 
         p.wait(timeout=timeout)
     logs = "".join(f.read_text() for f in sorted(tmp_path.glob("*.log")))
     assert "Traceback" not in logs, logs
-
-
-def study_of(url: str, name: str) -> optuna.Study:
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    return optuna.load_study(study_name=name, storage=url)
-
-
-def states(study: optuna.Study) -> list[str]:
-    return [t.state.name for t in study.get_trials() if not t.user_attrs.get(SURPLUS_ATTR)]
 
 
 def test_three_workers_share_the_total(pg_url: str, tmp_path: Path) -> None:

@@ -267,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlpbench`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for "resume with: …" messages
     handler: Handler = args.handler
     shown = warnings.showwarning
     warnings.showwarning = _warning_line

@@ -26,15 +26,17 @@ from bench.cli.options import (
 )
 from bench.cli.study import (
     add_storage_options,
-    heartbeat_from_args,
     journal_faults,
+    lost_with_resume,
     register_study,
+    storage_times_from_args,
 )
 from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.recipe.recipe import train_command
 from bench.results import Run, save_run
 from bench.runner import DataCache, new_run
+from bench.search.patience import StorageLostError
 from bench.search.search import (
     PRUNERS,
     RESULT_ATTR,
@@ -159,8 +161,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     spec = apply_strip(args, specs_from_args(args, mini_batch=args.batch_size))
     results = check_results_dir(Path(args.results_dir))
     name = args.study or f"search-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    heartbeat = heartbeat_from_args(args)
-    open_storage(args.storage, results, name, heartbeat)  # a bad URL fails before any work
+    times = storage_times_from_args(args)
+    open_storage(args.storage, results, name, times)  # a bad URL fails before any work
     data = DataCache().get(spec)
     cfg = SearchConfig(
         base=spec.to_dict(),
@@ -173,7 +175,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         pruner=args.pruner,
         seed=args.seed,
         grid_points=args.grid_points,
-        heartbeat=heartbeat,
+        times=times,
     )
     trials = _trial_count(args, dims)
     location = where(args.storage, results, name)
@@ -182,15 +184,18 @@ def cmd_search(args: argparse.Namespace) -> int:
         f"pruner {args.pruner}, {args.workers} worker(s)",
         highlight=False,
     )
-    with journal_faults(args.storage, results, name):
-        study = run_search(cfg, trials=trials, workers=args.workers)
-
-    run = study_run(
-        study, new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False)
-    )
-    run.notes.update(study=name, storage=location, sampler=args.sampler, pruner=args.pruner)
-    json_path = results / "runs" / f"{run.run_id}.json"
-    _report_study(out, args, study, spec, run, json_path)
+    try:
+        with journal_faults(args.storage, results, name):
+            study = run_search(cfg, trials=trials, workers=args.workers)
+        run = study_run(
+            study,
+            new_run("search", dtype=spec.train.dtype, threads=spec.train.threads, peak=False),
+        )
+        run.notes.update(study=name, storage=location, sampler=args.sampler, pruner=args.pruner)
+        json_path = results / "runs" / f"{run.run_id}.json"
+        _report_study(out, args, study, spec, run, json_path)
+    except StorageLostError as lost:
+        raise lost_with_resume(lost, args, name) from None
     save_run(run, json_path)
     out.print(f"run saved: {json_path}")
     return 0

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ from bench.config import ConfigError, TrialSpec
 from bench.progress import stdout_console
 from bench.results import Run, save_run
 from bench.runner import PlannedTrial, new_run
-from bench.search.storage import Heartbeat, journal_path, open_storage, where
+from bench.search.patience import WAIT_S, StorageLostError
+from bench.search.storage import StorageTimes, journal_path, mask_url, open_storage, where
 from bench.search.study import (
     KIND_ATTR,
     LABEL_ATTR,
@@ -42,7 +45,7 @@ from bench.write_errors import naming
 
 
 def add_storage_options(p: argparse.ArgumentParser, *, study_option: bool = True) -> None:
-    """``--storage``, ``--heartbeat``, ``--grace`` (and ``--study``) for shared studies."""
+    """``--storage``, ``--heartbeat``, ``--grace``, ``--storage-wait`` (and ``--study``)."""
     if study_option:
         p.add_argument("--study", default=None, help="study name; an existing one is resumed")
     p.add_argument(
@@ -61,6 +64,11 @@ def add_storage_options(p: argparse.ArgumentParser, *, study_option: bool = True
         "--grace", type=int, default=30, metavar="S",
         help="a trial silent this long is failed and re-run elsewhere (default 30)",
     )  # fmt: skip
+    p.add_argument(
+        "--storage-wait", type=float, default=WAIT_S, metavar="S",
+        help="relational storages: wait this long for a lost database connection to come "
+        f"back (a restart, a fail-over) before giving up with exit 2 (default {WAIT_S:g})",
+    )  # fmt: skip
 
 
 def journal_faults(storage: str | None, results: Path, study: str) -> AbstractContextManager[None]:
@@ -70,18 +78,34 @@ def journal_faults(storage: str | None, results: Path, study: str) -> AbstractCo
     return naming(journal_path(results, study)) if storage is None else nullcontext()
 
 
-def heartbeat_from_args(args: argparse.Namespace) -> Heartbeat:
-    """The heartbeat settings given on the command line, checked."""
+def storage_times_from_args(args: argparse.Namespace) -> StorageTimes:
+    """The heartbeat, grace and wait given on the command line, checked."""
     if args.heartbeat < 1:
         raise ConfigError("--heartbeat", f"{args.heartbeat} s is < 1")
     if args.grace <= args.heartbeat:
         raise ConfigError("--grace", f"{args.grace} s must exceed --heartbeat {args.heartbeat} s")
-    return Heartbeat(interval=args.heartbeat, grace=args.grace)
+    if not args.storage_wait >= 0:  # also NaN
+        raise ConfigError("--storage-wait", f"{args.storage_wait} s: give seconds >= 0")
+    return StorageTimes(interval=args.heartbeat, grace=args.grace, wait=args.storage_wait)
+
+
+def resume_command(args: argparse.Namespace, study: str) -> str:
+    """The command line that resumes this one (same options, ``--study`` named, passwords
+    masked), for messages."""
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    if not any(a == "--study" or a.startswith("--study=") for a in argv):
+        argv += ["--study", study]
+    return shlex.join(["mlpbench", *(mask_url(a) for a in argv)])
+
+
+def lost_with_resume(err: StorageLostError, args: argparse.Namespace, study: str) -> ConfigError:
+    """``err`` as one line that ends with the command resuming the work."""
+    return err.with_resume(resume_command(args, study))
 
 
 def _load(args: argparse.Namespace) -> optuna.Study:
     results = Path(args.results_dir)
-    storage = open_storage(args.storage, results, args.name, heartbeat_from_args(args))
+    storage = open_storage(args.storage, results, args.name, storage_times_from_args(args))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         return optuna.load_study(study_name=args.name, storage=storage)
@@ -126,7 +150,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     out = stdout_console()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if args.action == "create":
-        storage = open_storage(args.storage, Path(args.results_dir), args.name)
+        storage = open_storage(
+            args.storage, Path(args.results_dir), args.name, storage_times_from_args(args)
+        )
         optuna.create_study(
             study_name=args.name, storage=storage, direction="maximize", load_if_exists=True
         )
@@ -174,15 +200,18 @@ def cmd_distributed_sweep(
         f"{len(planned)} trials over every worker",
         highlight=False,
     )
-    with journal_faults(args.storage, results, args.study):
-        study = run_distributed(
-            planned,
-            study_name=args.study,
-            storage_url=args.storage,
-            results_dir=results,
-            kind=kind,
-            heartbeat=heartbeat_from_args(args),
-        )
+    try:
+        with journal_faults(args.storage, results, args.study):
+            study = run_distributed(
+                planned,
+                study_name=args.study,
+                storage_url=args.storage,
+                results_dir=results,
+                kind=kind,
+                times=storage_times_from_args(args),
+            )
+    except StorageLostError as lost:
+        raise lost_with_resume(lost, args, args.study) from None
     run = new_run(kind, dtype=base.train.dtype, threads=base.train.threads)
     run.notes.update(study=args.study, storage=where(args.storage, results, args.study))
     run = export_run(study, run)

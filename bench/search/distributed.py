@@ -18,7 +18,7 @@ import optuna
 from bench.data.dataset import DataCache
 from bench.results import CurvePoint
 from bench.runner import PlannedTrial
-from bench.search.storage import Heartbeat, open_storage
+from bench.search.storage import StorageTimes, open_storage
 from bench.search.study import (
     KIND_ATTR,
     RESULT_ATTR,
@@ -66,7 +66,7 @@ def run_distributed(
     storage_url: str | None,
     results_dir: Path,
     kind: str = "sweep",
-    heartbeat: Heartbeat | None = None,
+    times: StorageTimes | None = None,
     peak: bool = True,
     on_checkpoint: Callable[[CurvePoint], None] | None = None,
 ) -> optuna.Study:
@@ -76,7 +76,7 @@ def run_distributed(
     planned trial has finished, here or elsewhere (or, without a heartbeat, when none is
     left to start here).
     """
-    hb = heartbeat or Heartbeat()
+    hb = times or StorageTimes()
     data = DataCache()
     for t in plan:  # check every configuration against its data before any work
         data.get(t.spec)

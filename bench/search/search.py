@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import sys
 import tomllib
 import warnings
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,8 @@ from optuna.trial import TrialState
 from bench.config import ConfigError, TrialSpec
 from bench.data.dataset import DataCache
 from bench.results import CurvePoint, Run
-from bench.search.storage import Heartbeat, open_storage
+from bench.search.patience import StorageLostError
+from bench.search.storage import StorageTimes, open_storage, where
 from bench.search.study import (
     DONE,
     KIND_ATTR,
@@ -217,7 +219,7 @@ class SearchConfig:
     seed: int
     max_images: int  # the pruners' maximum resource: epochs × training images
     grid_points: int = 3
-    heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    times: StorageTimes = field(default_factory=StorageTimes)
     peak: bool = True  # measure each worker's GEMM peak (stored with its trials)
 
 
@@ -250,10 +252,13 @@ def _objective(
 
 def load_or_create(cfg: SearchConfig, worker: Worker | None = None) -> optuna.Study:
     """The study ``cfg.study`` in its storage (created once if new), with this worker's
-    sampler (seeded from the worker's identity)."""
+    sampler (seeded from the worker's identity). The command checked the storage before,
+    so a database out of reach now is waited for (:mod:`bench.search.patience`)."""
     base = TrialSpec.from_dict(cfg.base)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(cfg.storage_url, Path(cfg.results_dir), cfg.study, cfg.heartbeat)
+    storage = open_storage(
+        cfg.storage_url, Path(cfg.results_dir), cfg.study, cfg.times, reconnect=True
+    )
     seed = worker.seed if worker is not None else cfg.seed
     study, created = create_or_load(
         cfg.study,
@@ -279,7 +284,16 @@ def run_worker(cfg: SearchConfig, total: int, index: int = 0) -> None:
     if len(finished(study, DONE)) >= total:
         return
     objective = _objective(cfg, DataCache(), study, total, worker)
-    work(study, objective, total, poll=min(1.0, cfg.heartbeat.interval / 2))
+    work(study, objective, total, poll=min(1.0, cfg.times.interval / 2))
+
+
+def worker_process(cfg: SearchConfig, total: int, index: int) -> None:
+    """Spawn target of ``--workers N``: :func:`run_worker`; a database lost for good ends
+    the process with exit status 2 and no traceback (the parent says it in one line)."""
+    try:
+        run_worker(cfg, total, index)
+    except StorageLostError:
+        sys.exit(2)
 
 
 def finished(
@@ -310,12 +324,16 @@ def run_search(cfg: SearchConfig, *, trials: int, workers: int) -> optuna.Study:
         run_worker(cfg, trials)
     else:
         ctx = multiprocessing.get_context("spawn")
-        procs = [ctx.Process(target=run_worker, args=(cfg, trials, i)) for i in range(workers)]
+        procs = [ctx.Process(target=worker_process, args=(cfg, trials, i))
+                 for i in range(workers)]  # fmt: skip
         for p in procs:
             p.start()
         for p in procs:
             p.join()
         bad = [p.exitcode for p in procs if p.exitcode != 0]
+        if 2 in bad:
+            location = where(cfg.storage_url, Path(cfg.results_dir), cfg.study)
+            raise StorageLostError(location, cfg.times.wait, f"{bad.count(2)} worker(s) gave up")
         if bad:
             raise RuntimeError(f"{len(bad)} search worker(s) failed (exit codes {bad})")
     return load_or_create(cfg)

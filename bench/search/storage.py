@@ -9,11 +9,12 @@
   :func:`bench.search.study.fail_stale`.
 
 Relational storages run Optuna's heartbeat: every running trial records a heartbeat every
-``heartbeat`` seconds; a trial silent for ``grace`` seconds is set to FAIL by the next
+``interval`` seconds; a trial silent for ``grace`` seconds is set to FAIL by the next
 worker that looks, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback` queues a
 copy of it (same parameters) that a surviving worker runs. Opening a storage checks the
 connection; every problem is a :class:`~bench.config.ConfigError` naming the URL with its
-password masked and the fix, before any training.
+password masked and the fix, before any training. Once open, every call waits out a lost
+connection for up to ``wait`` seconds (:mod:`bench.search.patience`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from bench.config import ConfigError
+from bench.search.patience import WAIT_S, Outage, PatientStorage
 
 OPTION = "--storage"
 # SQLAlchemy dialect (before any "+driver") -> (module of its default driver, pip extra).
@@ -38,11 +40,13 @@ SCHEMA_TRIES = 8  # concurrent first starts race to create the tables; retry thi
 
 
 @dataclass(frozen=True, kw_only=True)
-class Heartbeat:
-    """Heartbeat settings of relational storages, in seconds (``grace`` > ``interval``)."""
+class StorageTimes:
+    """Relational storages, in seconds: the heartbeat ``interval``, the ``grace`` after which
+    a silent trial is stale (> ``interval``), how long a lost connection is waited out."""
 
     interval: int = 10
     grace: int = 30
+    wait: float = WAIT_S
 
 
 def mask_url(url: str) -> str:
@@ -55,6 +59,19 @@ def _short(err: BaseException) -> str:
     orig = getattr(err, "orig", None) or err
     lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
     return lines[0] if lines else type(orig).__name__
+
+
+def _new_rdb(url: str, times: StorageTimes) -> optuna.storages.RDBStorage:
+    """Optuna's RDBStorage at ``url`` (connects; creates the tables if missing)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=_connect_args(url),
+            heartbeat_interval=times.interval,
+            grace_period=times.grace,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+        )
 
 
 def _connect_args(url: str) -> dict[str, Any]:
@@ -80,28 +97,29 @@ def _driver_error(url: str, err: ImportError) -> ConfigError:
     return ConfigError(OPTION, f"{mask_url(url)}: database driver {missing} is missing; {fix}")
 
 
-def open_rdb(url: str, heartbeat: Heartbeat | None = None) -> optuna.storages.RDBStorage:
-    """Connect to the relational storage ``url`` (creating Optuna's tables if needed).
+def open_rdb(
+    url: str, times: StorageTimes | None = None, *, reconnect: bool = False
+) -> PatientStorage:
+    """Connect to the relational storage ``url`` (creating Optuna's tables if needed); the
+    storage Optuna would use for it (its trial cache included), waiting out lost connections.
 
     Workers starting together on an empty database race to create the schema; the losers'
-    errors (unique violations, "already exists") are retried with a random back-off.
+    errors (unique violations, "already exists") are retried with a random back-off. A
+    server out of reach is a ConfigError at once, or, with ``reconnect`` (the URL worked
+    before in this command), waited for like any later call.
     """
     import sqlalchemy.exc as sa_exc
 
-    hb = heartbeat or Heartbeat()
+    hb = times or StorageTimes()
     if hb.grace <= hb.interval:
         raise ConfigError("--grace", f"{hb.grace} s must exceed the heartbeat {hb.interval} s")
+    outage = Outage(mask_url(url), hb.wait)
     for attempt in range(SCHEMA_TRIES):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
-                    url,
-                    engine_kwargs=_connect_args(url),
-                    heartbeat_interval=hb.interval,
-                    grace_period=hb.grace,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                )
+            rdb = outage.call(_new_rdb, url, hb) if reconnect else _new_rdb(url, hb)
+            return PatientStorage(optuna.storages.get_storage(rdb), outage)
+        except ConfigError:
+            raise
         except ImportError as err:
             raise _driver_error(url, err) from None
         except (sa_exc.ArgumentError, ValueError) as err:
@@ -129,12 +147,18 @@ def journal_path(results_dir: Path, study: str) -> Path:
 
 
 def open_storage(
-    url: str | None, results_dir: Path, study: str, heartbeat: Heartbeat | None = None
+    url: str | None,
+    results_dir: Path,
+    study: str,
+    times: StorageTimes | None = None,
+    *,
+    reconnect: bool = False,
 ) -> optuna.storages.BaseStorage:
-    """The storage at ``url``, or the journal file of ``study`` under ``results_dir``."""
+    """The storage at ``url``, or the journal file of ``study`` under ``results_dir``
+    (``reconnect``: see :func:`open_rdb`)."""
     if url:
         if url.startswith(("postgresql", "mysql", "sqlite", "oracle", "mssql")):
-            return open_rdb(url, heartbeat)
+            return open_rdb(url, times, reconnect=reconnect)
         raise ConfigError(
             OPTION,
             f"{mask_url(url)}: unsupported scheme; use postgresql://, mysql+pymysql://, "

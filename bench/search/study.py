@@ -13,7 +13,9 @@ on many machines at once. Each worker
   trains (state FAIL, user attribute ``mlpbench_surplus``), so at most ``total`` trials
   train even when workers race;
 * waits, while other workers' trials run, for a crashed one to go stale (relational
-  storages: heartbeat) and then re-runs its queued copy, so the study still completes.
+  storages: heartbeat) and then re-runs its queued copy, so the study still completes;
+* carries on, in one line, when its own trial was taken over that way (the database was
+  away longer than the grace period): the queued copy counts, the original stays FAIL.
 
 Sweeps become *queue studies* (:func:`run_queue`): the first worker enqueues every planned
 (configuration, seed) once, and every worker pops queued trials until none is left.
@@ -41,6 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from bench.config import ConfigError, TrialSpec
 from bench.machine import machine_info
 from bench.results import Run, TrialResult
+from bench.search.patience import StorageLostError, say_on_stderr
 
 RESULT_ATTR = "mlpbench_result"
 SURPLUS_ATTR = "mlpbench_surplus"
@@ -123,6 +126,58 @@ def _counts(study: optuna.Study) -> tuple[int, int, int]:
     return done, running, waiting
 
 
+def requeued(study: optuna.Study, number: int) -> bool:
+    """Whether trial ``number`` went stale and a copy of it was queued (by any worker)."""
+    return any(
+        number in t.system_attrs.get("retry_history", ()) for t in study.get_trials(deepcopy=False)
+    )
+
+
+def storage_lost_in(err: BaseException) -> StorageLostError | None:
+    """The :class:`StorageLostError` behind ``err`` (its cause or context chain), if any."""
+    seen: list[BaseException] = []
+    cause: BaseException | None = err
+    while cause is not None and cause not in seen:
+        if isinstance(cause, StorageLostError):
+            return cause
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _one_trial(
+    study: optuna.Study, objective: Callable[[optuna.Trial], float], say: Callable[[str], None]
+) -> None:
+    """Run one trial; if another worker failed and re-queued it meanwhile (its heartbeat
+    stopped while the database was away), say so in one line instead of raising."""
+    numbers: list[int] = []
+
+    def tracked(trial: optuna.Trial) -> float:
+        numbers.append(trial.number)
+        return objective(trial)
+
+    try:
+        study.optimize(tracked, n_trials=1, catch=(SurplusTrialError,), gc_after_trial=False)
+    except StorageLostError:
+        raise
+    except Exception as err:
+        if (lost := storage_lost_in(err)) is not None:
+            raise lost from None  # Optuna's clean-up failed on it too and raised its own error
+        if not isinstance(
+            err, optuna.exceptions.UpdateFinishedTrialError | ValueError | AssertionError
+        ):
+            raise
+        # What Optuna raises when the trial it tells is FAIL already: the update refused,
+        # "Cannot tell a FAIL trial.", or, when the objective itself succeeded, its own
+        # "Should not reach." assertion. Ours to pass over only if the trial was re-queued.
+        if not numbers or not requeued(study, numbers[-1]):
+            raise
+        say(
+            f"trial {numbers[-1]} was failed and re-queued while the database was away; "
+            "its copy counts instead, carrying on"
+        )
+
+
 def work(
     study: optuna.Study,
     objective: Callable[[optuna.Trial], float],
@@ -130,6 +185,7 @@ def work(
     *,
     poll: float = 1.0,
     queue_only: bool = False,
+    say: Callable[[str], None] = say_on_stderr,
 ) -> None:
     """Run trials of ``study`` until it holds ``total`` finished (complete/pruned) ones.
 
@@ -152,24 +208,34 @@ def work(
                 return
             time.sleep(poll)
             continue
-        study.optimize(objective, n_trials=1, catch=(SurplusTrialError,), gc_after_trial=False)
+        _one_trial(study, objective, say)
 
 
 def fail_stale(study: optuna.Study, older_than: float | None) -> list[int]:
     """Set RUNNING trials of crashed workers to FAIL and queue a copy of each; their numbers.
 
-    With a heartbeat (relational storages) Optuna decides which are stale; otherwise
-    (journal) every trial running for more than ``older_than`` seconds is.
+    With a heartbeat (relational storages) Optuna decides which are stale, and
+    ``older_than``, if given, fails every trial running longer than that too (one that never
+    beat: a creation whose answer a lost connection swallowed); without a heartbeat
+    (journal) ``older_than`` seconds is required and decides alone.
     """
+    failed: list[int] = []
     if heartbeat_enabled(study):
         before = {t.number for t in study.get_trials(states=(TrialState.RUNNING,))}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
         after = {t.number for t in study.get_trials(states=(TrialState.FAIL,))}
-        return sorted(before & after)
-    if older_than is None:
+        failed = sorted(before & after)
+        if older_than is None:
+            return failed
+    elif older_than is None:
         raise ConfigError("--older-than", "this storage has no heartbeat; give the age in seconds")
+    return sorted(failed + _fail_older(study, older_than))
+
+
+def _fail_older(study: optuna.Study, older_than: float) -> list[int]:
+    """Fail and re-queue every trial running for more than ``older_than`` seconds."""
     now = datetime.now()
     failed = []
     with warnings.catch_warnings():
@@ -177,13 +243,17 @@ def fail_stale(study: optuna.Study, older_than: float | None) -> list[int]:
         retry = RetryHeartbeatStaleTrialCallback()
     for t in study.get_trials(states=(TrialState.RUNNING,)):
         age = (now - t.datetime_start).total_seconds() if t.datetime_start else 0.0
-        if age > older_than and study._storage.set_trial_state_values(
-            t._trial_id, state=TrialState.FAIL
-        ):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                retry(study, study._storage.get_trial(t._trial_id))
-            failed.append(t.number)
+        try:
+            if age <= older_than or not study._storage.set_trial_state_values(
+                t._trial_id, state=TrialState.FAIL
+            ):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # it finished meanwhile
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry(study, study._storage.get_trial(t._trial_id))
+        failed.append(t.number)
     return failed
 
 

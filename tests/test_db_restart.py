@@ -1,0 +1,110 @@
+"""A real fault of the shared database: PostgreSQL restarted while three workers search.
+
+``pg_ctl restart -m fast`` on the server of ``.ci/setup-postgres.sh`` (as its owner, so root)
+while three ``mlpbench search`` processes share one study: each worker waits the outage out
+and carries on; the study ends with exactly the budget COMPLETE, each parameter set once,
+every failed trial re-run, and no traceback in any worker's output.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+
+import optuna
+from pg_server import fresh_schema, pg_ctl, server_files, server_url, spawn, states, study_of
+
+from bench.search.study import SURPLUS_ATTR
+
+TRIALS = 6
+STUDY = "restart"
+
+
+def search_args(url: str, results: Path) -> list[str]:
+    """One worker: random search of ``TRIALS`` trials of about a second each (40 epochs)."""
+    return [
+        "search", "--backend", "numpy", "--strip", "--quiet", "--no-plot", "--epochs", "40",
+        "--sampler", "random", "--trials", str(TRIALS),
+        "--space", "eta=log:0.01:10", "--space", "lmbda=log:0.01:10",
+        "--study", STUDY, "--storage", url, "--heartbeat", "1", "--grace", "4",
+        "--results-dir", str(results),
+    ]  # fmt: skip
+
+
+def wait_for_training(url: str, timeout: float = 240) -> None:
+    """Return once one trial is complete and another is training (both parameters drawn)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            trials = study_of(url, STUDY).get_trials(deepcopy=False)
+        except Exception:  # the tables or the study may not exist yet
+            continue
+        done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        running = [t for t in trials if t.state.name == "RUNNING" and len(t.params) == 2]
+        if done and running:
+            return
+    raise AssertionError("no trial was training within the time limit")
+
+
+def test_restart_mid_study_loses_nothing(tmp_path: Path) -> None:
+    server_files()  # root and the server's files, or skip (fail under CI) before any work
+    with fresh_schema(server_url()) as url:
+        logs = [tmp_path / f"w{i}.log" for i in range(3)]
+        procs = [spawn(search_args(url, tmp_path / f"w{i}"), log) for i, log in enumerate(logs)]
+        try:
+            wait_for_training(url)
+            pg_ctl("restart", "-m", "fast")
+            for p in procs:
+                p.wait(timeout=240)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+        output = "".join(log.read_text() for log in logs)
+        assert "Traceback" not in output, output
+        assert all(p.returncode == 0 for p in procs), output
+        assert "lost the database" in output and "***@" in output, output  # the restart hit
+        study = study_of(url, STUDY)
+        assert states(study).count("COMPLETE") == TRIALS, states(study)
+        kept = [t for t in study.get_trials() if not t.user_attrs.get(SURPLUS_ATTR)]
+        done = [t for t in kept if t.state == optuna.trial.TrialState.COMPLETE]
+        assert len({(t.params["eta"], t.params["lmbda"]) for t in done}) == TRIALS
+        rerun = {t.system_attrs.get("failed_trial") for t in done}
+        failed = [t.number for t in kept if t.state == optuna.trial.TrialState.FAIL]
+        assert set(failed) <= rerun, (failed, rerun)  # each failed trial re-ran to completion
+
+
+def test_database_gone_past_the_wait_is_one_line_and_resumes(tmp_path: Path) -> None:
+    server_files()
+    with fresh_schema(server_url()) as url:
+        argv = [*search_args(url, tmp_path / "w"), "--storage-wait", "3"]
+        log = tmp_path / "w.log"
+        proc = spawn(argv, log)
+        try:
+            wait_for_training(url)
+            pg_ctl("stop", "-m", "fast")
+            try:
+                proc.wait(timeout=120)
+            finally:
+                pg_ctl("start")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = log.read_text()
+        assert proc.returncode == 2 and "Traceback" not in output, output
+        error = [ln for ln in output.splitlines() if ln.startswith("mlpbench: error:")]
+        assert len(error) == 1 and output.rstrip().endswith(error[0]), output
+        masked = url.replace("mlpbench-ci", "***")
+        assert "mlpbench-ci" not in error[0] and f"lost the database {masked} for " in error[0]
+        command = error[0].split("resume with: ", 1)[1]
+        assert command.startswith("mlpbench search ") and f"--study {STUDY}" in command
+        resume = [a.replace("***", "mlpbench-ci") for a in shlex.split(command)[1:]]
+        again = spawn(resume, tmp_path / "again.log")
+        assert again.wait(timeout=240) == 0, (tmp_path / "again.log").read_text()
+        study = study_of(url, STUDY)
+        assert states(study).count("COMPLETE") == TRIALS, states(study)
+        kept = [t for t in study.get_trials() if not t.user_attrs.get(SURPLUS_ATTR)]
+        rerun = {t.system_attrs.get("failed_trial") for t in kept if t.state.name == "COMPLETE"}
+        assert {t.number for t in kept if t.state.name == "FAIL"} <= rerun  # none lost
