@@ -127,7 +127,9 @@ def cache_key() -> dict[str, Any]:
 
 
 def _key_id(key: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, allow_nan=False).encode()).hexdigest()[
+        :16
+    ]
 
 
 def load_cached(path: Path | None = None) -> dict[str, Any] | None:
@@ -232,7 +234,7 @@ def _child(job: dict[str, Any], env: dict[str, str] | None) -> dict[str, Any]:
     """Run ``job`` in ``python -m bench.ceiling`` and return its JSON answer; a crash (an
     OpenBLAS core type the CPU cannot run dies on an illegal instruction) or a timeout is
     returned as ``{"error": …}``."""
-    cmd = [sys.executable, "-m", "bench.ceiling", json.dumps(job)]
+    cmd = [sys.executable, "-m", "bench.ceiling", json.dumps(job, allow_nan=False)]
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True,
                               timeout=CHILD_TIMEOUT_S)  # fmt: skip
