@@ -28,6 +28,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -43,7 +44,8 @@ DTYPES = ("float64", "float32")
 GEMM_N = 1536  # matrix size: >= 0.05 s a product at 150 GFLOP/s float64, still in the plateau
 REPEATS = 3
 CHILD_TIMEOUT_S = 180.0
-FMA_SECONDS = 0.1  # target length of one timed FMA call
+FMA_SECONDS = 0.02  # one timed FMA call: short, so a busy machine preempts few of them
+FMA_REPEATS = 10
 LLC_FALLBACK = 32 * 2**20
 SOURCES = (Path(__file__), Path(__file__).resolve().parent.parent / "kernels" / "ceiling.py")
 _CPUS = sorted(os.sched_getaffinity(0))  # before any pinning of this process
@@ -275,10 +277,10 @@ def _seconds(call: Any, args: tuple[Any, ...]) -> float:
     return time.perf_counter() - t
 
 
-def _best(call: Any, args: tuple[Any, ...]) -> float:
-    """Best seconds of ``REPEATS`` calls ``call(*args)`` after one untimed call."""
+def _best(call: Any, args: tuple[Any, ...], repeats: int = REPEATS) -> float:
+    """Best seconds of ``repeats`` calls ``call(*args)`` after one untimed call."""
     call(*args)
-    return min(_seconds(call, args) for _ in range(REPEATS))
+    return min(_seconds(call, args) for _ in range(repeats))
 
 
 def _fma_child(job: dict[str, Any]) -> dict[str, Any]:
@@ -304,16 +306,18 @@ def _fma_child(job: dict[str, Any]) -> dict[str, Any]:
         pin(1)
         numba.set_num_threads(1)
         iters = 1000  # calibrated on one thread: each thread then does the same work
-        while (sec := _seconds(run, (iters, 1, seed, x, y))) < 0.02:
+        while (sec := _seconds(run, (iters, 1, seed, x, y))) < FMA_SECONDS / 4:
             iters *= 4
         iters = max(1, int(iters * FMA_SECONDS / sec))
         for t in job["threads"]:
-            pin(t)
             numba.set_num_threads(t)
-            best = _best(run, (iters, t, seed, x, y))
+            best = math.inf
+            for first in range(len(_CPUS) if t == 1 else 1):  # one thread: on each core
+                os.sched_setaffinity(0, set(_CPUS[first : first + t]))
+                best = min(best, _best(run, (iters, t, seed, x, y), FMA_REPEATS))
             gflops[f"{dtype}/{t}"] = 2 * lanes * iters * t / best / 1e9
     return {"gflops": gflops, "vector_bytes": vbytes, "accumulators": accumulators,
-            "asm": asm, "compile_seconds": compile_s, "repeats": REPEATS}  # fmt: skip
+            "asm": asm, "compile_seconds": compile_s, "repeats": FMA_REPEATS}  # fmt: skip
 
 
 def _triad_child(job: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,8 @@ def test_no_measured_figure_is_above_100_percent_of_the_ceiling(
         # a kernel at most as fast as the best measurement is at most 100 %
         best = max(detected[k], skylakex[k], fma[k])
         assert kernel * best / stick[0] <= 1.0
+        one = rec["compute_gflops"][f"{dtype}/1"]
+        assert rec["compute_gflops"][k] >= one  # more threads never lower the ceiling
     assert rec["best_coretype"] == ("SkylakeX" if skylakex["float64/1"] > detected["float64/1"]
                                     else "detected")  # fmt: skip
 
