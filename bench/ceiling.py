@@ -173,10 +173,14 @@ def _save(record: dict[str, Any], path: Path) -> None:
     atomic_write_text(path, text + "\n")
 
 
-def ceilings(*, refresh: bool = False, path: Path | None = None) -> dict[str, Any] | None:
+def ceilings(
+    *, refresh: bool = False, path: Path | None = None, measure_missing: bool = True
+) -> dict[str, Any] | None:
     """This machine's ceilings (:func:`measure`), from the cache when it holds them; None
     when switched off (:func:`enabled`).
 
+    ``measure_missing=False`` (a sweep's first run must stay quick): an empty cache gives
+    None and one line on stderr naming ``mlpbench machine``, which measures them once.
     ``refresh`` measures again. The record gets ``"cached": True`` when it came from the
     cache. Concurrent callers wait for one measurement (a file lock) instead of each
     measuring on a machine the others are loading. A measurement says so on stderr first.
@@ -186,6 +190,11 @@ def ceilings(*, refresh: bool = False, path: Path | None = None) -> dict[str, An
     path = path or cache_path()
     if not refresh and (hit := load_cached(path)) is not None:
         return hit | {"cached": True}
+    if not measure_missing:
+        print("mlpbench: peak is a share of the BLAS GEMM: `mlpbench machine` measures this "
+              "machine's ceilings once (about 30 s) and later runs use them",
+              file=sys.stderr, flush=True)  # fmt: skip
+        return None
     with _locked(path):
         if not refresh and (hit := load_cached(path)) is not None:
             return hit | {"cached": True}

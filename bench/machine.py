@@ -208,11 +208,17 @@ def gemm_peak_gflops(dtype: str, threads: int, n: int = 2000, repeats: int = 3) 
 
 
 def machine_info(
-    *, dtype: str | None = None, threads: int = 1, peak: bool = True, gpu_peak: bool = False
+    *,
+    dtype: str | None = None,
+    threads: int = 1,
+    peak: bool = True,
+    gpu_peak: bool = False,
+    measure_ceilings: bool = True,
 ) -> dict[str, Any]:
     """Everything above as one JSON-ready dict; ``peak`` measures the GEMM yardstick too
     and adds the machine's ceilings (``"ceilings"``: :func:`bench.ceiling.ceilings`, from
-    its cache, measured on first use).
+    its cache; ``measure_ceilings=False`` leaves them None when nothing is cached yet, so a
+    first sweep stays quick).
 
     ``"cuda"``: the CUDA device (:func:`bench.gpu.gpu_record`: model, driver and CUDA
     versions) or None; ``gpu_peak`` also measures its GEMM GFLOP/s in ``dtype``.
@@ -253,5 +259,5 @@ def machine_info(
         from bench.ceiling import ceilings
 
         info["gemm_peak_gflops"] = {f"{dtype}/{threads}": gemm_peak_gflops(dtype, threads)}
-        info["ceilings"] = ceilings()
+        info["ceilings"] = ceilings(measure_missing=measure_ceilings)
     return info

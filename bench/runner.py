@@ -87,7 +87,13 @@ def new_run(
         kind=kind,
         created=stamp.isoformat(timespec="seconds"),
         command=["mlpbench", *sys.argv[1:]],
-        machine=machine_info(dtype=dtype, threads=threads, peak=peak, gpu_peak=peak and gpu_peak),
+        machine=machine_info(
+            dtype=dtype,
+            threads=threads,
+            peak=peak,
+            gpu_peak=peak and gpu_peak,
+            measure_ceilings=False,  # measured by `mlpbench machine`: a first sweep stays quick
+        ),
     )
 
 

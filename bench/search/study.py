@@ -87,7 +87,7 @@ def worker_identity(study_seed: int, index: int = 0) -> Worker:
 def trial_machine(*, dtype: str, threads: int, peak: bool = True) -> dict[str, Any]:
     """Machine info of this worker (host, CPU, ISA, cores, versions, GEMM peak in GFLOP/s),
     stored on each of its trials."""
-    return machine_info(dtype=dtype, threads=threads, peak=peak)
+    return machine_info(dtype=dtype, threads=threads, peak=peak, measure_ceilings=False)
 
 
 def stamp_trial(trial: optuna.Trial, worker: Worker, machine: dict[str, Any]) -> None:
