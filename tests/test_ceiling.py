@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from needs import require
 
 from bench import ceiling as ce
 from bench.blas_coretype import cpu_flags, cpu_vector_bits
@@ -26,6 +25,10 @@ from bench.roofline import (
     share_text,
     yardstick,
 )
+
+require("hypothesis", "test")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 OLD_RUN = Path(__file__).resolve().parents[1] / "results/runs/sweep-20261127-171436-8344f8.json"
 KEYS = ("float64/1", "float64/2", "float32/1", "float32/2")
@@ -187,6 +190,25 @@ def test_switched_off_records_no_ceiling(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ce.ceilings() is None
     info = machine_info(dtype="float64", threads=1)
     assert info["ceilings"] is None and info["gemm_peak_gflops"]["float64/1"] > 0
+
+
+def test_a_sweep_never_measures_the_ceilings_but_names_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first sweep stays quick: with an empty cache, the run's machine_info records no
+    ceiling (peak falls back to the BLAS GEMM) and one line names ``mlpbench machine``;
+    once cached, the same call uses them."""
+    from bench.runner import new_run
+
+    calls: list[int] = []
+    monkeypatch.setattr(ce, "measure", _fake_measure(calls))
+    monkeypatch.setenv(ce.CACHE_ENV, str(tmp_path / "c.json"))
+    run = new_run("sweep", dtype="float64", threads=1)
+    assert run.machine["ceilings"] is None and calls == []
+    assert "mlpbench machine" in capsys.readouterr().err
+    ce.ceilings()  # what `mlpbench machine` does
+    run = new_run("sweep", dtype="float64", threads=1)
+    assert run.machine["ceilings"]["compute_gflops"]["float64/1"] == 12.0 and len(calls) == 1
 
 
 def test_a_run_and_a_benchmark_record_the_ceilings(
