@@ -108,3 +108,26 @@ def test_database_gone_past_the_wait_is_one_line_and_resumes(tmp_path: Path) -> 
         kept = [t for t in study.get_trials() if not t.user_attrs.get(SURPLUS_ATTR)]
         rerun = {t.system_attrs.get("failed_trial") for t in kept if t.state.name == "COMPLETE"}
         assert {t.number for t in kept if t.state.name == "FAIL"} <= rerun  # none lost
+
+
+def test_local_worker_processes_give_up_in_one_line(tmp_path: Path) -> None:
+    server_files()
+    with fresh_schema(server_url()) as url:
+        argv = [*search_args(url, tmp_path / "w"), "--storage-wait", "2", "--workers", "2"]
+        log = tmp_path / "w.log"
+        proc = spawn(argv, log)
+        try:
+            wait_for_training(url)
+            pg_ctl("stop", "-m", "fast")
+            try:
+                proc.wait(timeout=120)
+            finally:
+                pg_ctl("start")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = log.read_text()
+        assert proc.returncode == 2 and "Traceback" not in output, output
+        error = [ln for ln in output.splitlines() if ln.startswith("mlpbench: error:")]
+        assert len(error) == 1 and output.rstrip().endswith(error[0]), output
+        assert "worker(s) gave up" in error[0] and "resume with: mlpbench search" in error[0]

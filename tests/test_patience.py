@@ -21,10 +21,11 @@ import sqlalchemy.exc as sa_exc
 from optuna.trial import TrialState
 
 from bench.cli.study import resume_command
+from bench.results import Run
 from bench.search import patience
 from bench.search.patience import Outage, PatientStorage, StorageLostError, connection_lost
 from bench.search.storage import StorageTimes, open_rdb
-from bench.search.study import fail_stale, work
+from bench.search.study import RESULT_ATTR, export_run, fail_stale, work
 
 GONE = "server closed the connection unexpectedly"
 
@@ -206,3 +207,26 @@ def test_a_trial_that_never_beat_is_freed_by_age(
     assert fail_stale(study, 0) == [orphan.number]
     copy = study.get_trials()[1]
     assert copy.state == TrialState.WAITING and copy.system_attrs["failed_trial"] == 0
+
+
+def test_a_result_saved_just_before_the_trial_was_failed_is_not_exported_twice(
+    storage: tuple[PatientStorage, Faults, list[str]],
+) -> None:
+    from test_study import _result
+
+    patient = storage[0]
+    study = optuna.create_study(storage=patient, study_name="s", direction="maximize")
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.set_user_attr(RESULT_ATTR, _result("a").to_dict())  # then the heartbeat fails it:
+    frozen = patient.get_trial(trial._trial_id)
+    patient.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    callback = patient.get_heartbeat_stale_trial_callback()
+    assert callback is not None
+    callback(study, frozen)  # the copy inherits the attributes, the result among them
+    copy = study.ask()
+    assert copy.number == 1 and copy.params == frozen.params
+    copy.set_user_attr(RESULT_ATTR, _result("b").to_dict())
+    study.tell(copy, 0.9)
+    run = export_run(study, Run(run_id="r", kind="search", created="", command=[], machine={}))
+    assert [(t.machine or {}).get("hostname") for t in run.trials] == ["b"]

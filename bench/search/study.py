@@ -128,9 +128,7 @@ def _counts(study: optuna.Study) -> tuple[int, int, int]:
 
 def requeued(study: optuna.Study, number: int) -> bool:
     """Whether trial ``number`` went stale and a copy of it was queued (by any worker)."""
-    return any(
-        number in t.system_attrs.get("retry_history", ()) for t in study.get_trials(deepcopy=False)
-    )
+    return number in retried_numbers(study.get_trials(deepcopy=False))
 
 
 def storage_lost_in(err: BaseException) -> StorageLostError | None:
@@ -277,14 +275,25 @@ def concurrent_numbers(trials: list[FrozenTrial]) -> set[int]:
     }  # fmt: skip
 
 
+def retried_numbers(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of the trials that went stale and were re-queued (a copy stands for each)."""
+    return {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+
+
 def trial_results(study: optuna.Study) -> list[TrialResult]:
-    """Every finished trial with a result, in number order, each with its own machine."""
+    """Every finished trial with a result, in number order, each with its own machine;
+    a re-queued trial is left out (its copy counts), even if its worker saved a result
+    just before the heartbeat failed it."""
+    every = study.get_trials(deepcopy=False)
+    retried = retried_numbers(every)
     trials = [
         t
-        for t in study.get_trials(deepcopy=False, states=(*DONE, TrialState.FAIL))
-        if RESULT_ATTR in t.user_attrs
+        for t in every
+        if t.state in (*DONE, TrialState.FAIL)
+        and RESULT_ATTR in t.user_attrs
+        and t.number not in retried
     ]
-    shared = concurrent_numbers(study.get_trials(deepcopy=False))
+    shared = concurrent_numbers(every)
     out = []
     for t in trials:
         result = TrialResult.from_dict(t.user_attrs[RESULT_ATTR])
