@@ -281,6 +281,7 @@ def brief_tune(shape: Shape, paths: Sequence[str], *, timer: Timer) -> tuple[Tun
     n = max(BRIEF_SAMPLES, 2 * shape.mini_batch)
     best = {p: math.inf for p in paths}
     spent, rounds = 0.0, 0
+    # a round is started only if, at the mean pace so far, it ends within the budget
     while rounds < BRIEF_REPEATS and (
         rounds == 0 or spent * (rounds + 1) / rounds <= BRIEF_SECONDS
     ):
