@@ -2,8 +2,10 @@
 
 The kernels run a whole chunk of mini-batches per call. Only those calls are timed
 (``train_seconds``); evaluation and bookkeeping count towards ``wall_seconds`` alone. A
-warm-up call on throwaway copies compiles (or loads from cache) every kernel before the
-clock starts; its duration is reported as ``compile_seconds``.
+warm-up on throwaway copies (one call per batch size the trial runs, the ragged last
+mini-batch included) compiles (or loads from cache) every kernel before the clock starts;
+its duration is reported as ``compile_seconds``. The kernel path is chosen before that
+(:func:`trial_path`), a brief tune included where one runs.
 
 Stopping rules, checked at every checkpoint: epochs, time budget (train seconds), target
 accuracy (``stop_at_target``), early stopping (no improvement in n checkpoints), the
