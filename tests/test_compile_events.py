@@ -16,6 +16,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +68,27 @@ def _probe(case: tuple[str, str, str, int, int, int]) -> dict[str, Any]:
     return result
 
 
+@pytest.fixture(scope="module")
+def probes(request: pytest.FixtureRequest) -> Iterator[dict[Any, Future[dict[str, Any]]]]:
+    """Every selected case's probe, started at once two at a time (each is a fresh process
+    that mostly loads kernels: two keep two cores busy)."""
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if getattr(item, "callspec", None) and item.module is request.module
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {c: pool.submit(_probe, c) for c in selected if c[0] != "cuda" or not _cuda_problem()}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}-mb{c[3]}" for c in CASES])
 def test_no_kernel_is_compiled_or_loaded_inside_the_timed_calls(
-    case: tuple[str, str, str, int, int, int],
+    case: tuple[str, str, str, int, int, int], probes: dict[Any, Future[dict[str, Any]]]
 ) -> None:
     backend, path, _, mb, n_train, _ = case
     if backend == "cuda" and (why := _cuda_problem()):
         pytest.skip(f"cuda backend cannot run here: {why}")  # no GPU in CI: nothing to check
-    got = _probe(case)
+    got = probes[case].result()
     assert got["path"] == [path, "forced"]
     ragged = n_train % mb
     assert got["batches"] == sorted({mb, ragged} - {0}), "the ragged mini-batch did not run"
