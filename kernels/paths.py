@@ -78,20 +78,23 @@ CLOSE = 0.10  # a runner-up within 10 % of the default's samples/s is timed at f
 Band = tuple[int, str, tuple[str, ...]]
 ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
     # AVX-512 — provenance: winners from the idle AMD EPYC 9xx4 Zen 4 peers table
-    # (results/benchmarks/peers-by-core.md, 27-28 Nov 2026: regtile at 10 (float64), 100
-    # and 1000 on one core, gemm at 10 (float32), fused-mb1 at 1, split-regtile at 100 and
-    # 1000 on two threads) and issue 19's Zen 5 (regtile 1.5x the old defaults at 100);
-    # runners-up from a noisy tune on a shared Zen 4 (1 Dec 2026; to be regenerated).
+    # (results/benchmarks/peers-by-core.md, 27-28 Nov 2026: fused-mb1 at 1, regtile at 10
+    # (float64), 100 and 1000 on one core, gemm at 10 (float32), split-regtile at 100 and
+    # 1000 on two threads) and issue 19's Zen 5 (regtile 1.5x loops at float64 mb 100).
+    # Runners-up at 10 from a noisy tune on a shared 2-vCPU Zen 4 (1 Dec 2026, load ~10;
+    # scripts/measure_isa_defaults.py --repeats 3 --samples 8000): float32 blas 0.98 of gemm,
+    # regtile 0.85; float64 gemm 0.91 of regtile. That run also put blas and loops within
+    # 5 % of regtile at float64 mb 100, against both idle runs: taken as noise. Regenerate.
     "avx512": {
         "serial": (
             (1, FUSED_MB1, ()),
-            (2, REGTILE, (GEMM,)),
+            (2, REGTILE, (GEMM, BLAS)),
             (32, REGTILE, ()),
             (316, REGTILE, ()),
         ),
         "split": (
             (1, FUSED_MB1, ()),
-            (2, REGTILE, (GEMM,)),
+            (2, REGTILE, (GEMM, BLAS)),
             (32, SPLIT_REGTILE, ()),
             (316, SPLIT_REGTILE, ()),
         ),
