@@ -1,28 +1,40 @@
-"""Per-machine autotuning of the kernel paths, kept as "wisdom" in the user cache.
+"""Per-machine choice of the kernel paths, kept as "wisdom" in the user cache.
 
 Like FFTW's wisdom or cuDNN's benchmark mode: for each shape — (backend, layer sizes,
-dtype, threads, mini-batch) — every candidate path of :mod:`kernels.paths` is timed on this
+dtype, threads, mini-batch) — candidate paths of :mod:`kernels.paths` are timed on this
 machine and the fastest is remembered in a JSON *tuning file*
 (``<user cache>/mlpbench/kernel-wisdom.json``; the cache is platformdirs' user cache dir,
 which honours ``$XDG_CACHE_HOME``; ``$MLPBENCH_KERNEL_WISDOM`` names another file).
 
-The file is keyed by this machine and software: CPU model, the ISA features LLVM sees, the
-numba, llvmlite, numpy and BLAS versions and a hash of the kernel sources. A file whose
-key differs (another machine, upgraded libraries, edited kernels), or that cannot be read,
-is ignored with a warning and never trusted. Without a choice for a shape, training uses
-the documented default (:func:`kernels.paths.default_path`) — no tuning happens
-implicitly, so a cold first ``mlpbench sweep`` costs nothing extra.
+A trial's path (:func:`resolve_path`): ``--kernel-path`` when forced; else the tuning
+file's choice (``tuned`` by ``mlpbench kernels tune``, which times every candidate, or
+``brief-tune``); else the documented default of this machine's ISA class
+(:data:`kernels.paths.ISA_DEFAULTS`). Where that table lists close runners-up for the shape,
+the default and those runners-up are first timed briefly (:func:`brief_tune`: at most
+:data:`BRIEF_REPEATS` interleaved rounds, no round started past :data:`BRIEF_SECONDS`),
+before the trial and outside all its timings; the winner is saved as ``brief-tune`` and
+one line says so. ``$MLPBENCH_KERNEL_TUNE=off`` (or ``--no-kernel-tune``) never times:
+the default is used as is.
+
+The file is keyed by this machine and software: CPU model, the CPU and ISA features Numba
+compiles for, the numba, llvmlite, numpy and BLAS versions and the kernels' source key
+(:data:`kernels.numba_cache.KERNEL_KEY`). A file whose key differs (another machine,
+upgraded libraries, edited kernels), or that cannot be read, is ignored with a warning and
+never trusted. Writers merge into it under a file lock, atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
-import hashlib
 import json
+import logging
 import math
 import os
+import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +42,29 @@ from typing import Any
 import numpy as np
 
 from bench import strict_json
-from kernels.paths import AUTO, BACKEND_PATHS, candidates, check_path, default_path
+from bench.timing import timed_steps
+from kernels.paths import (
+    AUTO,
+    BACKEND_PATHS,
+    candidates,
+    check_path,
+    isa_class,
+    isa_default,
+    target_cpu,
+)
 
 FORMAT = "mlpbench-kernel-wisdom/1"
 WISDOM_ENV = "MLPBENCH_KERNEL_WISDOM"
-KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernels"
+TUNE_ENV = "MLPBENCH_KERNEL_TUNE"  # "off": never time paths before a trial
+# Why a trial runs its path (TrialSummary.kernel_path_source); DEFAULT gets ":<ISA class>".
+FORCED, TUNED, BRIEF, DEFAULT = "forced", "tuned", "brief-tune", "default"
+# The brief tune's bounds: calls of BRIEF_SAMPLES samples (at least 2 mini-batches), at most
+# BRIEF_REPEATS interleaved rounds, and no round started once the rounds so far add up to
+# BRIEF_SECONDS of timed calls. Why these: docs/autotune.md.
+BRIEF_SAMPLES = 2000
+BRIEF_REPEATS = 3
+BRIEF_SECONDS = 1.0
+log = logging.getLogger("mlpbench.kernels")
 
 # Timer: (backend, path, sizes, dtype, threads, mini_batch, samples) -> seconds of one call
 Timer = Callable[[str, str, tuple[int, ...], str, int, int, int], float]
@@ -75,15 +105,6 @@ def wisdom_path() -> Path:
     return Path(platformdirs.user_cache_dir("mlpbench")) / "kernel-wisdom.json"
 
 
-def kernel_source_hash() -> str:
-    """SHA-256 (first 16 hex digits) of every ``kernels/*.py`` source, in name order."""
-    h = hashlib.sha256()
-    for f in sorted(KERNEL_DIR.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def machine_key() -> dict[str, Any]:
     """What a tuning file must match to be trusted here (CPU, ISA, versions, kernels)."""
     return dict(_machine_key())
@@ -91,33 +112,34 @@ def machine_key() -> dict[str, Any]:
 
 @functools.cache
 def _machine_key() -> dict[str, Any]:
+    import hashlib
+
     import llvmlite
-    import llvmlite.binding as llvm
     import numba
     import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba's np.dot calls: in the key)
 
     from bench.machine import blas_info, cpu_model
+    from kernels.numba_cache import KERNEL_KEY
 
-    features = sorted(
-        f[1:] for f in llvm.get_host_cpu_features().flatten().split(",") if f[:1] == "+"
-    )
+    name, features = target_cpu()
     blas = sorted(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')}"
                   for b in blas_info() if b.get("user_api") == "blas")  # fmt: skip
     return {
         "cpu": cpu_model(),
-        "llvm_cpu": llvm.get_host_cpu_name(),
+        "llvm_cpu": name,
         "isa": hashlib.sha256(",".join(features).encode()).hexdigest()[:16],
         "avx512f": "avx512f" in features,
         "numba": numba.__version__,
         "llvmlite": llvmlite.__version__,
         "numpy": np.__version__,
         "blas": blas,
-        "kernels": kernel_source_hash(),
+        "kernels": KERNEL_KEY,
     }
 
 
 def load_wisdom(path: Path | None = None, key: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The choices of the tuning file (``{shape key: {"path": …, "samples_per_s": …}}``).
+    """The choices of the tuning file (``{shape key: {"path": …, "samples_per_s": …,
+    "how": "tune" | "brief"}}``; ``how`` is absent in files written before brief tunes).
 
     Missing file: ``{}``. Unreadable, malformed or foreign (key differs from
     :func:`machine_key`): ``{}`` and a ``UserWarning`` saying why; never trusted.
@@ -150,38 +172,143 @@ def load_wisdom(path: Path | None = None, key: dict[str, Any] | None = None) -> 
     return choices
 
 
-def save_wisdom(tuned: Iterable[Tuned], path: Path | None = None) -> Path:
-    """Merge ``tuned`` into the tuning file (atomically); returns its path."""
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``.<name>.lock`` beside ``path`` (waits for another
+    writer; a merge takes milliseconds). The lock file stays: removing it would race."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
+def save_wisdom(tuned: Iterable[Tuned], path: Path | None = None, how: str = "tune") -> Path:
+    """Merge ``tuned`` into the tuning file (under its lock, atomically); returns its path.
+
+    ``how``: ``"tune"`` (every candidate timed) or ``"brief"`` (:func:`brief_tune`).
+    """
     from bench.results import atomic_write_text
 
     path = path or wisdom_path()
     key = machine_key()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a foreign or corrupt file is replaced
-        choices = dict(load_wisdom(path, key))
-    for t in tuned:
-        choices[t.shape.key()] = {"path": t.chosen, "samples_per_s": t.samples_per_s}
-    doc = {"format": FORMAT, "key": key, "choices": choices}
-    atomic_write_text(path, strict_json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    with _locked(path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a foreign or corrupt file is replaced
+            choices = dict(load_wisdom(path, key))
+        for t in tuned:
+            entry = {"path": t.chosen, "samples_per_s": t.samples_per_s, "how": how}
+            choices[t.shape.key()] = entry
+        doc = {"format": FORMAT, "key": key, "choices": choices}
+        atomic_write_text(path, strict_json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return path
 
 
 def choose_path(
     shape: Shape, requested: str = AUTO, wisdom: dict[str, Any] | None = None
 ) -> tuple[str, str]:
-    """``(path, source)`` for ``shape``: ``forced``, ``tuned`` (tuning file) or ``default``.
+    """``(path, source)`` for ``shape`` without timing anything.
 
-    ``requested`` other than ``auto`` is checked and used as is. A tuned choice that cannot
-    run the shape (stale file) falls back to the default.
+    ``requested`` other than ``auto`` is checked and used as is (``forced``). Else the
+    tuning file's choice (``tuned``, or ``brief-tune`` when a brief tune made it); else the
+    ISA class's default (``default:<class>``, e.g. ``default:avx512``). A tuned choice that
+    cannot run the shape (stale file) falls back to the default.
     """
     if requested != AUTO:
         check_path(shape.backend, requested, shape.mini_batch, shape.threads)
-        return requested, "forced"
+        return requested, FORCED
     choices = load_wisdom() if wisdom is None else wisdom
     hit = choices.get(shape.key())
     if hit and hit["path"] in candidates(shape.backend, shape.mini_batch, shape.threads):
-        return str(hit["path"]), "tuned"
-    return default_path(shape.backend, shape.mini_batch, shape.threads), "default"
+        return str(hit["path"]), BRIEF if hit.get("how") == "brief" else TUNED
+    return isa_default(shape.backend, shape.mini_batch, shape.threads)[0], default_source()
+
+
+def default_source() -> str:
+    """The ``kernel_path_source`` of a default: ``default:<ISA class>``."""
+    return f"{DEFAULT}:{isa_class()}"
+
+
+def tuning_enabled() -> bool:
+    """Whether a trial may time paths first (``$MLPBENCH_KERNEL_TUNE`` is not ``off``)."""
+    return os.environ.get(TUNE_ENV, "brief").strip().lower() != "off"
+
+
+def resolve_path(
+    shape: Shape, requested: str = AUTO, *, timer: Timer | None = None
+) -> tuple[str, str]:
+    """``(path, source)`` for a trial of ``shape``: :func:`choose_path`, and where that
+    falls back to a default the ISA table is unsure of (close runners-up listed for the
+    shape) and tuning is enabled, a :func:`brief_tune` of the default and those runners-up,
+    saved to the tuning file (source ``brief-tune``) and reported in one log line.
+    """
+    path, source = choose_path(shape, requested)
+    if not source.startswith(DEFAULT) or not tuning_enabled():
+        return path, source
+    default, close = isa_default(shape.backend, shape.mini_batch, shape.threads)
+    if not close:
+        return path, source
+    t0 = time.perf_counter()
+    tuned, timed = brief_tune(shape, (default, *close), timer=timer or time_call)
+    where = _save_brief(tuned)
+    rates = ", ".join(f"{p} {r / 1e3:,.0f} k" for p, r in tuned.samples_per_s.items())
+    log.warning(
+        "mlpbench: kernel path for %s not tuned: timed %s samples/s in %.1f s (%.2f s of "
+        "timed calls): %s, %s (`mlpbench kernels tune` times every path; --no-kernel-tune "
+        "never times)", shape.key(), rates, time.perf_counter() - t0, timed, tuned.chosen,
+        where,
+    )  # fmt: skip
+    return tuned.chosen, BRIEF
+
+
+def _save_brief(tuned: Tuned) -> str:
+    """Save a brief tune's choice; the words for the log line (where, or why not)."""
+    try:
+        return f"saved in {save_wisdom([tuned], how='brief')}"
+    except OSError as err:
+        return f"not saved ({err.strerror or err}: set ${WISDOM_ENV} to a writable file)"
+
+
+def brief_tune(shape: Shape, paths: Sequence[str], *, timer: Timer) -> tuple[Tuned, float]:
+    """Time ``paths`` for ``shape`` in interleaved rounds (best of at most
+    :data:`BRIEF_REPEATS`, no round started once the timed calls reach
+    :data:`BRIEF_SECONDS`); ``(the tuned shape, seconds of timed calls)``.
+
+    Each call runs ``BRIEF_SAMPLES`` samples (at least two mini-batches); the timer's
+    untimed first call per path compiles or loads it (not counted in the seconds).
+    """
+    n = max(BRIEF_SAMPLES, 2 * shape.mini_batch)
+    best = {p: math.inf for p in paths}
+    spent, rounds = 0.0, 0
+    # a round is started only if, at the mean pace so far, it ends within the budget
+    while rounds < BRIEF_REPEATS and (
+        rounds == 0 or spent * (rounds + 1) / rounds <= BRIEF_SECONDS
+    ):
+        for p in paths:
+            sec = timer(shape.backend, p, shape.sizes, shape.dtype, shape.threads,
+                        shape.mini_batch, n)  # fmt: skip
+            best[p] = min(best[p], sec)
+            spent += sec
+        rounds += 1
+    return _tuned(shape, best, n), spent
+
+
+def _tuned(shape: Shape, best: dict[str, float], n: int) -> Tuned:
+    """The :class:`Tuned` of the best seconds per path for calls of ``n`` samples."""
+    done = (n // shape.mini_batch) * shape.mini_batch
+    rate = {p: done / s if s > 0 else math.inf for p, s in best.items()}
+    return Tuned(shape=shape, samples_per_s=rate, chosen=max(rate, key=lambda p: rate[p]))
+
+
+@functools.lru_cache(maxsize=2)
+def _synthetic(sizes: tuple[int, ...], dtype: str, n: int) -> tuple[Any, Any, Any]:
+    """``(X, y, order)``: ``n`` random rows for timing (cached: the rounds reuse them)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((n, sizes[0])).astype(dtype)
+    y = rng.integers(0, sizes[-1], n).astype(np.int64)
+    return X, y, rng.permutation(n).astype(np.int64)
 
 
 def time_call(
@@ -190,29 +317,24 @@ def time_call(
 ) -> float:  # fmt: skip
     """Seconds of one ``train_steps`` call over ``samples`` synthetic rows on ``path``.
 
-    A first call (compile, warm caches) is not timed. Threads: Numba's (numba-parallel)
-    and BLAS's are both limited to ``threads`` (BLAS to one on the split paths:
-    :func:`kernels.paths.blas_threads`).
+    A first call (compile or cache load, warm caches) is not timed. Threads: Numba's
+    (numba-parallel) and BLAS's are both limited to ``threads`` (BLAS to one on the split
+    paths: :func:`kernels.paths.blas_threads`).
     """
     from threadpoolctl import threadpool_limits
 
-    from bench.train import timed_steps  # the one timed region (bench.train imports this module)
     from kernels import load_backend, open_session
     from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params
     from kernels.paths import blas_threads
 
     load_backend(backend)  # imports it and its BLAS, so the limit below reaches it
-    rng = np.random.default_rng(0)
     steps = max(1, samples // mb)
-    n = steps * mb
-    X = rng.random((n, sizes[0])).astype(dtype)
-    y = rng.integers(0, sizes[-1], n).astype(np.int64)
-    order = rng.permutation(n).astype(np.int64)
+    X, y, order = _synthetic(tuple(sizes), dtype, steps * mb)
     session = open_session(
         backend, sizes=sizes, dtype=dtype, mini_batch=mb, threads=threads, hidden=SIGMOID,
         output=CROSS_ENTROPY, path=path,
     )  # fmt: skip
-    params = init_params(list(sizes), "default", rng, dtype)
+    params = init_params(list(sizes), "default", np.random.default_rng(0), dtype)
     session.load(params, np.zeros_like(params))
     session.upload(X, y, X[:0], y[:0])
     session.set_order(order)
@@ -242,9 +364,7 @@ def tune_shape(
             sec = timer(shape.backend, p, shape.sizes, shape.dtype, shape.threads,
                         shape.mini_batch, n)  # fmt: skip
             best[p] = min(best[p], sec)
-    rate = {p: (n // shape.mini_batch) * shape.mini_batch / s if s > 0 else math.inf
-            for p, s in best.items()}  # fmt: skip
-    return Tuned(shape=shape, samples_per_s=rate, chosen=max(rate, key=lambda p: rate[p]))
+    return _tuned(shape, best, n)
 
 
 def tunable_backends() -> tuple[str, ...]:

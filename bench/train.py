@@ -2,8 +2,10 @@
 
 The kernels run a whole chunk of mini-batches per call. Only those calls are timed
 (``train_seconds``); evaluation and bookkeeping count towards ``wall_seconds`` alone. A
-warm-up call on throwaway copies compiles (or loads from cache) every kernel before the
-clock starts; its duration is reported as ``compile_seconds``.
+warm-up on throwaway copies (one call per batch size the trial runs, the ragged last
+mini-batch included) compiles (or loads from cache) every kernel before the clock starts;
+its duration is reported as ``compile_seconds``. The kernel path is chosen before that
+(:func:`trial_path`), a brief tune included where one runs.
 
 Stopping rules, checked at every checkpoint: epochs, time budget (train seconds), target
 accuracy (``stop_at_target``), early stopping (no improvement in n checkpoints), the
@@ -24,6 +26,7 @@ import numpy.typing as npt
 
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
+from bench.kernel_tuning import Shape, resolve_path
 from bench.results import (
     COMPLETED,
     DIVERGED,
@@ -33,10 +36,11 @@ from bench.results import (
     TrialSummary,
 )
 from bench.stability import StateMonitor, chunk_rates
+from bench.timing import timed_steps
 from kernels import backend_info, effective_threads, load_backend, open_session
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import blas_threads, executed_flops_per_update
-from kernels.session import CPU, VAL, BackendInfo, Session
+from kernels.session import CPU, VAL, Session
 
 # Called after each checkpoint; returning True stops the trial as "pruned".
 CheckpointHook = Callable[[CurvePoint], bool]
@@ -92,29 +96,13 @@ def run_trial(
 
 
 def trial_path(spec: TrialSpec) -> tuple[str, str]:
-    """``(kernel path, source)`` for the trial: forced, tuned (tuning file) or default."""
-    from bench.kernel_tuning import Shape, choose_path
-
+    """``(kernel path, source)`` for the trial (:func:`bench.kernel_tuning.resolve_path`):
+    forced, the tuning file's (``tuned`` or ``brief-tune``), a brief tune now where this
+    machine's default is unsure (outside all timings), or the ISA class's default."""
     tr = spec.train
     threads = effective_threads(backend_info(tr.backend), tr.threads)
     shape = Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
-    return choose_path(shape, tr.kernel_path)
-
-
-def timed_steps(
-    session: Session, info: BackendInfo, start: int, steps: int, batch: int,
-    hyper: tuple[float, float, float],
-) -> tuple[float, float]:  # fmt: skip
-    """``(mean training cost, seconds)`` of one ``steps`` call of ``session``.
-
-    The clock stops after :meth:`~kernels.session.Session.synchronize` when the backend
-    is asynchronous (``info.synchronize``), so the seconds are the work's, not the queueing's.
-    """
-    t = time.perf_counter()
-    cost = session.steps(start, steps, *hyper, batch=batch)
-    if info.synchronize:
-        session.synchronize()
-    return cost, time.perf_counter() - t
+    return resolve_path(shape, tr.kernel_path)
 
 
 def _validate(
@@ -171,13 +159,24 @@ def _schedule(spec: TrialSpec, prog: _Progress, acc: float) -> _Stop | None:
     return None
 
 
+def trial_batches(n: int, mb: int) -> tuple[int, ...]:
+    """The batch sizes of a trial's kernel calls over ``n`` training images: ``mb``
+    (when at least one full mini-batch fits) and the ragged last one, ``n mod mb``
+    (:func:`_next_chunk`'s two cases)."""
+    return tuple(b for b in (mb if n >= mb else 0, n % mb) if b > 0)
+
+
 def _warm_up(
-    session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float]
-) -> float:
-    """One update and a 2-row evaluation compile (or load) every kernel outside all
-    timings; the initial weights are loaded again. Returns the seconds (compile_seconds)."""
+    session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float],
+    batches: tuple[int, ...],
+) -> float:  # fmt: skip
+    """One update of each batch size the trial runs (:func:`trial_batches`: a ragged last
+    mini-batch may run another trainer, e.g. ``regtile`` above ``GEMM_BLOCK``) and a 2-row
+    evaluation: every kernel the trial calls is compiled (or loaded) outside all timings.
+    The initial weights are loaded again. Returns the seconds (compile_seconds)."""
     t0 = time.perf_counter()
-    session.steps(0, 1, *hyper)
+    for batch in batches:
+        session.steps(0, 1, *hyper, batch=batch)
     session.evaluate(VAL, 2)
     session.synchronize()
     seconds = time.perf_counter() - t0
@@ -201,7 +200,7 @@ def _train(
     session.load(params, np.zeros_like(params))
     session.upload(data.X_train, data.y_train, data.X_val, data.y_val)
     session.set_order(rng.permutation(n).astype(np.int64))
-    compile_seconds = _warm_up(session, params, (float(tr.eta), lam, mu))
+    compile_seconds = _warm_up(session, params, (float(tr.eta), lam, mu), trial_batches(n, mb))
     sizes = sizes_array(net.sizes)
     acc0, cost0, _ = _validate(session, sizes, data.n_val, lmbda_n)
     curve = [CurvePoint(

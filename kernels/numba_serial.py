@@ -38,6 +38,7 @@ from kernels.numba_mb1 import train_mb1
 from kernels.numba_update import fold_scale, renorm_if_small, scale_mode, update_range
 from kernels.paths import (
     BLAS,
+    DEFAULT_BLAS_FROM,
     FUSED_MB1,
     GEMM,
     GEMM_BLOCK,
@@ -186,6 +187,7 @@ def train_steps(
         params, velocity, work, sizes, X, y, order, start, n_steps, m, workspace_size(sizes, m),
         hidden, output, renorm_below, labels_checked,
     )  # fmt: skip
+    path = default_path("numba", m) if path is None else path  # the ISA class's default
     dt = params.dtype.type
     args = (params, velocity, work, sizes, X, y, order, int(start), n_steps, m, dt(eta),
             dt(lmbda_n), dt(mu), int(hidden), int(output), dt(1), dt(1.0 / m),
@@ -205,12 +207,15 @@ def train_steps(
 
 
 def path_knobs(path: str | None, m: int) -> tuple[int, bool]:
-    """``(blas_from, fuse_mb1)`` scalars of a path of :func:`_train` (``None``: the default).
+    """``(blas_from, fuse_mb1)`` scalars of a path of :func:`_train` (``None``: fused-mb1 at
+    mini-batch 1, loops below ``DEFAULT_BLAS_FROM``, blas from there: the split paths'
+    one-thread fallback).
 
     ``regtile``, ``gemm`` and ``gemm-blocked`` have trainers of their own
     (:mod:`kernels.numba_gemm`) and are not knobs of ``_train``.
     """
-    name = default_path("numba", m) if path is None else path
+    knob = FUSED_MB1 if m == 1 else (BLAS if m >= DEFAULT_BLAS_FROM else LOOPS)
+    name = knob if path is None else path
     if name not in (FUSED_MB1, LOOPS, BLAS):
         raise ValueError(f"unknown kernel path {name!r}; choose one of {', '.join(SERIAL_PATHS)}")
     if name == FUSED_MB1 and m != 1:

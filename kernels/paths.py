@@ -27,10 +27,13 @@ per thread (at least one sample each), the chunk's gradients by loops, BLAS or t
 tiles, per-thread gradients summed in a parallel update loop. ``numpy`` has the single path
 ``numpy``.
 
-This module imports numpy only (no numba), so the harness can list paths cheaply.
+This module imports numpy only (no numba; llvmlite's binding, for the ISA class, only when
+a default is asked for), so the harness can list paths cheaply.
 """
 
 from __future__ import annotations
+
+import os
 
 from kernels.layout import flops_per_sample, flops_per_update, n_params
 
@@ -58,11 +61,61 @@ BACKEND_PATHS: dict[str, tuple[str, ...]] = {
 }
 ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY, TILED)
 
-# Documented defaults (used when no tuning file has a choice): the thresholds the kernels
-# were first tuned with on an AVX2 machine (AMD EPYC Zen 2).
-DEFAULT_BLAS_FROM = 128  # mini-batch (per thread chunk) from which the gradient GEMMs use BLAS
-DEFAULT_SPLIT_FROM = 32  # mini-batch from which numba-parallel splits the batch over threads
 GEMM_BLOCK = 128  # samples per block of the gemm-blocked path
+DEFAULT_BLAS_FROM = 128  # AVX2 (Zen 2): mini-batch from which blas beat loops
+DEFAULT_SPLIT_FROM = 32  # AVX2 (Zen 2): mini-batch from which numba-parallel splits
+
+# Documented defaults per ISA class (the vector ISA of the code Numba generates, see
+# isa_class), used when the tuning file has no choice for a shape. Per class and kind
+# ("serial": one thread; "split": numba-parallel on two or more threads), bands of
+# (from mini-batch, default path, close runners-up): the last band whose start is at most the
+# mini-batch applies. The runners-up are the paths measured within CLOSE of the default on
+# some dtype, or never measured on this class: where there are any, the harness times them
+# against the default briefly at first use of a shape (bench.kernel_tuning). Bands start
+# at the geometric midpoints (2, 32, 316) of the measured mini-batches 1, 10, 100, 1000.
+# Regenerate: scripts/measure_isa_defaults.py (docs/autotune.md), on an idle machine.
+CLOSE = 0.10  # a runner-up within 10 % of the default's samples/s is timed at first use
+Band = tuple[int, str, tuple[str, ...]]
+ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
+    # AVX-512 — provenance: winners from the idle AMD EPYC 9xx4 Zen 4 peers table
+    # (results/benchmarks/peers-by-core.md, 27-28 Nov 2026: fused-mb1 at 1, regtile at 10
+    # (float64), 100 and 1000 on one core, gemm at 10 (float32), split-regtile at 100 and
+    # 1000 on two threads) and issue 19's Zen 5 (regtile 1.5x loops at float64 mb 100).
+    # Runners-up at 10 from a noisy tune on a shared 2-vCPU Zen 4 (1 Dec 2026, load ~10;
+    # scripts/measure_isa_defaults.py --repeats 3 --samples 8000): float32 blas 0.98 of gemm,
+    # regtile 0.85; float64 gemm 0.91 of regtile. That run also put blas and loops within
+    # 5 % of regtile at float64 mb 100, against both idle runs: taken as noise. Regenerate.
+    "avx512": {
+        "serial": (
+            (1, FUSED_MB1, ()),
+            (2, REGTILE, (GEMM, BLAS)),
+            (32, REGTILE, ()),
+            (316, REGTILE, ()),
+        ),
+        "split": (
+            (1, FUSED_MB1, ()),
+            (2, REGTILE, (GEMM, BLAS)),
+            (32, SPLIT_REGTILE, ()),
+            (316, SPLIT_REGTILE, ()),
+        ),
+    },
+    # AVX2 — provenance: the thresholds the kernels were first tuned with on an AMD EPYC
+    # Zen 2 (loops below 128, blas from 128, split-loops from 32 on two threads), measured
+    # before regtile and gemm existed: those are unmeasured here, so timed at first use.
+    "avx2": {
+        "serial": (
+            (1, FUSED_MB1, ()),
+            (2, LOOPS, (REGTILE, GEMM)),
+            (DEFAULT_BLAS_FROM, BLAS, (REGTILE, GEMM)),
+        ),
+        "split": (
+            (1, FUSED_MB1, ()),
+            (2, LOOPS, (REGTILE, GEMM)),
+            (DEFAULT_SPLIT_FROM, SPLIT_LOOPS, (SPLIT_REGTILE, SPLIT_BLAS)),
+        ),
+    },
+}
+ISA_DEFAULTS["other"] = ISA_DEFAULTS["avx2"]  # unmeasured (e.g. AArch64): AVX2's table
 
 
 def candidates(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, ...]:
@@ -86,21 +139,44 @@ def candidates(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, ..
 
 
 def default_path(backend: str, mini_batch: int, threads: int = 1) -> str:
-    """The documented default path (no tuning): the Zen 2 thresholds above.
+    """The documented default path (no tuning) for this machine's ISA class.
 
-    ``fused-mb1`` at mini-batch 1; ``loops`` below ``DEFAULT_BLAS_FROM`` samples, ``blas``
-    from there on; ``numba-parallel`` with two or more threads runs ``split-loops`` from
-    ``DEFAULT_SPLIT_FROM`` samples.
+    ``numpy`` and ``cuda`` have one path each; the Numba backends take the band of
+    :data:`ISA_DEFAULTS` for :func:`isa_class` (``split`` for ``numba-parallel`` on two or
+    more threads), falling back to ``loops`` where the band's path cannot run the shape.
     """
+    return isa_default(backend, mini_batch, threads)[0]
+
+
+def isa_default(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, tuple[str, ...]]:
+    """``(default path, close runners-up that can run this shape)`` of :data:`ISA_DEFAULTS`."""
     if backend == "numpy":
-        return NUMPY
+        return NUMPY, ()
     if backend == "cuda":
-        return TILED
-    if mini_batch == 1:
-        return FUSED_MB1
-    if backend == "numba-parallel" and threads >= 2 and mini_batch >= DEFAULT_SPLIT_FROM:
-        return SPLIT_LOOPS
-    return BLAS if mini_batch >= DEFAULT_BLAS_FROM else LOOPS
+        return TILED, ()
+    kind = "split" if backend == "numba-parallel" and threads >= 2 else "serial"
+    ok = candidates(backend, mini_batch, threads)
+    _, path, close = [b for b in ISA_DEFAULTS[isa_class()][kind] if b[0] <= mini_batch][-1]
+    path = path if path in ok else LOOPS
+    return path, tuple(p for p in close if p in ok and p != path)
+
+
+def target_cpu() -> tuple[str, tuple[str, ...]]:
+    """``(CPU name, enabled features)`` of the code Numba generates here: Numba's overrides
+    ``NUMBA_CPU_NAME`` and ``NUMBA_CPU_FEATURES`` when set, else the host as LLVM sees it."""
+    import llvmlite.binding as llvm
+
+    name = os.environ.get("NUMBA_CPU_NAME") or llvm.get_host_cpu_name()
+    text = os.environ.get("NUMBA_CPU_FEATURES") or llvm.get_host_cpu_features().flatten()
+    return name, tuple(sorted(f[1:] for f in text.split(",") if f[:1] == "+"))
+
+
+def isa_class() -> str:
+    """``avx512``, ``avx2`` (with FMA) or ``other``: the vector ISA of :func:`target_cpu`."""
+    features = target_cpu()[1]
+    if "avx512f" in features:
+        return "avx512"
+    return "avx2" if "avx2" in features and "fma" in features else "other"
 
 
 def blas_threads(path: str, threads: int) -> int:

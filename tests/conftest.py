@@ -12,10 +12,12 @@ from bench.data.dataset import Dataset, load
 def _no_user_kernel_wisdom(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Tests never read the user's kernel tuning file: paths come from the documented defaults."""
+    """Tests never read the user's kernel tuning file nor time paths before a trial: paths
+    come from the documented defaults (tests of the brief tune switch it on)."""
     monkeypatch.setenv(
         "MLPBENCH_KERNEL_WISDOM", str(tmp_path_factory.mktemp("wisdom") / "none.json")
     )
+    monkeypatch.setenv("MLPBENCH_KERNEL_TUNE", "off")
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ from bench.config import (
     option_text,
     options,
 )
+from bench.kernel_tuning import TUNE_ENV
 from bench.runner import PlannedTrial
 
 # Where a user's own runs, studies and tune reports go by default. Not results/: that folder
@@ -91,6 +92,11 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
     tr = p.add_argument_group("training")
     _add_spec_options(tr, TrainSpec, grid=grid)
     tr.add_argument(
+        "--no-kernel-tune", nargs=0, action=_NoKernelTune,
+        help="never time kernel paths before a trial: where no tuning file has a choice, "
+        f"use this ISA class's documented default (also ${TUNE_ENV}=off; docs/autotune.md)",
+    )  # fmt: skip
+    tr.add_argument(
         "--repeats",
         type=int,
         default=1,
@@ -126,6 +132,15 @@ def add_training_options(p: argparse.ArgumentParser, *, grid: bool = False) -> N
     )
     out.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
     out.add_argument("--quiet", action="store_true", help="no live progress")
+
+
+class _NoKernelTune(argparse.Action):
+    """``--no-kernel-tune``: sets ``$MLPBENCH_KERNEL_TUNE=off`` for this process and the
+    workers it spawns (:func:`bench.kernel_tuning.tuning_enabled`)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        os.environ[TUNE_ENV] = "off"
+        setattr(namespace, self.dest, True)
 
 
 # Options that take several values in ``mlpbench sweep`` (argparse dests = grid axis names).
