@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import sys
 import tomllib
 import warnings
@@ -36,6 +37,7 @@ from optuna.trial import TrialState
 
 from bench.config import ConfigError, TrialSpec
 from bench.data.dataset import DataCache
+from bench.kernel_tuning import TUNE_ENV
 from bench.results import CurvePoint, Run
 from bench.search.patience import StorageLostError
 from bench.search.storage import StorageTimes, open_storage, where
@@ -318,6 +320,8 @@ def run_search(cfg: SearchConfig, *, trials: int, workers: int) -> optuna.Study:
     study = load_or_create(cfg)
     if workers > 1:
         study.set_user_attr("concurrent", True)
+        # concurrent workers would time kernel paths under each other's load: defaults only
+        os.environ[TUNE_ENV] = "off"
     if len(finished(study, DONE)) >= trials:
         return study
     if workers == 1:
