@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from kernels.paths import AUTO, BACKEND_PATHS, candidates, check_path, default_path
+from kernels.source_hash import kernel_source_hash  # the one hash of the kernel sources
 
 FORMAT = "mlpbench-kernel-wisdom/1"
 WISDOM_ENV = "MLPBENCH_KERNEL_WISDOM"
-KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernels"
 
 # Timer: (backend, path, sizes, dtype, threads, mini_batch, samples) -> seconds of one call
 Timer = Callable[[str, str, tuple[int, ...], str, int, int, int], float]
@@ -72,15 +72,6 @@ def wisdom_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("mlpbench")) / "kernel-wisdom.json"
-
-
-def kernel_source_hash() -> str:
-    """SHA-256 (first 16 hex digits) of every ``kernels/*.py`` source, in name order."""
-    h = hashlib.sha256()
-    for f in sorted(KERNEL_DIR.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def machine_key() -> dict[str, Any]:

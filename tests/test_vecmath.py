@@ -1,5 +1,5 @@
-"""The vectorisable exp/log1p (kernels.numba_vecmath) and the whole-block kernels that use
-them (kernels.numba_vector, act_block): accuracy, results against the row loops, and that
+"""The vectorisable exp/log1p (kernels.numba.blocks.vecmath) and the whole-block kernels that use
+them (kernels.numba.blocks.vector): accuracy, results against the row loops, and that
 the loops really are vector code."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 from numba.core import config as numba_config
 
 from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, RELU, SIGMOID, TANH
-from kernels.numba_forward import act, act_block, output_row
-from kernels.numba_layout import vec_jit
-from kernels.numba_vecmath import exp_neg, log1p_unit
-from kernels.numba_vector import output_block, push_down
+from kernels.numba.blocks.scalar import act, output_row
+from kernels.numba.blocks.vecmath import exp_neg, log1p_unit
+from kernels.numba.blocks.vector import act_block, output_block, push_down
+from kernels.numba.jit import vec_jit
 
 JIT = not numba_config.DISABLE_JIT
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,8 +137,8 @@ def test_block_loops_are_vector_code(tmp_path: Path) -> None:
     code = """
 import numpy as np
 from kernels.layout import CROSS_ENTROPY, SIGMOID
-from kernels.numba_forward import act_block
-from kernels.numba_vector import output_block
+from kernels.numba.blocks.vector import act_block
+from kernels.numba.blocks.vector import output_block
 z = np.zeros(64, np.float32); one = np.float32(1)
 act_block(z, 64, SIGMOID, one, True)
 y, order = np.zeros(8, np.int64), np.arange(8, dtype=np.int64)

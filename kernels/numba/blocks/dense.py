@@ -1,78 +1,22 @@
 # mypy: allow-untyped-defs
-"""Forward ``@njit`` kernels of the Numba backends: activations, dense forward blocks, costs.
+"""Dense forward building blocks of the Numba kernel paths: register-blocked products.
 
-Scalar activations (``sigmoid``, ``act`` and the derivative ``dact``, taken at the
-activation), the register-blocked dense products (``fwd_loops``, ``dots4``), the batch
-gather and forward pass over one scratch slot, the output layer's activations, cost and
-delta (``output_row``), and the evaluation of a block of rows (``eval_rows``).
+``fwd_loops`` (4 samples × 4 rows register tiles, then pairs), ``fwd_rows`` (the same on
+the training inputs read in place through the sample order, with software prefetch),
+``dots4`` (one sample's raw dot products, 4 rows at a time), the batch ``gather`` and
+``forward`` (the loops forward pass of one scratch slot).
 
-Leaves out the backward pass and gradient sums (:mod:`kernels.numba_backward`), parameter
-updates (:mod:`kernels.numba_update`, :mod:`kernels.numba_mb1`) and the slot layout
-(:mod:`kernels.numba_layout`).
+Leaves out activations and costs (:mod:`kernels.numba.blocks.scalar`,
+:mod:`kernels.numba.blocks.vector`) and everything backward
+(:mod:`kernels.numba.blocks.grads`).
 """
 
 from __future__ import annotations
 
-import math
-
-from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, SIGMOID, TANH
-from kernels.numba_layout import jit, vec_jit
-from kernels.numba_prefetch import prefetch_l2
-from kernels.numba_vecmath import exp_neg
-
-# --------------------------------------------------------------------------- scalars
-
-
-@jit
-def sigmoid(z, one):
-    if z >= 0:
-        return one / (one + math.exp(-z))
-    e = math.exp(z)
-    return e / (one + e)
-
-
-@jit
-def act(z, hidden, one):
-    if hidden == SIGMOID:
-        return sigmoid(z, one)
-    if hidden == TANH:
-        return math.tanh(z)
-    return z if z > 0 else one - one
-
-
-@jit
-def dact(a, hidden, one):
-    if hidden == SIGMOID:
-        return a * (one - a)
-    if hidden == TANH:
-        return one - a * a
-    return one if a > 0 else one - one
-
-
-@vec_jit
-def sigmoid_exp(z, one):
-    """``(σ(z), e^-|z|)`` from one :func:`exp_neg`, branch-free (a select, not a jump):
-    vectorisable in a loop; the cross-entropy cost reuses ``e^-|z|``."""
-    e = exp_neg(-abs(z), one)
-    r = one / (one + e)
-    return (r if z >= one - one else e * r), e
-
-
-@vec_jit
-def act_block(z, n, hidden, one, vec):
-    """``z[i] = act(z[i])`` for the first ``n`` elements of the flat block ``z``, in place.
-
-    ``vec`` (the ``regtile`` paths): the sigmoid by :func:`sigmoid_exp`, vectorised;
-    otherwise, and for the other activations, the scalar :func:`act`."""
-    if vec and hidden == SIGMOID:
-        for i in range(n):
-            z[i] = sigmoid_exp(z[i], one)[0]
-    else:
-        for i in range(n):
-            z[i] = act(z[i], hidden, one)
-
-
-# --------------------------------------------------------------------------- dense blocks
+from kernels.numba.blocks.prefetch import prefetch_l2
+from kernels.numba.blocks.vector import act_block, output_block
+from kernels.numba.jit import jit
+from kernels.numba.slots import forward_views, output_views
 
 
 @jit
@@ -85,7 +29,7 @@ def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
     s = 0
     while s + 3 < m:
         a0, a1, a2, a3 = A[s], A[s + 1], A[s + 2], A[s + 3]
-        _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, False, a0, a1, a2, a3)
+        _fwd_quad((a0, a1, a2, a3), (a0, a1, a2, a3), False, W, b, Z, sc, s, n_in, n_out)
         s += 4
     while s + 1 < m:
         _fwd_pair(A, W, b, Z, sc, s, n_in, n_out)
@@ -99,7 +43,8 @@ def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
 @jit
 def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
     """:func:`fwd_loops` of the inputs ``X[order[pos + s]]`` read in place (no gathered copy),
-    the next four rows prefetched while four are multiplied (:mod:`kernels.numba_prefetch`)."""
+    the next four rows prefetched while four are multiplied
+    (:mod:`kernels.numba.blocks.prefetch`)."""
     s = 0
     while s + 3 < m:
         r = pos + s
@@ -108,8 +53,8 @@ def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
         a2 = X[order[r + 2]]
         a3 = X[order[r + 3]]
         nx = r + 4 if r + 7 < order.shape[0] else r  # the next four rows (next block's too)
-        _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, True, X[order[nx]],
-                  X[order[nx + 1]], X[order[nx + 2]], X[order[nx + 3]])  # fmt: skip
+        nxt = (X[order[nx]], X[order[nx + 1]], X[order[nx + 2]], X[order[nx + 3]])
+        _fwd_quad((a0, a1, a2, a3), nxt, True, W, b, Z, sc, s, n_in, n_out)
         s += 4
     while s < m:
         dots4(W, X[order[pos + s]], Z[s], n_in, n_out)
@@ -119,12 +64,15 @@ def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
 
 
 @jit
-def _fwd_quad(a0, a1, a2, a3, W, b, Z, sc, s, n_in, n_out, ahead, p0, p1, p2, p3):
-    """Rows ``s … s+3`` of ``Z`` from the inputs ``a0 … a3``: 4 × 4 tiles, then single rows.
+def _fwd_quad(rows, nxt, ahead, W, b, Z, sc, s, n_in, n_out):
+    """Rows ``s … s+3`` of ``Z`` from the four input rows ``rows``: 4 × 4 tiles, then single
+    rows.
 
-    ``ahead``: prefetch the rows ``p0 … p3`` (the next four inputs), a share of their cache
+    ``ahead``: prefetch the four rows ``nxt`` (the next inputs), a share of their cache
     lines before each tile, so the requests are spread over the quad's work.
     """
+    a0, a1, a2, a3 = rows
+    p0, p1, p2, p3 = nxt
     zero = sc - sc
     j = 0
     step = max(64 // a0.itemsize, 1)  # elements per 64-byte line
@@ -269,11 +217,9 @@ def dots4(W, x, out, n_in, n_out):
         j += 1
 
 
-# --------------------------------------------------------------------------- batch passes
-
-
 @jit
 def gather(X, order, pos, use_order, Xb, mc, n0):
+    """``Xb[i] = X[order[pos + i]]`` (``use_order``) or ``X[pos + i]`` for ``i < mc``."""
     for i in range(mc):
         r = order[pos + i] if use_order else pos + i
         xr = X[r]
@@ -283,90 +229,28 @@ def gather(X, order, pos, use_order, Xb, mc, n0):
 
 
 @jit
-def forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, vec):
+def forward(net, base, lay, mc, sc, hidden, one, vec):
     """Forward pass of the gathered rows of one slot; leaves output pre-activations in z.
 
-    ``vec``: the vectorised hidden sigmoid of :func:`act_block` (the ``regtile`` paths)."""
+    ``net``, ``lay``: :mod:`kernels.numba.slots`; ``vec``: the vectorised hidden sigmoid
+    of :func:`act_block` (the ``regtile`` paths)."""
+    sizes = lay.sizes
     L = sizes.shape[0] - 1
-    for li in range(L):
-        n_in = sizes[li]
-        n_out = sizes[li + 1]
-        o = base + so[li]
-        A = work[o : o + mc * n_in].reshape((mc, n_in))
-        W = params[po[2 * li] : po[2 * li] + n_out * n_in].reshape((n_out, n_in))
-        b = params[po[2 * li + 1] : po[2 * li + 1] + n_out]
-        o = base + (so[2 * L + 1] if li == L - 1 else so[li + 1])
-        Z = work[o : o + mc * n_out].reshape((mc, n_out))
-        fwd_loops(A, W, b, Z, sc, mc, n_in, n_out)  # beats np.dot at every batch size
-        if li < L - 1:
-            act_block(work[o : o + mc * n_out], mc * n_out, hidden, one, vec)
+    for li in range(1, L + 1):
+        v = forward_views(net, base, lay, li, mc)
+        fwd_loops(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li])  # beats np.dot
+        if li < L:
+            act_block(v.z, mc * sizes[li], hidden, one, vec)
 
 
 @jit
-def output_row(z, a, d, label, n, output, one, want_delta):
-    """Output activations into ``a`` (and delta into ``d``); returns the sample's cost."""
-    zero = one - one
-    cost = zero
-    if output == LOG_LIKELIHOOD:
-        mx = z[0]
-        for j in range(1, n):
-            if z[j] > mx:
-                mx = z[j]
-        tot = zero
-        for j in range(n):
-            e = math.exp(z[j] - mx)
-            a[j] = e
-            tot += e
-        for j in range(n):
-            a[j] = a[j] / tot
-        cost = mx + math.log(tot) - z[label]
-    else:
-        for j in range(n):
-            zj = z[j]
-            e = math.exp(-abs(zj))  # one exp for σ(z) and the softplus of the cost
-            aj = one / (one + e) if zj >= 0 else e / (one + e)
-            a[j] = aj
-            t = one if j == label else zero
-            if output == CROSS_ENTROPY:
-                cost += (zj if zj > 0 else zero) + math.log1p(e) - t * zj
-            else:
-                cost += (aj - t) * (aj - t)
-        if output == QUADRATIC:
-            cost = cost * (one / (one + one))
-    if want_delta:
-        for j in range(n):
-            dj = a[j] - (one if j == label else zero)
-            if output == QUADRATIC:
-                dj = dj * a[j] * (one - a[j])
-            d[j] = dj
-    return cost
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-@jit
-def eval_rows(params, work, base, so, po, sizes, X, y, r0, mc, hidden, output, one, blas_from):
-    """Forward ``mc`` rows from ``r0`` in the slot at ``base``; returns (correct, cost sum)."""
-    L = sizes.shape[0] - 1
-    n0 = sizes[0]
-    nL = sizes[L]
-    o = base + so[0]
-    gather(X, y, r0, False, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
-    forward(params, work, base, so, po, sizes, mc, one, hidden, one, blas_from, False)
-    oz = base + so[2 * L + 1]
-    oa = base + so[L]
-    cost = 0.0
-    correct = 0
-    for s in range(mc):
-        r = s * nL
-        a = work[oa + r : oa + r + nL]
-        label = y[r0 + s]
-        cost += output_row(work[oz + r : oz + r + nL], a, a, label, nL, output, one, False)
-        best = 0
-        for j in range(1, nL):
-            if a[j] > a[best]:
-                best = j
-        if best == label:
-            correct += 1
-    return correct, cost
+def slot_forward(net, base, lay, data, pos, mc, sc, hidden, output, one, vec):
+    """Gather ``order[pos:pos+mc]`` into the slot at ``base``, run :func:`forward` and the
+    output layer; returns the summed cost (float64), the output deltas left in the slot."""
+    L = lay.sizes.shape[0] - 1
+    n0 = lay.sizes[0]
+    a0 = forward_views(net, base, lay, 1, mc).A
+    gather(data.X, data.order, pos, True, a0, mc, n0)
+    forward(net, base, lay, mc, sc, hidden, one, vec)
+    z, a, d = output_views(net.work, base, lay)
+    return output_block(z, a, d, data.y, data.order, pos, mc, lay.sizes[L], output, one, vec)

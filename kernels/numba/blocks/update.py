@@ -1,48 +1,31 @@
 # mypy: allow-untyped-defs
-"""Parameter-update ``@njit`` kernels of the Numba backends.
+"""Parameter-update building blocks of the Numba kernel paths.
 
 ``update_range`` applies the gradient sums of one or more scratch slots to a slice of the
-flat parameters (scale or momentum mode); ``rescale_weights`` folds the weight scale back,
-and ``scale_mode``/``renorm_if_small``/``fold_scale`` are the L2 scale bookkeeping every
-kernel loop shares (once, here).
+flat parameters (scale or momentum mode); ``update_all`` applies one slot's sums to every
+layer. With ``mu == 0`` the weights are kept as ``s·W`` (the weight-scale trick of
+:mod:`kernels.numba.steps`) and the step is one FMA per weight, ``p += alpha·g``.
 
-Weight decay trick (``mu == 0``): the weights are kept as ``s·W'`` with one global scalar
-``s``; the decay ``W ← c·W`` (``c = 1 − η·λ/n``) becomes ``s ← c·s`` and the gradient step a
-single FMA per weight. ``s`` is folded back into the weights before returning (and whenever
-it drops below the ``renorm_below`` argument), so callers only ever see plain parameters.
-
-Leaves out computing the gradients (:mod:`kernels.numba_backward`), the updates fused into
-the gradient sweep or the next forward pass (:mod:`kernels.numba_backward`,
-:mod:`kernels.numba_mb1`) and the bookkeeping of ``s`` (the backends' ``_train``).
+Leaves out computing the gradients (:mod:`kernels.numba.blocks.grads`), the updates fused
+into the gradient sweep or the next forward pass (:func:`~kernels.numba.blocks.grads.apply_row`,
+:mod:`kernels.numba.paths.fused_mb1`) and the bookkeeping of ``s`` (:mod:`kernels.numba.steps`).
 """
 
 from __future__ import annotations
 
-from kernels.numba_layout import jit
+from kernels.numba.jit import jit
 
 
 @jit
-def update_range(
-    params,
-    velocity,
-    work,
-    g_first,
-    g_stride,
-    n_slots,
-    lo,
-    hi,
-    weight,
-    alpha,
-    eta,
-    inv_m,
-    lam,
-    mu,
-    use_scale,
-):
+def update_range(net, g_first, g_stride, n_slots, lo, hi, weight, alpha, hp, use_scale):
     """Update ``params[lo:hi]`` from the gradient sums of ``n_slots`` slots.
 
-    Scale mode: ``p += alpha·g``. Momentum mode: ``v ← μv − η(g/m + λ·w)``, ``w ← w + v``.
+    The sums of slot ``t`` start at ``work[g_first + t·g_stride]``. Scale mode:
+    ``p += alpha·g``. Momentum mode: ``v ← μv − η(g/m + λ·w)``, ``w ← w + v`` (``weight``:
+    with the L2 term). ``net``, ``hp``: :mod:`kernels.numba.slots`.
     """
+    params, velocity, work = net.params, net.velocity, net.work
+    eta, inv_m, lam, mu = hp.eta, hp.inv_m, hp.lam, hp.mu
     if n_slots == 1:
         g = work[g_first + lo : g_first + hi]
         if use_scale:
@@ -80,36 +63,24 @@ def update_range(
 
 
 @jit
-def rescale_weights(params, po, sizes, s):
-    """Fold the scale back: weights ← s·weights (biases are never scaled)."""
-    L = sizes.shape[0] - 1
+def update_biases(net, g0, po, L, alpha_b, hp, use_scale):
+    """Apply the summed bias gradients of the slot sums at ``work[g0:]`` to every layer."""
     for li in range(L):
-        lo = po[2 * li]
-        hi = po[2 * li + 1]
-        for i in range(lo, hi):
-            params[i] *= s
+        update_range(net, g0, 0, 1, po[2 * li + 1], po[2 * li + 2], False, alpha_b, hp, use_scale)
 
 
 @jit
-def scale_mode(eta, lam, mu, one):
-    """``(c, use_scale)``: the L2 decay factor ``1 − ηλ/n`` of one update, and whether the
-    weights are kept as ``s·W`` (μ = 0 and ``c > 1/2``) so the decay is one scalar."""
-    c = one - eta * lam
-    return c, mu == one - one and c > one / (one + one)
+def update_all(net, g0, po, L, alpha_w, alpha_b, hp, use_scale):
+    """Apply the summed gradient at ``work[g0:]`` to every layer's weights and biases."""
+    for li in range(L):
+        update_range(net, g0, 0, 1, po[2 * li], po[2 * li + 1], True, alpha_w, hp, use_scale)
+        update_range(net, g0, 0, 1, po[2 * li + 1], po[2 * li + 2], False, alpha_b, hp, use_scale)
 
 
 @jit
-def renorm_if_small(params, po, sizes, s, renorm_below, one):
-    """``(one, 1)`` after folding ``s`` into the weights when it fell below ``renorm_below``;
-    ``(s, 0)`` otherwise (the scale and the number of renormalisations it made)."""
-    if s < renorm_below:
-        rescale_weights(params, po, sizes, s)
-        return one, 1
-    return s, 0
-
-
-@jit
-def fold_scale(params, po, sizes, s, one):
-    """At the end of a call: fold a scale other than one back into the weights."""
-    if s != one:
-        rescale_weights(params, po, sizes, s)
+def apply_sums(net, g0, lay, hp, sc):
+    """The update of one step from the summed gradient at ``work[g0:]``: weights with
+    ``−η/(m·s_new)``, biases with ``−η/m`` (``sc``: :class:`kernels.numba.steps.Scale`)."""
+    alpha_b = -(hp.eta * hp.inv_m)
+    L = lay.sizes.shape[0] - 1
+    update_all(net, g0, lay.po, L, alpha_b / sc.s_new, alpha_b, hp, sc.use_scale)

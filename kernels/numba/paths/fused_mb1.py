@@ -1,132 +1,150 @@
 # mypy: allow-untyped-defs
-"""The mini-batch-1 ``@njit`` path of the Numba backends (SGD with one sample per update).
+"""The ``fused-mb1`` kernel path: SGD with one sample per update, hand-written loops.
 
-``train_mb1`` runs the forward and backward pass of one sample at a time and fuses the
-layer-1 weight update with the next sample's layer-1 dot products (``fused_update_scale``,
-``fused_update_momentum``): one sweep over the big weight matrix per sample. With
-``mu == 0`` it uses the weight decay trick of :mod:`kernels.numba_update`.
-
-Leaves out batched training (:mod:`kernels.numba_backward`, :mod:`kernels.numba_update`) and
-the dispatch by mini-batch size (:mod:`kernels.numba_serial`).
+One step (:func:`step`): finish the sample's layer-1 pre-activations (their raw dot
+products ``R`` were made by the previous step), forward the upper layers
+(:func:`~kernels.numba.blocks.dense.dots4`), the output row's cost and delta; push the
+deltas down (:func:`~kernels.numba.blocks.vector.push_rows`) with the weights before the
+update; update layers 2…L (:func:`update_upper`); last, the layer-1 update fused with the
+*next* sample's layer-1 dot products (:func:`fused_update_scale`,
+:func:`fused_update_momentum`): one sweep over the big weight matrix per sample. With
+``mu == 0`` the L2 decay is the global weight scale of :mod:`kernels.numba.steps`, so the
+update is one FMA per weight.
 """
 
 from __future__ import annotations
 
-from kernels.numba_forward import act, dact, dots4, output_row
-from kernels.numba_layout import jit, param_offsets, slot_offsets
-from kernels.numba_update import fold_scale, renorm_if_small, scale_mode
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from kernels.numba.blocks.dense import dots4
+from kernels.numba.blocks.scalar import act, output_row
+from kernels.numba.blocks.vector import push_rows
+from kernels.numba.jit import jit
+from kernels.numba.slots import Data, delta_below, forward_views, layer_views, make_lay
+from kernels.numba.steps import loop_of
+
+
+class Mb1(NamedTuple):
+    """The layer-1 views the fused update works on (``R``: the raw dot products of the
+    next sample with ``W1``) and ``end``, the order position after the last step."""
+
+    data: Data
+    W1: np.ndarray
+    b1: np.ndarray
+    V1: np.ndarray
+    Vb1: np.ndarray
+    R: np.ndarray
+    end: int
+
+
+HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of a driver
+OUTPUT: Any = None  # (kernels.numba.specialise)
 
 
 @jit
-def train_mb1(
-    params, velocity, work, sizes, X, y, order, start, n_steps, eta, lam, mu, hidden, output, one,
-    renorm_below,
-):  # fmt: skip
-    """SGD with one sample per update; the layer-1 update is fused with the next forward.
-
-    Returns ``(summed cost (float64), number of renormalisations of the weight scale)``.
-    """
+def prepare(net, data, lay, start, n_steps):
+    """The :class:`Mb1` of a call, ``R`` holding the first sample's raw layer-1 products."""
+    sizes, po, so = lay.sizes, lay.po, lay.so
     L = sizes.shape[0] - 1
-    po = param_offsets(sizes)
-    so = slot_offsets(sizes, 1)
-    n0 = sizes[0]
-    n1 = sizes[1]
-    zero = one - one
-    c, use_scale = scale_mode(eta, lam, mu, one)
-    s = one
-    W1 = params[po[0] : po[0] + n1 * n0].reshape((n1, n0))
-    b1 = params[po[1] : po[1] + n1]
-    V1 = velocity[po[0] : po[0] + n1 * n0].reshape((n1, n0))
-    Vb1 = velocity[po[1] : po[1] + n1]
-    # raw layer-1 dot products land in a_1 (or z when there is no hidden layer)
-    r_off = so[1] if L > 1 else so[2 * L + 1]
-    R = work[r_off : r_off + n1]
+    n0, n1 = sizes[0], sizes[1]
+    W1 = net.params[po[0] : po[0] + n1 * n0].reshape((n1, n0))
+    V1 = net.velocity[po[0] : po[0] + n1 * n0].reshape((n1, n0))
+    r_off = so[1] if L > 1 else so[2 * L + 1]  # a_1, or z when there is no hidden layer
+    R = net.work[r_off : r_off + n1]
+    dots4(W1, data.X[data.order[start]], R, n0, n1)
+    return Mb1(
+        data, W1, net.params[po[1] : po[1] + n1], V1, net.velocity[po[1] : po[1] + n1], R,
+        start + n_steps,
+    )  # fmt: skip
+
+
+@jit
+def forward(cx, net, lay, s, hidden, one):
+    """The sample's forward pass from the raw layer-1 products ``R`` on."""
+    sizes = lay.sizes
+    L = sizes.shape[0] - 1
+    for j in range(sizes[1]):
+        cx.R[j] = s * cx.R[j] + cx.b1[j]
+        if L > 1:
+            cx.R[j] = act(cx.R[j], hidden, one)
+    for li in range(2, L + 1):
+        v = forward_views(net, 0, lay, li, 1)
+        zz = v.z
+        dots4(v.W, v.A[0], zz, sizes[li - 1], sizes[li])
+        for j in range(sizes[li]):
+            zz[j] = s * zz[j] + v.b[j]
+            if li < L:
+                zz[j] = act(zz[j], hidden, one)
+
+
+@jit
+def update_upper(net, lay, hp, alpha, use_scale):
+    """Update layers 2…L from the sample's deltas (scale: ``alpha``; else momentum)."""
+    eta, lam, mu = hp.eta, hp.lam, hp.mu
+    for li in range(lay.sizes.shape[0] - 1, 1, -1):
+        v = layer_views(net, 0, lay, li, 1)
+        bo = lay.po[2 * (li - 1) + 1]
+        d = v.D[0]
+        a_in = v.A[0]
+        for j in range(lay.sizes[li]):
+            dj = d[j]
+            w = v.W[j]
+            if use_scale:
+                e = alpha * dj
+                for k in range(lay.sizes[li - 1]):
+                    w[k] += e * a_in[k]
+                net.params[bo + j] -= eta * dj
+            else:
+                vv = v.V[j]
+                for k in range(lay.sizes[li - 1]):
+                    vk = mu * vv[k] - eta * (dj * a_in[k] + lam * w[k])
+                    vv[k] = vk
+                    w[k] += vk
+                vb = mu * net.velocity[bo + j] - eta * dj
+                net.velocity[bo + j] = vb
+                net.params[bo + j] += vb
+
+
+@jit
+def step(cx, net, lay, hp, pos, m, sc, hidden, output, total):
+    """One sample: forward, output, deltas, update (layer 1 fused with the next sample)."""
+    sizes, so = lay.sizes, lay.so
+    L = sizes.shape[0] - 1
+    one = hp.one
+    s = sc.s
+    idx = cx.data.order[pos]
+    x = cx.data.X[idx]
+    forward(cx, net, lay, s, hidden, one)
     nL = sizes[L]
-    z_out = work[so[2 * L + 1] : so[2 * L + 1] + nL]
-    a_out = work[so[L] : so[L] + nL]
-    d_out = work[so[2 * L] : so[2 * L] + nL]
-    dots4(W1, X[order[start]], R, n0, n1)
-    total = 0.0
-    renorms = 0
-    for i in range(n_steps):
-        idx = order[start + i]
-        x = X[idx]
-        for j in range(n1):
-            R[j] = s * R[j] + b1[j]
-            if L > 1:
-                R[j] = act(R[j], hidden, one)
-        for li in range(1, L):
-            n_in = sizes[li]
-            n_out = sizes[li + 1]
-            W = params[po[2 * li] : po[2 * li] + n_out * n_in].reshape((n_out, n_in))
-            b = params[po[2 * li + 1] : po[2 * li + 1] + n_out]
-            a_in = work[so[li] : so[li] + n_in]
-            oz = so[2 * L + 1] if li == L - 1 else so[li + 1]
-            zz = work[oz : oz + n_out]
-            dots4(W, a_in, zz, n_in, n_out)
-            for j in range(n_out):
-                zz[j] = s * zz[j] + b[j]
-                if li < L - 1:
-                    zz[j] = act(zz[j], hidden, one)
-        total += output_row(z_out, a_out, d_out, y[idx], nL, output, one, True)
-        # deltas of the hidden layers (with the weights before the update)
-        for li in range(L, 1, -1):
-            n_in = sizes[li - 1]
-            n_out = sizes[li]
-            W = params[po[2 * (li - 1)] : po[2 * (li - 1)] + n_out * n_in].reshape((n_out, n_in))
-            d = work[so[L + li] : so[L + li] + n_out]
-            dp = work[so[L + li - 1] : so[L + li - 1] + n_in]
-            a_in = work[so[li - 1] : so[li - 1] + n_in]
-            for k in range(n_in):
-                dp[k] = zero
-            for j in range(n_out):
-                dj = d[j]
-                w = W[j]
-                for k in range(n_in):
-                    dp[k] += dj * w[k]
-            for k in range(n_in):
-                dp[k] = s * dp[k] * dact(a_in[k], hidden, one)
-        s_new = s * c if use_scale else one
-        alpha = -eta / s_new
-        # update layers 2..L (small)
-        for li in range(L, 1, -1):
-            n_in = sizes[li - 1]
-            n_out = sizes[li]
-            wo = po[2 * (li - 1)]
-            bo = po[2 * (li - 1) + 1]
-            d = work[so[L + li] : so[L + li] + n_out]
-            a_in = work[so[li - 1] : so[li - 1] + n_in]
-            for j in range(n_out):
-                dj = d[j]
-                w = params[wo + j * n_in : wo + (j + 1) * n_in]
-                if use_scale:
-                    e = alpha * dj
-                    for k in range(n_in):
-                        w[k] += e * a_in[k]
-                    params[bo + j] -= eta * dj
-                else:
-                    v = velocity[wo + j * n_in : wo + (j + 1) * n_in]
-                    for k in range(n_in):
-                        vk = mu * v[k] - eta * (dj * a_in[k] + lam * w[k])
-                        v[k] = vk
-                        w[k] += vk
-                    vb = mu * velocity[bo + j] - eta * dj
-                    velocity[bo + j] = vb
-                    params[bo + j] += vb
-        # layer 1: update fused with the next sample's raw dot products
-        d1 = work[so[L + 1] : so[L + 1] + n1]
-        xn = X[order[start + i + 1]] if i + 1 < n_steps else x
-        if use_scale:
-            fused_update_scale(W1, b1, d1, x, xn, R, alpha, eta, n0, n1)
-        else:
-            fused_update_momentum(W1, b1, V1, Vb1, d1, x, xn, R, eta, lam, mu, n0, n1)
-        if s_new < renorm_below:  # the fused dot products R hold the scaled weights' too
-            for j in range(n1):
-                R[j] *= s_new
-        s, folded = renorm_if_small(params, po, sizes, s_new, renorm_below, one)
-        renorms += folded
-    fold_scale(params, po, sizes, s, one)
-    return total, renorms
+    w = net.work
+    z_out, a_out = w[so[2 * L + 1] : so[2 * L + 1] + nL], w[so[L] : so[L] + nL]
+    d_out = w[so[2 * L] : so[2 * L] + nL]
+    total += output_row(z_out, a_out, d_out, cx.data.y[idx], nL, output, one, True)
+    for li in range(L, 1, -1):  # deltas of the hidden layers (weights before the update)
+        v = layer_views(net, 0, lay, li, 1)
+        Dp = delta_below(net, 0, lay, li, 1)
+        push_rows(v.D, v.W, Dp, v.A, s, hidden, one, 1, sizes[li - 1], sizes[li], False)
+    alpha = -hp.eta / sc.s_new
+    update_upper(net, lay, hp, alpha, sc.use_scale)
+    d1 = w[so[L + 1] : so[L + 1] + sizes[1]]
+    xn = cx.data.X[cx.data.order[pos + 1]] if pos + 1 < cx.end else x
+    if sc.use_scale:
+        fused_update_scale(cx.W1, cx.b1, d1, x, xn, cx.R, alpha, hp.eta, sizes[0], sizes[1])
+    else:
+        fused_update_momentum(cx, d1, x, xn, hp, sizes[0], sizes[1])
+    if sc.s_new < hp.renorm_below:  # the fused dot products R hold the scaled weights' too
+        for j in range(sizes[1]):
+            cx.R[j] *= sc.s_new
+    return total
+
+
+def train(net, data, sizes, hp, start, n_steps, m):
+    """``n_steps`` updates of one sample each; ``(summed cost, renormalisations)``."""
+    lay = make_lay(sizes, 1)
+    cx = prepare(net, data, lay, start, n_steps)
+    return LOOP(cx, net, lay, hp, start, n_steps, 1, HIDDEN, OUTPUT)
 
 
 @jit
@@ -182,8 +200,10 @@ def fused_update_scale(W, b, d, x, xn, R, alpha, eta, n0, n1):
 
 
 @jit
-def fused_update_momentum(W, b, V, Vb, d, x, xn, R, eta, lam, mu, n0, n1):
+def fused_update_momentum(cx, d, x, xn, hp, n0, n1):
     """Momentum/L2 update of layer 1 fused with the next raw dot products, row by row."""
+    W, b, V, Vb, R = cx.W1, cx.b1, cx.V1, cx.Vb1, cx.R
+    eta, lam, mu = hp.eta, hp.lam, hp.mu
     zero = eta - eta
     for j in range(n1):
         w = W[j]
@@ -200,3 +220,6 @@ def fused_update_momentum(W, b, V, Vb, d, x, xn, R, eta, lam, mu, n0, n1):
         vb = mu * Vb[j] - eta * dj
         Vb[j] = vb
         b[j] += vb
+
+
+LOOP = loop_of(step)  # the step loop of this path
