@@ -22,7 +22,6 @@ from kernels import (
     available_backends,
     backend_info,
     effective_threads,
-    get_threads,
     open_session,
     set_threads,
 )
@@ -96,11 +95,6 @@ def time_it(
     with threads_limited(backend, threads, path):
         call()
         benchmark(call)
-
-
-def threads_of(backend: str) -> int:
-    """Threads ``backend`` runs on now (its setting if threaded, else 1)."""
-    return get_threads(backend_info(backend))
 
 
 @dataclass(frozen=True, kw_only=True)
