@@ -17,7 +17,7 @@ from numba import prange
 from kernels.numba.blocks.dense import forward, gather
 from kernels.numba.blocks.scalar import output_row
 from kernels.numba.jit import jit
-from kernels.numba.slots import Net, forward_views, make_lay
+from kernels.numba.slots import Lay, Net, forward_views, make_lay, param_offsets, slot_offsets
 
 
 @jit
@@ -69,7 +69,9 @@ def evaluate_serial(params, work, sizes, X, y, chunk, one):
 def evaluate_parallel(params, work, sizes, X, y, chunk, one, n_threads):
     """:func:`evaluate_serial` with the chunks spread over ``n_threads`` threads."""
     net = Net(params, params, work)
-    lay = make_lay(sizes, chunk)
+    # built here, not by make_lay: a prange body finds a named tuple's class only when the
+    # tuple is an argument or made by calling the class (Numba's parfor lowering)
+    lay = Lay(sizes, param_offsets(sizes), slot_offsets(sizes, chunk), np.arange(chunk))
 
     L = sizes.shape[0] - 1
     slot = lay.so[2 * L + 3]

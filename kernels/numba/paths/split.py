@@ -32,10 +32,14 @@ chunk: Any = None  # the path's chunk function, bound in each copy made by split
 
 
 class Split(NamedTuple):
-    """How a mini-batch is split: ``T`` chunks of ``chunk`` samples, ``slot`` elements of
-    ``work`` per thread, ``span`` parameters per thread in the update, ``costs`` per thread."""
+    """The data (``X``, ``y``, ``order``: flat, as a ``prange`` body cannot take a nested
+    named tuple) and how a mini-batch is split: ``T`` chunks of ``chunk`` samples, ``slot``
+    elements of ``work`` per thread, ``span`` parameters per thread in the update,
+    ``costs`` per thread."""
 
-    data: Data
+    X: np.ndarray
+    y: np.ndarray
+    order: np.ndarray
     costs: np.ndarray
     T: int
     chunk: int
@@ -68,14 +72,16 @@ def split_step(sp, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch: ``chunk`` (bound by :func:`split_of`) on every thread's samples,
     then the summed update."""
     one = hp.one
+    data = Data(sp.X, sp.y, sp.order)
+    costs = sp.costs  # a local array: a prange body's writes to a tuple's field are lost
     for t in prange(sp.T):
         lo = t * sp.chunk
         mc = min(sp.chunk, m - lo)
-        sp.costs[t] = chunk(
-            net, t * sp.slot, lay, sp.data, pos + lo, mc, sc.s, hidden, output, hp, 0, one
+        costs[t] = chunk(
+            net, t * sp.slot, lay, data, pos + lo, mc, sc.s, hidden, output, hp, 0, one
         )
     for t in range(sp.T):
-        total += sp.costs[t]
+        total += costs[t]
     alpha_b = -(hp.eta * hp.inv_m)
     alpha_w = alpha_b / sc.s_new
     L = lay.sizes.shape[0] - 1
@@ -116,7 +122,8 @@ def plan(data, sizes, m, n_threads):
     lay = make_lay(sizes, chunk)
     L = sizes.shape[0] - 1
     span = (lay.po[2 * L] + T - 1) // T
-    return Split(data, np.zeros(T), T, chunk, lay.so[2 * L + 3], span), lay
+    split = Split(data.X, data.y, data.order, np.zeros(T), T, chunk, lay.so[2 * L + 3], span)
+    return split, lay
 
 
 def train_loops(net, data, sizes, hp, start, n_steps, m, n_threads):
