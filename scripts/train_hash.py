@@ -89,6 +89,7 @@ def main() -> int:
     """Run the grid; print the hash (and per-path hashes with ``--per-path``)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-path", action="store_true", help="also one hash per (backend, path)")
+    ap.add_argument("--progress", action="store_true", help="a line per training on stderr")
     args = ap.parse_args()
     import numba
 
@@ -99,10 +100,12 @@ def main() -> int:
     total = hashlib.sha256()
     per: dict[tuple[str, str], hashlib._Hash] = {}
     runs = grid()
-    for case in runs:
+    for i, case in enumerate(runs):
         b = train_bytes(*case)
         total.update(b)
         per.setdefault((case[0], case[1]), hashlib.sha256()).update(b)
+        if args.progress:
+            print(f"{i + 1}/{len(runs)} {case[0]} {case[1]} mb {case[2]}", file=sys.stderr)
     if args.per_path:
         for (backend, path), h in per.items():
             print(f"{backend:15} {path:14} {h.hexdigest()[:16]}")
