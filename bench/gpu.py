@@ -3,7 +3,7 @@
 Everything here goes through ``numba.cuda`` (NVIDIA's numba-cuda, the ``[cuda]`` extra) and
 ``nvidia-smi``; without them every function answers ``None`` instead of failing, so a CPU
 machine records ``"gpu": null``. The peak is measured with this project's own shared-memory
-tiled GEMM kernel (:func:`kernels.cuda_kernels.kernel_set`), the same tiling the ``cuda``
+tiled GEMM kernel (:func:`kernels.cuda.kernels.kernel_set`), the same tiling the ``cuda``
 backend's layer products use, so the peak share of a cuda run compares like with like; it is
 far below the card's cuBLAS peak (no register blocking or tensor cores), and is labelled
 ``"method": "tiled-gemm"`` in the record.
@@ -94,7 +94,7 @@ def gpu_gemm_peak_gflops(dtype: str, n: int = 2048, repeats: int = 3) -> float |
     cuda = _cuda()
     if cuda is None or _simulated(cuda):
         return None
-    from kernels.cuda_kernels import TILE, blocks, kernel_set
+    from kernels.cuda.kernels import TILE, blocks, kernel_set
 
     gemm = kernel_set(dtype).gemm
     rng = np.random.default_rng(0)

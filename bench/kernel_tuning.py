@@ -18,7 +18,7 @@ the default is used as is.
 
 The file is keyed by this machine and software: CPU model, the CPU and ISA features Numba
 compiles for, the numba, llvmlite, numpy and BLAS versions and the kernels' source key
-(:data:`kernels.numba_cache.KERNEL_KEY`). A file whose key differs (another machine,
+(:func:`kernels.source_hash.kernel_source_hash`). A file whose key differs (another machine,
 upgraded libraries, edited kernels), or that cannot be read, is ignored with a warning and
 never trusted. Writers merge into it under a file lock, atomically.
 """
@@ -52,6 +52,7 @@ from kernels.paths import (
     isa_default,
     target_cpu,
 )
+from kernels.source_hash import kernel_source_hash  # the one hash of the kernel sources
 
 FORMAT = "mlpbench-kernel-wisdom/1"
 WISDOM_ENV = "MLPBENCH_KERNEL_WISDOM"
@@ -119,7 +120,6 @@ def _machine_key() -> dict[str, Any]:
     import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba's np.dot calls: in the key)
 
     from bench.machine import blas_info, cpu_model
-    from kernels.numba_cache import KERNEL_KEY
 
     name, features = target_cpu()
     blas = sorted(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')}"
@@ -133,7 +133,7 @@ def _machine_key() -> dict[str, Any]:
         "llvmlite": llvmlite.__version__,
         "numpy": np.__version__,
         "blas": blas,
-        "kernels": KERNEL_KEY,
+        "kernels": kernel_source_hash(),
     }
 
 

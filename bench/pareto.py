@@ -95,11 +95,6 @@ def pareto_front(curves: Mapping[str, Curve]) -> list[FrontPoint]:
     return front
 
 
-def front_configs(front: Sequence[FrontPoint]) -> list[str]:
-    """The configurations on the front, in the order they first appear on it."""
-    return list(dict.fromkeys(p.config for p in front))
-
-
 def front_segments(front: Sequence[FrontPoint]) -> list[tuple[str, FrontPoint, FrontPoint]]:
     """Consecutive front points of one configuration merged: (config, first, last)."""
     segments: list[tuple[str, FrontPoint, FrontPoint]] = []

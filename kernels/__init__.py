@@ -19,11 +19,11 @@ and ``info`` (a dict that receives ``"renorms"``, the number of renormalisations
 The harness does not call them directly: it opens a *session* (:mod:`kernels.session`)
 with :func:`open_session`, which owns the arrays and calls the module
 (:class:`kernels.host_session.HostSession` for these host backends; the ``cuda`` backend,
-:mod:`kernels.cuda_session`, has its own session that keeps everything on the GPU, and
+:mod:`kernels.cuda.session`, has its own session that keeps everything on the GPU, and
 :func:`backend_problem` says why it cannot run on a machine). This module is the
-registry: one :class:`~kernels.session.BackendInfo` per backend in :data:`REGISTRY`, and the
-only place that knows backends by name. Modules are imported lazily so that choosing
-``numpy`` never imports Numba.
+registry: one :class:`~kernels.session.BackendInfo` per backend in :data:`REGISTRY` (its
+module and its kernel paths), and the only place that knows backends by name. Modules are
+imported lazily so that choosing ``numpy`` never imports Numba.
 """
 
 from __future__ import annotations
@@ -33,24 +33,30 @@ import importlib.util
 from types import ModuleType
 from typing import Any
 
+from kernels.path_names import NUMPY, PARALLEL_PATHS, SERIAL_PATHS, TILED
 from kernels.session import CPU, CUDA, BackendInfo, Session
 
 REGISTRY: dict[str, BackendInfo] = {
     info.name: info
     for info in (
-        BackendInfo(name="numpy", module="kernels.reference"),
-        BackendInfo(name="numba", module="kernels.numba_serial"),
-        BackendInfo(name="numba-parallel", module="kernels.numba_parallel", threaded=True),
+        BackendInfo(name="numpy", module="kernels.reference", paths=(NUMPY,)),
+        BackendInfo(name="numba", module="kernels.numba.serial", paths=SERIAL_PATHS),
+        BackendInfo(
+            name="numba-parallel",
+            module="kernels.numba.parallel",
+            threaded=True,
+            paths=PARALLEL_PATHS,
+        ),
         BackendInfo(
             name="cuda",
-            module="kernels.cuda_session",
+            module="kernels.cuda.session",
             device=CUDA,
             synchronize=True,
             extra="cuda",
+            paths=(TILED,),
         ),
     )
 }
-BACKEND_MODULES: dict[str, str] = {name: info.module for name, info in REGISTRY.items()}
 BACKENDS: tuple[str, ...] = tuple(REGISTRY)
 
 

@@ -1,7 +1,7 @@
 """The session of the CPU backends: host arrays around a stateless kernel module.
 
-A backend module of this package (:mod:`kernels.reference`, :mod:`kernels.numba_serial`,
-:mod:`kernels.numba_parallel`) exposes ``workspace_size``, ``train_steps`` and ``evaluate``
+A backend module of this package (:mod:`kernels.reference`, :mod:`kernels.numba.serial`,
+:mod:`kernels.numba.parallel`) exposes ``workspace_size``, ``train_steps`` and ``evaluate``
 on host arrays that the caller owns. :class:`HostSession` owns those arrays for one network
 shape (parameters, velocity, both workspaces, the uploaded data and the sample order) and
 forwards each protocol call (:class:`kernels.session.Session`) to the module, adding

@@ -14,10 +14,10 @@ Paths of ``numba`` (serial):
 * ``blas``: register-blocked forward, BLAS GEMM (``np.dot``) for the deltas and the
   weight gradients;
 * ``regtile``: 4 × 4 register-tiled forward loops reading the inputs in place, and the
-  weight gradients by the register-tiled micro-kernels of :mod:`kernels.numba_microkernels`
+  weight gradients by the register-tiled micro-kernels of :mod:`kernels.numba.blocks.microkernels`
   (6 rows × 16 columns of ``G`` in vector registers over the whole mini-batch); mini-batches
   above ``GEMM_BLOCK`` in blocks of it;
-* ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba_gemm`);
+* ``gemm``: BLAS for every product, forward included (:mod:`kernels.numba.paths.gemm`);
 * ``gemm-blocked`` (mini-batch ≥ ``2·GEMM_BLOCK``): ``gemm`` over blocks of ``GEMM_BLOCK``
   samples, so inputs and activations stay in L2 (big mini-batches).
 
@@ -28,38 +28,67 @@ tiles, per-thread gradients summed in a parallel update loop. ``numpy`` has the 
 ``numpy``.
 
 This module imports numpy only (no numba; llvmlite's binding, for the ISA class, only when
-a default is asked for), so the harness can list paths cheaply.
+a default is asked for), so the harness can list paths cheaply. Which
+paths each backend has is the registry's (:data:`kernels.REGISTRY`, ``BackendInfo.paths``);
+``BACKEND_PATHS`` is read from it.
 """
 
 from __future__ import annotations
 
 import os
 
+from kernels import REGISTRY, backend_info
 from kernels.layout import flops_per_sample, flops_per_update, n_params
+from kernels.path_names import (
+    ALL_PATHS,
+    AUTO,
+    BLAS,
+    FUSED_MB1,
+    GEMM,
+    GEMM_BLOCKED,
+    LOOPS,
+    NUMPY,
+    PARALLEL_PATHS,
+    REGTILE,
+    SERIAL_PATHS,
+    SPLIT_BLAS,
+    SPLIT_LOOPS,
+    SPLIT_PATHS,
+    SPLIT_REGTILE,
+    TILED,
+)
 
-FUSED_MB1 = "fused-mb1"
-LOOPS = "loops"
-BLAS = "blas"
-GEMM = "gemm"
-GEMM_BLOCKED = "gemm-blocked"
-REGTILE = "regtile"
-SPLIT_LOOPS = "split-loops"
-SPLIT_BLAS = "split-blas"
-SPLIT_REGTILE = "split-regtile"
-NUMPY = "numpy"
-TILED = "tiled"  # the cuda backend: shared-memory tiled kernels (kernels.cuda_kernels)
-AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
+__all__ = [  # the path names are defined in kernels.path_names and exported from here
+    "ALL_PATHS",
+    "AUTO",
+    "BACKEND_PATHS",
+    "BLAS",
+    "DEFAULT_BLAS_FROM",
+    "DEFAULT_SPLIT_FROM",
+    "FUSED_MB1",
+    "GEMM",
+    "GEMM_BLOCK",
+    "GEMM_BLOCKED",
+    "LOOPS",
+    "NUMPY",
+    "PARALLEL_PATHS",
+    "REGTILE",
+    "SERIAL_PATHS",
+    "SPLIT_BLAS",
+    "SPLIT_LOOPS",
+    "SPLIT_PATHS",
+    "SPLIT_REGTILE",
+    "TILED",
+    "blas_threads",
+    "candidates",
+    "check_path",
+    "default_path",
+    "executed_flops_per_update",
+    "model_flops_per_update",
+]
 
-SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, REGTILE, GEMM, GEMM_BLOCKED)
-SPLIT_PATHS: tuple[str, ...] = (SPLIT_LOOPS, SPLIT_BLAS, SPLIT_REGTILE)
-PARALLEL_PATHS: tuple[str, ...] = (*SERIAL_PATHS, *SPLIT_PATHS)
-BACKEND_PATHS: dict[str, tuple[str, ...]] = {
-    "numpy": (NUMPY,),
-    "numba": SERIAL_PATHS,
-    "numba-parallel": PARALLEL_PATHS,
-    "cuda": (TILED,),
-}
-ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY, TILED)
+BACKEND_PATHS: dict[str, tuple[str, ...]] = {n: i.paths for n, i in REGISTRY.items()}
+
 
 GEMM_BLOCK = 128  # samples per block of the gemm-blocked path
 DEFAULT_BLAS_FROM = 128  # AVX2 (Zen 2): mini-batch from which blas beat loops
@@ -124,10 +153,8 @@ def candidates(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, ..
     ``fused-mb1`` only at mini-batch 1, ``gemm-blocked`` from ``2·GEMM_BLOCK``; the
     ``split-*`` paths only with two or more threads and a mini-batch of at least 2.
     """
-    if backend not in BACKEND_PATHS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_PATHS)}")
     out = []
-    for p in BACKEND_PATHS[backend]:
+    for p in backend_info(backend).paths:
         if p == FUSED_MB1 and mini_batch != 1:
             continue
         if p == GEMM_BLOCKED and mini_batch < 2 * GEMM_BLOCK:
@@ -150,11 +177,10 @@ def default_path(backend: str, mini_batch: int, threads: int = 1) -> str:
 
 def isa_default(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, tuple[str, ...]]:
     """``(default path, close runners-up that can run this shape)`` of :data:`ISA_DEFAULTS`."""
-    if backend == "numpy":
-        return NUMPY, ()
-    if backend == "cuda":
-        return TILED, ()
-    kind = "split" if backend == "numba-parallel" and threads >= 2 else "serial"
+    info = backend_info(backend)
+    if len(info.paths) == 1:  # numpy, cuda: their one path
+        return info.paths[0], ()
+    kind = "split" if SPLIT_LOOPS in info.paths and threads >= 2 else "serial"
     ok = candidates(backend, mini_batch, threads)
     _, path, close = [b for b in ISA_DEFAULTS[isa_class()][kind] if b[0] <= mini_batch][-1]
     path = path if path in ok else LOOPS

@@ -57,7 +57,8 @@ class BackendInfo:
     (otherwise it runs on one thread and the harness records 1); ``synchronize``: whether
     a timed region must end with :meth:`Session.synchronize` (asynchronous devices);
     ``dtypes``: the floating dtypes it supports; ``extra``: the pip extra that installs
-    what it needs (for the error message when it is missing), or ``""``.
+    what it needs (for the error message when it is missing), or ``""``; ``paths``: its
+    kernel paths (:mod:`kernels.paths`).
     """
 
     name: str
@@ -67,6 +68,7 @@ class BackendInfo:
     synchronize: bool = False
     dtypes: tuple[str, ...] = ("float32", "float64")
     extra: str = ""
+    paths: tuple[str, ...] = ()
 
 
 class Session(Protocol):

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gpu import gpu_record
 from kernels import load_backend
-from kernels.cuda_session import CudaSession, device_problem
+from kernels.cuda.session import CudaSession, device_problem
 from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
 from kernels.paths import default_path
 

@@ -69,7 +69,7 @@ def main() -> None:
             tmp = Path(d)
             shutil.copytree(ROOT / "kernels", tmp / "kernels")
             shutil.copy(ROOT / "tests" / "repro_probe.py", tmp / "repro_probe.py")
-            lay = tmp / "kernels" / "numba_layout.py"
+            lay = tmp / "kernels" / "numba" / "jit.py"
             text = re.sub(
                 r"FASTMATH: [^\n]*=[^\n]*", f"FASTMATH: set[str] = {flags!r}", lay.read_text()
             )

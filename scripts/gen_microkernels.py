@@ -1,4 +1,4 @@
-"""Write ``kernels/numba_microkernels.py``: the register-tiled micro-kernels.
+"""Write ``kernels/numba/blocks/microkernels.py``: the register-tiled micro-kernels.
 
 Each kernel ``grad_tile_R`` sums ``G[j0:j0+R, k0:k0+C] = Σ_s D[s, j0:j0+R]ᵀ·A[row s, k0:k0+C]``
 over ``m`` samples with the ``R × C`` sums held in named scalars across the sample loop,
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "kernels" / "numba_microkernels.py"
+OUT = Path(__file__).resolve().parent.parent / "kernels" / "numba" / "blocks" / "microkernels.py"
 ROWS = (1, 2, 3, 4, 5, 6)  # rows of G per tile: 6 fills the tile; 1-5 finish a layer
 PUSH_ROWS = (1, 4)  # samples per push-down tile: 4 share each W load; 1 finishes a batch
 COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
@@ -31,14 +31,14 @@ Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
 (``m × n_out``) and the rows ``rows[r0:r0+m]`` of ``A`` (the training inputs, read in place
 through the shuffled order, or a slot's activations with ``rows`` the identity): the
 ``R × {cols}`` sums stay in registers for the whole sample loop
-(SLP-vectorised: :func:`kernels.numba_layout.tile_jit` says how).
+(SLP-vectorised: :func:`kernels.numba.jit.tile_jit` says how).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+{cols}]`` to
 ``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way.
 """
 
 from __future__ import annotations
 
-from kernels.numba_layout import tile_jit
+from kernels.numba.jit import tile_jit
 
 COLS = {cols}
 '''

@@ -34,7 +34,7 @@ if ! "$PY" -c 'import numba_cuda' 2>/dev/null; then
 fi
 "$PY" -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null || true
 "$PY" - <<'PY'
-from kernels.cuda_session import device_problem
+from kernels.cuda.session import device_problem
 from bench.gpu import gpu_info
 problem = device_problem()
 if problem:

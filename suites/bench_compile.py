@@ -6,6 +6,16 @@ loading cached machine code). The child times its first ``train_steps`` + ``eval
 call (compile or cache load, plus one run) and a second identical call (run only) and
 prints them as JSON. The benchmark's own time is the whole child process; ``extra_info``
 holds ``compile_seconds`` (first call minus second) and ``run_seconds``.
+
+``test_compile_default_sweep`` compiles, in one cold process, what the default
+``mlpbench sweep`` runs (backend ``numba``, float64, [784, 30, 10], sigmoid +
+cross-entropy, mini-batch 1, 10 and 100 on their documented default paths, each followed
+by an evaluation), and reports the compile seconds of each shape and, from
+:func:`kernels.numba.specialise.compile_seconds`, of each compiled kernel. With
+``MLPBENCH_COMPILE_BEFORE=<another checkout>`` the same child also runs on that tree's
+``kernels/`` (before/after in one run, the two interleaved); its figures go to
+``extra_info["before"]``. On a shared machine every figure is noisy: compare only the
+pairs of one run.
 """
 
 from __future__ import annotations
@@ -71,6 +81,90 @@ def run_child(
     )  # fmt: skip
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+SWEEP_CHILD = """
+import json, sys, time
+import numpy as np
+from kernels import load_backend
+from kernels.layout import init_params, sizes_array
+from kernels.paths import default_path
+k = load_backend("numba")
+sizes = (784, 30, 10)
+sz = sizes_array(sizes)
+rng = np.random.default_rng(0)
+X = rng.random((200, 784))
+y = rng.integers(0, 10, 200).astype(np.int64)
+order = np.arange(200, dtype=np.int64)
+p = init_params(sizes, "default", rng, np.float64)
+v = np.zeros_like(p)
+out = {}
+for mb in (1, 10, 100):
+    w = np.empty(k.workspace_size(sz, mb))
+    def once():
+        t = time.perf_counter()
+        k.train_steps(p, v, w, sz, X, y, order, 0, 2, mb, 0.5, 1e-4, 0.0, 0, 0)
+        k.evaluate(p, w, sz, X, y, mb, 0, 0)
+        return time.perf_counter() - t
+    first = once()
+    out[f"mb{mb} {default_path('numba', mb)}"] = first - once()
+try:
+    from kernels.numba.specialise import compile_seconds
+    kernels = compile_seconds()
+except ImportError:  # a tree from before the specialised kernels
+    kernels = {}
+print(json.dumps({"shapes": out, "kernels": kernels}))
+"""
+
+
+def run_sweep_child(cache_dir: Path, root: Path) -> dict[str, Any]:
+    """Compile seconds of the default sweep's shapes in a fresh process on ``root``'s
+    ``kernels/`` with the cache ``cache_dir`` (``{"shapes": …, "kernels": …}``)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(root))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    out = subprocess.run(
+        [sys.executable, "-c", SWEEP_CHILD], capture_output=True, text=True, env=env,
+        check=True, timeout=1200, cwd=str(root),
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.slow
+def test_compile_default_sweep(benchmark: Any, tmp_path_factory: Any) -> None:
+    """Cold-cache compile seconds of the default sweep, per shape and per kernel (one round;
+    with ``MLPBENCH_COMPILE_BEFORE``, the other tree first, then this one)."""
+    benchmark.group = "compile default sweep"
+    if benchmark.disabled:  # --benchmark-disable: exercise the child under NUMBA_DISABLE_JIT
+        pytest.skip("a cold compile takes minutes: run with benchmarks enabled")
+    root = Path(__file__).resolve().parent.parent
+    before_tree = os.environ.get("MLPBENCH_COMPILE_BEFORE")
+    results: dict[str, Any] = {}
+
+    def target() -> None:
+        if before_tree:
+            folder = tmp_path_factory.mktemp("numba-cache-before")
+            results["before"] = run_sweep_child(folder, Path(before_tree))
+        results["after"] = run_sweep_child(tmp_path_factory.mktemp("numba-cache"), root)
+
+    benchmark.pedantic(target, rounds=1, iterations=1)
+    after = results["after"]
+    benchmark.extra_info.update(
+        {
+            "backend": "numba",
+            "cache": "cold",
+            "dtype": "float64",
+            "threads": 1,
+            "sizes": list(NIELSEN),
+            "compile_seconds": sum(after["shapes"].values()),
+            "shapes": after["shapes"],
+            "kernels": after["kernels"],
+            "before": results.get("before"),
+            "samples_per_s": None,
+            "gflops": None,
+            "fraction_of_peak": None,
+        }
+    )
 
 
 _warm_caches: dict[str, Path] = {}  # backend -> a cache folder filled by the cold benchmark

@@ -23,7 +23,6 @@ from kernels import (
     available_backends,
     backend_info,
     effective_threads,
-    get_threads,
     open_session,
     set_threads,
 )
@@ -128,11 +127,6 @@ def round_seconds(benchmark: Any) -> list[float]:
     meta = getattr(benchmark, "stats", None)
     data = getattr(getattr(meta, "stats", None), "data", None) or []
     return [float(s) for s in data if s and s > 0]
-
-
-def threads_of(backend: str) -> int:
-    """Threads ``backend`` runs on now (its setting if threaded, else 1)."""
-    return get_threads(backend_info(backend))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from kernels import layout, load_backend
+from kernels.numba.specialise import made
 
 MINI_BATCHES = (1, 10, 100, 130)
 
@@ -65,15 +66,11 @@ def main(argv: list[str]) -> None:
                 for mb in mbs:
                     digests[f"{n}/{path}/{np.dtype(dt).name}/{mb}"] = digest(n, dt, mb, path)
     hits = misses = 0
-    for n in names:
-        for disp in (
-            getattr(load_backend(n), "_train", None),
-            getattr(load_backend(n), "_evaluate", None),
-        ):
-            stats = getattr(disp, "stats", None)
-            if stats is not None:
-                hits += sum(stats.cache_hits.values())
-                misses += sum(stats.cache_misses.values())
+    for disp in made().values():  # every driver and evaluation kernel this process used
+        stats = getattr(disp, "stats", None)
+        if stats is not None:
+            hits += sum(stats.cache_hits.values())
+            misses += sum(stats.cache_misses.values())
     print(json.dumps({"digests": digests, "cache": {"hits": hits, "misses": misses}}))
 
 

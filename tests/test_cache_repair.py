@@ -24,12 +24,13 @@ from bench.data import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# One cached kernel (numba_serial's evaluate, float64): its result bits, how it was loaded,
+# One cached kernel (the numba backend's evaluate, float64): its result bits, how it was loaded,
 # and every KernelCacheWarning raised.
 PROBE = """
 import json, warnings
 import numpy as np
-from kernels import cache_repair, layout, numba_serial as be
+from kernels import cache_repair, layout
+from kernels.numba import serial as be, specialise
 with warnings.catch_warnings(record=True) as seen:
     warnings.simplefilter("always")
     rng = np.random.default_rng(0)
@@ -37,7 +38,7 @@ with warnings.catch_warnings(record=True) as seen:
     p = layout.init_params([6, 5, 3], "default", rng)
     X = rng.random((40, 6)); y = rng.integers(0, 3, 40).astype(np.int64)
     c, cost = be.evaluate(p, np.zeros(be.workspace_size(sizes, 8)), sizes, X, y, 8, 0, 0)
-st = be._evaluate.stats
+st = next(d for n, d in specialise.made().items() if n.startswith("evaluate_serial")).stats
 print(json.dumps({"bits": [int(c), float(cost).hex()], "hits": sum(st.cache_hits.values()),
                   "misses": sum(st.cache_misses.values()),
                   "warnings": [str(w.message) for w in seen

@@ -29,7 +29,7 @@ REQUIRED = bool(os.environ.get("NUMBA_ENABLE_CUDASIM") or os.environ.get("MLPBEN
 
 
 def _problem() -> str | None:
-    from kernels.cuda_session import device_problem
+    from kernels.cuda.session import device_problem
 
     return device_problem()
 
@@ -58,7 +58,7 @@ def _compare(
     dtype: str, hidden: int, output: int, mb: int, steps: int, sizes: list[int] = SIZES
 ) -> None:
     """Train ``steps`` mini-batches of ``mb`` on the GPU and the reference; compare all."""
-    from kernels.cuda_session import CudaSession
+    from kernels.cuda.session import CudaSession
 
     assert _problem() is None, _problem()
     X, y = _data(dtype)
@@ -112,7 +112,7 @@ def test_deeper_network() -> None:
 
 def test_ragged_batch_evaluate_chunks_and_transfers() -> None:
     """A short last mini-batch, evaluation of a prefix and of the training split, timings."""
-    from kernels.cuda_session import CudaSession
+    from kernels.cuda.session import CudaSession
 
     X, y = _data("float64")
     params = init_params(SIZES, "default", np.random.default_rng(1), "float64")
@@ -148,7 +148,7 @@ def test_tiled_gemm_and_gpu_record() -> None:
     from numba import cuda
 
     from bench.gpu import gpu_info
-    from kernels.cuda_kernels import TILE, blocks, kernel_set
+    from kernels.cuda.kernels import TILE, blocks, kernel_set
 
     rng = np.random.default_rng(0)
     a, b = rng.random((9, 7)), rng.random((7, 6))

@@ -9,19 +9,14 @@ import numba
 import numpy as np
 import pytest
 
-from kernels import layout, load_backend, numba_parallel, reference
+from kernels import layout, load_backend, reference
 from kernels.layout import COST_CODES, HIDDEN_CODES
-from kernels.numba_layout import USE_BLAS_FROM
+from kernels.numba import parallel
+from kernels.paths import DEFAULT_BLAS_FROM, SPLIT_LOOPS, SPLIT_PATHS
 
 NUMBA_BACKENDS = ["numba", "numba-parallel"]
 TOL = {np.float64: 1e-10, np.float32: 1e-4}
 ETA, LMBDA_N = 0.1, 0.02  # a small step: SGD on these nets is not chaotic, so runs compare
-
-
-@pytest.fixture(autouse=True)
-def _split_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let numba-parallel split even these tiny batches across threads (default: >= 32)."""
-    monkeypatch.setattr(numba_parallel, "PAR_FROM", 2)
 
 
 def _problem(
@@ -55,9 +50,13 @@ def _train(
     **kw: Any,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Run ``train_steps`` for each ``(start, n_steps, mini_batch)``; one shared workspace;
-    ``kw`` goes to every call (``renorm_below``, ``info``)."""
+    ``kw`` goes to every call (``renorm_below``, ``info``, ``path``). numba-parallel runs
+    ``split-loops`` unless told otherwise, so even tiny mini-batches are split over the
+    threads (its default splits from 32 samples on); one sample falls back to serial."""
     p, v = pb["params"].copy(), pb["velocity"].copy()
     dt = p.dtype
+    if backend.__name__ == "kernels.numba.parallel":
+        kw.setdefault("path", SPLIT_LOOPS)
     wb = work_batch or max(r[2] for r in runs)
     work = np.full(backend.workspace_size(pb["sizes"], wb), np.nan, dtype=dt)
     costs = []
@@ -157,8 +156,8 @@ def test_ragged_final_batch(name: str, dtype: Any, mu: float) -> None:
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("mu", [0.0, 0.5])
 def test_blas_sized_batches(name: str, dtype: Any, mu: float) -> None:
-    """Batches past ``USE_BLAS_FROM`` (np.dot gradients), then a ragged one."""
-    mb = USE_BLAS_FROM + 2
+    """Batches past ``DEFAULT_BLAS_FROM`` (np.dot gradients by default), then a ragged one."""
+    mb = DEFAULT_BLAS_FROM + 2
     _compare(name, [10, 6, 4], dtype, [(0, 12, mb), (12 * mb, 1, mb // 2 + 1)], mu, 0, 0)
 
 
@@ -204,7 +203,7 @@ def test_scale_trick_renormalises(name: str, dtype: Any, mini_batch: int) -> Non
     lam, n_steps = 0.05, 2400 // mini_batch - 1
     backend = load_backend(name)
     if name == "numba-parallel" and mini_batch > 1:
-        assert numba_parallel._n_threads() >= 2, "set NUMBA_NUM_THREADS >= 2 (tox does)"
+        assert parallel.n_threads() >= 2, "set NUMBA_NUM_THREADS >= 2 (tox does)"
     p_ref = _train_renorm(reference, pb, n_steps, mini_batch, lam)
     info: dict[str, int] = {}
     p = _train_renorm(backend, pb, n_steps, mini_batch, lam, renorm_below=0.99, info=info)
@@ -287,19 +286,22 @@ def test_workspace_too_small_raises(name: str) -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_parallel_equals_serial(threads: int) -> None:
-    """Fails (never skips) when Numba has fewer than 2 threads: tox sets NUMBA_NUM_THREADS=2."""
+@pytest.mark.parametrize("path", SPLIT_PATHS)
+def test_parallel_equals_serial(threads: int, path: str) -> None:
+    """Every split path against the serial backend; on two threads mini-batches 3, 10 and
+    33 are split (one sample is not). Fails (never skips) when Numba has fewer than 2
+    threads: tox sets NUMBA_NUM_THREADS=2."""
     have = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     assert have >= threads, f"NUMBA_NUM_THREADS={have}: set it to >= 2 (tox does)"
     pb = _problem([10, 6, 4], np.float64)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        assert numba_parallel._n_threads() == threads
+        assert parallel.n_threads() == threads
         for mb in (1, 3, 10, 33):
             runs = [(0, 1000 // mb, mb)]
             a = _train(load_backend("numba"), pb, runs, 0.5, 0, 2)
-            b = _train(load_backend("numba-parallel"), pb, runs, 0.5, 0, 2)
+            b = _train(load_backend("numba-parallel"), pb, runs, 0.5, 0, 2, path=path)
             np.testing.assert_allclose(b[0], a[0], rtol=0, atol=1e-12)
             np.testing.assert_allclose(b[2], a[2], rtol=1e-12)
         ev = [

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from numba.core import config as numba_config
 
-from kernels.numba_backward import grad_tiles
-from kernels.numba_layout import tile_jit, with_slp
-from kernels.numba_microkernels import COLS
+from kernels.numba.blocks.grads import grad_tiles
+from kernels.numba.blocks.microkernels import COLS
+from kernels.numba.jit import tile_jit, with_slp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_grad_tiles_bits_do_not_depend_on_alignment(dtype: Any) -> None:
 
 
 def test_generated_module_is_current() -> None:
-    """The committed kernels/numba_microkernels.py is what the generator writes."""
+    """The committed kernels/numba/blocks/microkernels.py is what the generator writes."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_microkernels.py"), "--check"],
         capture_output=True,
@@ -93,8 +93,8 @@ def test_tiles_are_vectorised_only_with_slp(tmp_path: Path) -> None:
     code = f"""
 import numpy as np
 from numba import njit
-from kernels.numba_layout import TILE_FASTMATH
-from kernels.numba_microkernels import grad_tile_6
+from kernels.numba.jit import TILE_FASTMATH
+from kernels.numba.blocks.microkernels import grad_tile_6
 D = np.ones((8, 6)); A = np.ones((8, {COLS})); G = np.zeros((6, {COLS}))
 rows = np.arange(8)
 grad_tile_6(D, A, rows, 0, G, 0, 0, 8)
@@ -144,7 +144,7 @@ def test_forward_in_place_prefetches_and_gathered_forward_agrees(tmp_path: Path)
     Compiled afresh in a child: a kernel loaded from the on-disk cache has no assembly."""
     code = """
 import numpy as np
-from kernels.numba_forward import fwd_loops, fwd_rows
+from kernels.numba.blocks.dense import fwd_loops, fwd_rows
 rng = np.random.default_rng(0)
 X = rng.standard_normal((50, 100)).astype(np.float32); order = rng.permutation(50)
 W = rng.standard_normal((30, 100)).astype(np.float32); b = np.ones(30, np.float32)

@@ -14,7 +14,8 @@ import pytest
 from bench.config import TrainSpec, TrialSpec
 from bench.data.dataset import Dataset
 from bench.train import run_trial
-from kernels import numba_parallel
+from kernels.numba import parallel
+from kernels.paths import DEFAULT_SPLIT_FROM
 
 
 def test_parallel_trial_splits_and_matches_serial(
@@ -22,21 +23,28 @@ def test_parallel_trial_splits_and_matches_serial(
 ) -> None:
     have = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     assert have >= 2, f"NUMBA_NUM_THREADS={have}: set it to >= 2 (tox does)"
-    calls: list[tuple[int, int, int]] = []
-    compiled = numba_parallel._train
+    calls: list[tuple[int, int]] = []
+    compiled = parallel.specialised
 
-    def spy(*args: Any) -> Any:  # record (mini-batch, split threshold, threads) of each call
-        calls.append((int(args[9]), int(args[18]), int(args[19])))
-        return compiled(*args)
+    def spy(template: Any, *rest: Any) -> Any:  # record (mini-batch, threads) of split calls
+        kernel = compiled(template, *rest)
+        if template not in parallel.DRIVERS.values():
+            return kernel
 
-    monkeypatch.setattr(numba_parallel, "_train", spy)
-    mb = numba_parallel.PAR_FROM + 8
+        def call(*args: Any) -> Any:  # (net, data, sizes, hp, start, n_steps, m, threads)
+            calls.append((int(args[6]), int(args[7])))
+            return kernel(*args)
+
+        return call
+
+    monkeypatch.setattr(parallel, "specialised", spy)
+    mb = DEFAULT_SPLIT_FROM + 8
     base = TrainSpec(epochs=1, mini_batch=mb, monitor_every=120, mu=0.5, seed=1)
     par = run_trial(
         TrialSpec(train=replace(base, backend="numba-parallel", threads=2)), mnist_small
     )
     ser = run_trial(TrialSpec(train=replace(base, backend="numba")), mnist_small)
-    split = [c for c in calls if c[0] >= c[1] and c[2] == 2]
+    split = [c for c in calls if c[0] >= 2 and c[1] == 2]
     assert len(split) >= 4, f"no call split across 2 threads: {calls}"
     assert [p.images_seen for p in par.curve] == [p.images_seen for p in ser.curve]
     assert len(par.curve) >= 4

@@ -121,7 +121,8 @@ def test_timed_region_ends_with_synchronize_when_the_backend_asks(sync: bool) ->
 
 
 def test_no_branch_on_a_backend_name_outside_the_registry() -> None:
-    """The harness reads BackendInfo fields; comparisons with a backend's name stay in kernels/."""
+    """The harness and the kernels read BackendInfo fields: comparisons with a backend's name
+    appear only in the registry (kernels/__init__.py)."""
     import re
     from pathlib import Path
 
@@ -133,8 +134,9 @@ def test_no_branch_on_a_backend_name_outside_the_registry() -> None:
     )
     hits = [
         f"{f.relative_to(root)}:{i}: {line.strip()}"
-        for folder in ("bench", "suites")
+        for folder in ("bench", "suites", "kernels")
         for f in sorted((root / folder).rglob("*.py"))
+        if f != root / "kernels" / "__init__.py"
         for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
     ]

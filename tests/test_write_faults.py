@@ -189,7 +189,7 @@ def test_kernel_cache_full_disk_names_the_cache_file(
     import numba
     from numba.core import caching
 
-    from kernels import numba_cache
+    from kernels.numba import cache as numba_cache
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path)
 

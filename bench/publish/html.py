@@ -19,6 +19,8 @@ from typing import Any
 import jinja2
 from rich.table import Table
 
+from bench.publish.cells import cell_text, table_cells
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:86rem;
 padding:0 1rem;color:#1b1b1b;line-height:1.4}
@@ -126,8 +128,6 @@ class Block:
 
 def from_rich(table: Table) -> HtmlTable:
     """The same table as HTML cells: header texts, row texts, right-justified = numeric."""
-    from bench.publish.publish import cell_text, table_cells
-
     headers, rows = table_cells(table)
     return HtmlTable(
         headers=[Cell(h) for h in headers],

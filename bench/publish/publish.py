@@ -26,7 +26,9 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.markdown import pipe_table
+from bench.publish.cells import cell_text, table_cells
 from bench.publish.compare import Entry, Row, Source, ratio
+from bench.publish.html import tables_page
 from bench.publish.significance import SLOWER, difference
 from bench.results import atomic_write_text
 
@@ -295,22 +297,6 @@ def throughput_table(series: dict[str, dict[int, float]]) -> Table:
     return table
 
 
-def cell_text(cell: RenderableType) -> str:
-    """Plain text of a table cell (markup strings are parsed, Text keeps its plain)."""
-    if isinstance(cell, Text):
-        return cell.plain
-    if isinstance(cell, str):
-        return Text.from_markup(cell).plain
-    return str(cell)
-
-
-def table_cells(table: Table) -> tuple[list[str], list[list[str]]]:
-    """Header texts (line breaks become spaces) and row texts of ``table``."""
-    headers = [" ".join(cell_text(c.header).split()) for c in table.columns]
-    columns = [[cell_text(x) for x in c.cells] for c in table.columns]
-    return headers, [list(r) for r in zip(*columns, strict=True)]
-
-
 def to_markdown(tables: Sequence[Table]) -> str:
     """GitHub Markdown: per table a ``###`` title, a pipe table and the caption below."""
     parts = []
@@ -344,8 +330,6 @@ def render(tables: Sequence[Table], fmt: str, *, width: int = 160) -> str:
     if fmt == "csv":
         return to_csv(tables)
     if fmt == "html":
-        from bench.publish.html import tables_page
-
         return tables_page(tables)
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     for table in tables:

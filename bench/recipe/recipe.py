@@ -37,7 +37,6 @@ FALLS, OSCILLATES, RISES = "falls", "oscillates", "rises"
 STRIP_N_TRAIN = 1000
 STRIP_N_VAL = 100
 STRIP_MONITOR = 1000
-STRIP_SIZES = (784, 10)
 
 TrialSink = Callable[[TrialResult], None]
 

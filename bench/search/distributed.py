@@ -91,8 +91,3 @@ def run_distributed(
     objective = _objective(len(plan), data, peak, on_checkpoint)
     work(study, objective, len(plan), poll=min(1.0, hb.interval / 2), queue_only=True)
     return study
-
-
-def study_kind(study: optuna.Study, default: str = "search") -> str:
-    """The run kind a study was made for (``search``, ``sweep``, …)."""
-    return str(study.user_attrs.get(KIND_ATTR, default))

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels.layout import n_params, offsets
-from kernels.paths import TILED  # the one kernel path: tiled products (kernels.cuda_kernels)
+from kernels.paths import TILED  # the one kernel path: tiled products (kernels.cuda.kernels)
 from kernels.session import TRAIN, VAL, Array, BackendInfo, IntArray
 
 EVAL_CHUNK = 1024  # rows per evaluation block
@@ -84,7 +84,7 @@ class CudaSession:
         problem = device_problem()
         if problem:
             raise RuntimeError(problem)
-        from kernels.cuda_kernels import kernel_set
+        from kernels.cuda.kernels import kernel_set
 
         cuda: Any = importlib.import_module("numba.cuda")
         self._cuda = cuda
@@ -196,7 +196,7 @@ class CudaSession:
             self._update(X, base, m, eta, lmbda_n, mu)
 
     def _forward(self, X: Any, idx: Any, base: int, gather: int, m: int) -> None:
-        from kernels.cuda_kernels import TILE, blocks
+        from kernels.cuda.kernels import TILE, blocks
 
         last = len(self.sizes) - 2
         src, src_base, src_gather = X, base, gather
@@ -211,7 +211,7 @@ class CudaSession:
             src, src_base, src_gather = out, 0, 0
 
     def _output(self, y: Any, idx: Any, base: int, gather: int, m: int, pos: int) -> None:
-        from kernels.cuda_kernels import ROWS_PER_BLOCK, blocks
+        from kernels.cuda.kernels import ROWS_PER_BLOCK, blocks
 
         self.k.output[blocks(m, ROWS_PER_BLOCK), ROWS_PER_BLOCK](
             self._out, y, idx, base, gather, m, self.sizes[-1], self.output, self._acts[-1],
@@ -219,7 +219,7 @@ class CudaSession:
         )  # fmt: skip
 
     def _backward(self, m: int) -> None:
-        from kernels.cuda_kernels import TILE, blocks
+        from kernels.cuda.kernels import TILE, blocks
 
         for i in range(len(self.sizes) - 2, 0, -1):
             n_in, n_out = self.sizes[i], self.sizes[i + 1]
@@ -230,7 +230,7 @@ class CudaSession:
             )  # fmt: skip
 
     def _update(self, X: Any, base: int, m: int, eta: float, lmbda_n: float, mu: float) -> None:
-        from kernels.cuda_kernels import TILE, blocks
+        from kernels.cuda.kernels import TILE, blocks
 
         for i, (w, b) in enumerate(self._offsets):
             n_in, n_out = self.sizes[i], self.sizes[i + 1]

@@ -3,7 +3,7 @@
 Numba's own ``cache=True`` checks only the source file of the function it compiles: a
 cached caller survives edits to the ``@njit`` functions it calls in other modules, and
 module constants are frozen into the cached code. Here every kernel is cached in a
-directory keyed by :data:`KERNEL_KEY`, a hash of the source of every ``kernels/*.py`` and
+directory keyed by :data:`KERNEL_KEY`, a hash of the source of every ``kernels/**.py`` and
 of the versions that shape the machine code (Python, numpy, numba, llvmlite, the machine
 type); the CPU name and features are in Numba's own index key. Any edit to any kernel
 module, or an upgrade, selects a fresh directory.
@@ -20,7 +20,6 @@ Imports numba only; the cache classes extend Numba's (``numba.core.caching``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import os
 import platform
@@ -34,20 +33,15 @@ from numba.core import caching, config
 from numba.core.dispatcher import Dispatcher
 
 from kernels.cache_repair import RepairingCache
+from kernels.source_hash import KERNEL_DIR, kernel_source_hash
 
-KERNEL_DIR = Path(__file__).resolve().parent
 
-
-def kernel_key(kernel_dir: Path = KERNEL_DIR) -> str:
-    """16 hex digits: SHA-256 of every ``*.py`` in ``kernel_dir`` and the relevant versions."""
-    h = hashlib.sha256()
+def kernel_key() -> str:
+    """16 hex digits: the kernel sources (:func:`kernels.source_hash.kernel_source_hash`)
+    and the versions that shape the machine code."""
     llvmlite = importlib.metadata.version("llvmlite")
     versions = (sys.version, np.__version__, numba.__version__, llvmlite, platform.machine())
-    for part in versions:
-        h.update(part.encode() + b"\0")
-    for path in sorted(kernel_dir.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    return kernel_source_hash(KERNEL_DIR, *versions)
 
 
 KERNEL_KEY = kernel_key()

@@ -1,24 +1,19 @@
 # mypy: allow-untyped-defs
-"""Backward ``@njit`` kernels of the Numba backends: blocked gradients of one mini-batch chunk.
+"""Weight-gradient building blocks of the Numba kernel paths (``G = Dᵀ·A`` and ``Σ D``).
 
-Register-blocked weight-gradient sums (``grad_loops``: ``G = Dᵀ·A``), the in-L1 row update
-that ``grad_loops`` can fuse in (``_apply_row``), the bias gradient (``bias_grad``), and
-``batch_grad``: gather, forward and backward over one chunk of samples into a scratch slot
-(``np.dot``/BLAS from ``blas_from`` samples on).
+``grad_loops``: register-blocked sums (row pairs × 4-sample blocks), each finished row
+optionally applied to the weights while in L1 (``apply_row``); ``grad_tiles``: the
+register-tiled micro-kernels of :mod:`kernels.numba.blocks.microkernels` over strips of
+``COLS`` columns; ``bias_grad``: the bias gradient.
 
-Leaves out the forward pass and costs (:mod:`kernels.numba_forward`), the output layer and
-the deltas pushed down (:mod:`kernels.numba_vector`), summing slots and
-updating the parameters (:mod:`kernels.numba_update`) and the mini-batch-1 path
-(:mod:`kernels.numba_mb1`).
+Leaves out the forward pass, the output layer and the deltas pushed down
+(:mod:`kernels.numba.blocks.dense`, :mod:`kernels.numba.blocks.vector`) and the update of
+whole parameter ranges (:mod:`kernels.numba.blocks.update`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from kernels.numba_forward import forward, gather
-from kernels.numba_layout import jit
-from kernels.numba_microkernels import (
+from kernels.numba.blocks.microkernels import (
     COLS,
     grad_tile_1,
     grad_tile_2,
@@ -27,7 +22,7 @@ from kernels.numba_microkernels import (
     grad_tile_5,
     grad_tile_6,
 )
-from kernels.numba_vector import output_block, push_down, push_rows
+from kernels.numba.jit import jit
 
 
 @jit
@@ -117,8 +112,10 @@ def _grad_one(D, A, g0, j, m, n_in):
 
 
 @jit
-def _apply_row(g, w, v, n, mode, alpha, eta, inv_m, lam, mu):
-    """Weight-row update from its (L1-resident) gradient sums; mode 1 scale, 2 momentum."""
+def apply_row(g, w, v, n, mode, alpha, hp):
+    """Weight-row update from its (L1-resident) gradient sums; mode 1 scale, 2 momentum
+    (``hp``: :class:`kernels.numba.slots.Hyper`)."""
+    eta, inv_m, lam, mu = hp.eta, hp.inv_m, hp.lam, hp.mu
     if mode == 1:
         for k in range(n):
             w[k] += alpha * g[k]
@@ -130,23 +127,23 @@ def _apply_row(g, w, v, n, mode, alpha, eta, inv_m, lam, mu):
 
 
 @jit
-def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, eta, inv_m, lam, mu):
+def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, hp):
     """``G = Dᵀ·A`` (sums over the m samples), row pairs × 4-sample blocks.
 
     With ``mode`` 1 or 2 each finished row pair is applied to the weights right away
-    (see ``_apply_row``), while its gradient is still in L1.
+    (see :func:`apply_row`), while its gradient is still in L1.
     """
     j = 0
     while j + 1 < n_out:
         _grad_pair(D, A, G[j], G[j + 1], j, m, n_in)
         if mode != 0:
-            _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
-            _apply_row(G[j + 1], W[j + 1], V[j + 1], n_in, mode, alpha, eta, inv_m, lam, mu)
+            apply_row(G[j], W[j], V[j], n_in, mode, alpha, hp)
+            apply_row(G[j + 1], W[j + 1], V[j + 1], n_in, mode, alpha, hp)
         j += 2
     if j < n_out:
         _grad_one(D, A, G[j], j, m, n_in)
         if mode != 0:
-            _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
+            apply_row(G[j], W[j], V[j], n_in, mode, alpha, hp)
 
 
 @jit
@@ -224,88 +221,3 @@ def bias_grad(D, gb, m, n_out):
         dr = D[s]
         for j in range(n_out):
             gb[j] += dr[j]
-
-
-@jit
-def batch_grad(
-    params,
-    velocity,
-    work,
-    base,
-    so,
-    po,
-    sizes,
-    X,
-    y,
-    order,
-    pos,
-    mc,
-    sc,
-    hidden,
-    output,
-    one,
-    blas_from,
-    tiles,
-    ident,
-    mode,
-    alpha,
-    eta,
-    inv_m,
-    lam,
-    mu,
-):
-    """Forward + backward over ``mc`` samples ``order[pos:pos+mc]`` in the slot at ``base``.
-
-    Leaves the summed gradient (not yet divided by the batch size) in the slot's g and
-    returns the summed cost (float64). ``tiles``: the weight gradients by
-    :func:`grad_tiles` (the ``split-regtile`` path) instead of loops or BLAS, ``ident`` the
-    identity rows ``0 … mc-1`` of the slot (made once by the caller). ``mode`` 1 (scale:
-    ``w += alpha·g``) or 2 (momentum) also applies the weight updates as soon as each
-    gradient row is complete (serial only; biases are left to the caller); ``mode`` 0
-    only accumulates.
-    """
-    L = sizes.shape[0] - 1
-    n0 = sizes[0]
-    nL = sizes[L]
-    o = base + so[0]
-    gather(X, order, pos, True, work[o : o + mc * n0].reshape((mc, n0)), mc, n0)
-    forward(params, work, base, so, po, sizes, mc, sc, hidden, one, blas_from, tiles)
-    oz = base + so[2 * L + 1]
-    oa = base + so[L]
-    od = base + so[2 * L]
-    cost = output_block(
-        work[oz:], work[oa:], work[od:], y, order, pos, mc, nL, output, one, tiles
-    )  # fmt: skip
-    og = base + so[2 * L + 2]
-    for li in range(L, 0, -1):
-        n_in = sizes[li - 1]
-        n_out = sizes[li]
-        o = base + so[L + li]
-        D = work[o : o + mc * n_out].reshape((mc, n_out))
-        o = base + so[li - 1]
-        A = work[o : o + mc * n_in].reshape((mc, n_in))
-        wo = po[2 * (li - 1)]
-        bo = po[2 * (li - 1) + 1]
-        G = work[og + wo : og + wo + n_out * n_in].reshape((n_out, n_in))
-        gb = work[og + bo : og + bo + n_out]
-        W = params[wo : wo + n_out * n_in].reshape((n_out, n_in))
-        V = velocity[wo : wo + n_out * n_in].reshape((n_out, n_in))
-        if li > 1:  # push the deltas down first: the weights may be updated below
-            o = base + so[L + li - 1]
-            Dp = work[o : o + mc * n_in].reshape((mc, n_in))
-            if tiles:
-                push_down(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out)
-            else:
-                push_rows(D, W, Dp, A, sc, hidden, one, mc, n_in, n_out, mc >= blas_from)
-        if tiles or mc >= blas_from:
-            if tiles:
-                grad_tiles(D, A, ident, 0, G, mc, n_in, n_out)
-            else:
-                np.dot(D.T, A, G)
-            if mode != 0:
-                for j in range(n_out):
-                    _apply_row(G[j], W[j], V[j], n_in, mode, alpha, eta, inv_m, lam, mu)
-        else:
-            grad_loops(D, A, G, W, V, mc, n_in, n_out, mode, alpha, eta, inv_m, lam, mu)
-        bias_grad(D, gb, mc, n_out)
-    return cost

@@ -6,7 +6,7 @@ time, through the shuffled order; the hardware prefetchers do not keep up with f
 streams from DRAM, and on the Zen 4 of ``results/`` the first layer's forward pass took
 665 ns a float32 sample from DRAM against 499 ns with the rows in L2. Asking for the next
 four rows a few lines at a time while the current ones are multiplied
-(:func:`kernels.numba_forward.fwd_rows`) brought it to 566 ns. Under ``NUMBA_DISABLE_JIT``
+(:func:`kernels.numba.blocks.dense.fwd_rows`) brought it to 566 ns. Under ``NUMBA_DISABLE_JIT``
 the hint is a no-op.
 """
 

@@ -26,7 +26,7 @@ from numba import types
 from numba.core import config as numba_config
 from numba.extending import intrinsic, overload
 
-from kernels.numba_layout import vecmath_jit
+from kernels.numba.jit import vecmath_jit
 
 LN2_HI = {True: 0.693145751953125, False: 0.6931471803691238}  # float32?: ln 2, exact in n·hi
 # ln 2 − hi from ln 2 to 25 digits: the double nearest ln 2 is itself 2e-17 off, which times

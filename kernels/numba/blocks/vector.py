@@ -6,22 +6,45 @@ The other paths apply ``act``/``output_row`` one row of units at a time, calling
 library's scalar ``exp``/``log1p``: rows of 10 or 30 units leave the vector units idle,
 and on a fast core this part of a step costs as much as a third of the 784-wide layer's
 products. On the ``regtile`` paths each loop runs over the whole ``m × n`` block, flat,
-with the branch-free :func:`kernels.numba_forward.sigmoid_exp` /
-:func:`~kernels.numba_vecmath.log1p_unit`, and the deltas are pushed down by the register
-tiles ``push_tile_R``; the hidden activations are :func:`kernels.numba_forward.act_block`.
-Costs other than the sigmoid + cross-entropy use the row loops of
-:mod:`kernels.numba_forward`.
+with the branch-free :func:`sigmoid_exp` / :func:`~kernels.numba.blocks.vecmath.log1p_unit`,
+and the deltas are pushed down by the register tiles ``push_tile_R``; the hidden
+activations are :func:`act_block`. Costs other than the sigmoid + cross-entropy use the row
+loops of :mod:`kernels.numba.blocks.scalar`. :func:`push_rows` is the one push-down of every
+other path, mini-batch 1 included.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from kernels.layout import CROSS_ENTROPY
-from kernels.numba_forward import dact, output_row, sigmoid_exp
-from kernels.numba_layout import jit, vec_jit
-from kernels.numba_microkernels import COLS, push_tile_1, push_tile_4
-from kernels.numba_vecmath import log1p_unit
+from kernels.layout import CROSS_ENTROPY, SIGMOID
+from kernels.numba.blocks.microkernels import COLS, push_tile_1, push_tile_4
+from kernels.numba.blocks.scalar import act, dact, output_row
+from kernels.numba.blocks.vecmath import exp_neg, log1p_unit
+from kernels.numba.jit import jit, vec_jit
+
+
+@vec_jit
+def sigmoid_exp(z, one):
+    """``(σ(z), e^-|z|)`` from one :func:`exp_neg`, branch-free (a select, not a jump):
+    vectorisable in a loop; the cross-entropy cost reuses ``e^-|z|``."""
+    e = exp_neg(-abs(z), one)
+    r = one / (one + e)
+    return (r if z >= one - one else e * r), e
+
+
+@vec_jit
+def act_block(z, n, hidden, one, vec):
+    """``z[i] = act(z[i])`` for the first ``n`` elements of the flat block ``z``, in place.
+
+    ``vec`` (the ``regtile`` paths): the sigmoid by :func:`sigmoid_exp`, vectorised;
+    otherwise, and for the other activations, the scalar :func:`act`."""
+    if vec and hidden == SIGMOID:
+        for i in range(n):
+            z[i] = sigmoid_exp(z[i], one)[0]
+    else:
+        for i in range(n):
+            z[i] = act(z[i], hidden, one)
 
 
 @vec_jit

@@ -7,14 +7,14 @@ Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
 (``m × n_out``) and the rows ``rows[r0:r0+m]`` of ``A`` (the training inputs, read in place
 through the shuffled order, or a slot's activations with ``rows`` the identity): the
 ``R × 16`` sums stay in registers for the whole sample loop
-(SLP-vectorised: :func:`kernels.numba_layout.tile_jit` says how).
+(SLP-vectorised: :func:`kernels.numba.jit.tile_jit` says how).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+16]`` to
 ``D[s0:s0+R, :n]·W[:n, k0:k0+16]`` (deltas pushed one layer down) the same way.
 """
 
 from __future__ import annotations
 
-from kernels.numba_layout import tile_jit
+from kernels.numba.jit import tile_jit
 
 COLS = 16
 

@@ -1,0 +1,256 @@
+# mypy: allow-untyped-defs
+"""Dense forward building blocks of the Numba kernel paths: register-blocked products.
+
+``fwd_loops`` (4 samples × 4 rows register tiles, then pairs), ``fwd_rows`` (the same on
+the training inputs read in place through the sample order, with software prefetch),
+``dots4`` (one sample's raw dot products, 4 rows at a time), the batch ``gather`` and
+``forward`` (the loops forward pass of one scratch slot).
+
+Leaves out activations and costs (:mod:`kernels.numba.blocks.scalar`,
+:mod:`kernels.numba.blocks.vector`) and everything backward
+(:mod:`kernels.numba.blocks.grads`).
+"""
+
+from __future__ import annotations
+
+from kernels.numba.blocks.prefetch import prefetch_l2
+from kernels.numba.blocks.vector import act_block, output_block
+from kernels.numba.jit import jit
+from kernels.numba.slots import forward_views, output_views
+
+
+@jit
+def fwd_loops(A, W, b, Z, sc, m, n_in, n_out):
+    """``Z[s, j] = sc·(A[s]·W[j]) + b[j]``: 4 samples × 4 rows register tiles, then pairs.
+
+    The 16 dot products of a tile are 16 vector accumulators over ``k`` (the loop
+    vectoriser), so each ``W`` and ``A`` vector loaded feeds four FMAs.
+    """
+    s = 0
+    while s + 3 < m:
+        a0, a1, a2, a3 = A[s], A[s + 1], A[s + 2], A[s + 3]
+        _fwd_quad((a0, a1, a2, a3), (a0, a1, a2, a3), False, W, b, Z, sc, s, n_in, n_out)
+        s += 4
+    while s + 1 < m:
+        _fwd_pair(A, W, b, Z, sc, s, n_in, n_out)
+        s += 2
+    if s < m:
+        dots4(W, A[s], Z[s], n_in, n_out)
+        for j in range(n_out):
+            Z[s, j] = sc * Z[s, j] + b[j]
+
+
+@jit
+def fwd_rows(X, order, pos, W, b, Z, sc, m, n_in, n_out):
+    """:func:`fwd_loops` of the inputs ``X[order[pos + s]]`` read in place (no gathered copy),
+    the next four rows prefetched while four are multiplied
+    (:mod:`kernels.numba.blocks.prefetch`)."""
+    s = 0
+    while s + 3 < m:
+        r = pos + s
+        a0 = X[order[r]]
+        a1 = X[order[r + 1]]
+        a2 = X[order[r + 2]]
+        a3 = X[order[r + 3]]
+        nx = r + 4 if r + 7 < order.shape[0] else r  # the next four rows (next block's too)
+        nxt = (X[order[nx]], X[order[nx + 1]], X[order[nx + 2]], X[order[nx + 3]])
+        _fwd_quad((a0, a1, a2, a3), nxt, True, W, b, Z, sc, s, n_in, n_out)
+        s += 4
+    while s < m:
+        dots4(W, X[order[pos + s]], Z[s], n_in, n_out)
+        for j in range(n_out):
+            Z[s, j] = sc * Z[s, j] + b[j]
+        s += 1
+
+
+@jit
+def _fwd_quad(rows, nxt, ahead, W, b, Z, sc, s, n_in, n_out):
+    """Rows ``s … s+3`` of ``Z`` from the four input rows ``rows``: 4 × 4 tiles, then single
+    rows.
+
+    ``ahead``: prefetch the four rows ``nxt`` (the next inputs), a share of their cache
+    lines before each tile, so the requests are spread over the quad's work.
+    """
+    a0, a1, a2, a3 = rows
+    p0, p1, p2, p3 = nxt
+    zero = sc - sc
+    j = 0
+    step = max(64 // a0.itemsize, 1)  # elements per 64-byte line
+    tiles = max(n_out // 4, 1)
+    chunk = ((n_in + step - 1) // step + tiles - 1) // tiles * step
+    while j + 3 < n_out:
+        lo = (j // 4) * chunk if ahead else n_in
+        for k in range(lo, min(lo + chunk, n_in), step):
+            prefetch_l2(p0, k)
+            prefetch_l2(p1, k)
+            prefetch_l2(p2, k)
+            prefetch_l2(p3, k)
+        w0 = W[j]
+        w1 = W[j + 1]
+        w2 = W[j + 2]
+        w3 = W[j + 3]
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
+        c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = zero
+        for k in range(n_in):
+            v0 = w0[k]
+            v1 = w1[k]
+            v2 = w2[k]
+            v3 = w3[k]
+            x = a0[k]
+            c00 += v0 * x
+            c01 += v1 * x
+            c02 += v2 * x
+            c03 += v3 * x
+            x = a1[k]
+            c10 += v0 * x
+            c11 += v1 * x
+            c12 += v2 * x
+            c13 += v3 * x
+            x = a2[k]
+            c20 += v0 * x
+            c21 += v1 * x
+            c22 += v2 * x
+            c23 += v3 * x
+            x = a3[k]
+            c30 += v0 * x
+            c31 += v1 * x
+            c32 += v2 * x
+            c33 += v3 * x
+        _put4(Z[s], b, sc, j, c00, c01, c02, c03)
+        _put4(Z[s + 1], b, sc, j, c10, c11, c12, c13)
+        _put4(Z[s + 2], b, sc, j, c20, c21, c22, c23)
+        _put4(Z[s + 3], b, sc, j, c30, c31, c32, c33)
+        j += 4
+    while j < n_out:
+        w0 = W[j]
+        c00 = c10 = c20 = c30 = zero
+        for k in range(n_in):
+            v0 = w0[k]
+            c00 += v0 * a0[k]
+            c10 += v0 * a1[k]
+            c20 += v0 * a2[k]
+            c30 += v0 * a3[k]
+        Z[s, j] = sc * c00 + b[j]
+        Z[s + 1, j] = sc * c10 + b[j]
+        Z[s + 2, j] = sc * c20 + b[j]
+        Z[s + 3, j] = sc * c30 + b[j]
+        j += 1
+
+
+@jit
+def _put4(z, b, sc, j, c0, c1, c2, c3):
+    z[j] = sc * c0 + b[j]
+    z[j + 1] = sc * c1 + b[j + 1]
+    z[j + 2] = sc * c2 + b[j + 2]
+    z[j + 3] = sc * c3 + b[j + 3]
+
+
+@jit
+def _fwd_pair(A, W, b, Z, sc, s, n_in, n_out):
+    """Rows ``s``, ``s+1`` of ``fwd_loops``: 2 samples × 4 rows, single rows at the end."""
+    zero = sc - sc
+    a0 = A[s]
+    a1 = A[s + 1]
+    j = 0
+    while j + 3 < n_out:
+        w0 = W[j]
+        w1 = W[j + 1]
+        w2 = W[j + 2]
+        w3 = W[j + 3]
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
+        for k in range(n_in):
+            x0 = a0[k]
+            x1 = a1[k]
+            c00 += w0[k] * x0
+            c01 += w1[k] * x0
+            c02 += w2[k] * x0
+            c03 += w3[k] * x0
+            c10 += w0[k] * x1
+            c11 += w1[k] * x1
+            c12 += w2[k] * x1
+            c13 += w3[k] * x1
+        _put4(Z[s], b, sc, j, c00, c01, c02, c03)
+        _put4(Z[s + 1], b, sc, j, c10, c11, c12, c13)
+        j += 4
+    while j < n_out:
+        w0 = W[j]
+        c00 = c10 = zero
+        for k in range(n_in):
+            c00 += w0[k] * a0[k]
+            c10 += w0[k] * a1[k]
+        Z[s, j] = sc * c00 + b[j]
+        Z[s + 1, j] = sc * c10 + b[j]
+        j += 1
+
+
+@jit
+def dots4(W, x, out, n_in, n_out):
+    """``out[j] = W[j]·x`` (raw dot products), 4 rows at a time."""
+    zero = x[0] - x[0]
+    j = 0
+    while j + 3 < n_out:
+        w0 = W[j]
+        w1 = W[j + 1]
+        w2 = W[j + 2]
+        w3 = W[j + 3]
+        c0 = zero
+        c1 = zero
+        c2 = zero
+        c3 = zero
+        for k in range(n_in):
+            xk = x[k]
+            c0 += w0[k] * xk
+            c1 += w1[k] * xk
+            c2 += w2[k] * xk
+            c3 += w3[k] * xk
+        out[j] = c0
+        out[j + 1] = c1
+        out[j + 2] = c2
+        out[j + 3] = c3
+        j += 4
+    while j < n_out:
+        w0 = W[j]
+        c0 = zero
+        for k in range(n_in):
+            c0 += w0[k] * x[k]
+        out[j] = c0
+        j += 1
+
+
+@jit
+def gather(X, order, pos, use_order, Xb, mc, n0):
+    """``Xb[i] = X[order[pos + i]]`` (``use_order``) or ``X[pos + i]`` for ``i < mc``."""
+    for i in range(mc):
+        r = order[pos + i] if use_order else pos + i
+        xr = X[r]
+        xb = Xb[i]
+        for k in range(n0):
+            xb[k] = xr[k]
+
+
+@jit
+def forward(net, base, lay, mc, sc, hidden, one, vec):
+    """Forward pass of the gathered rows of one slot; leaves output pre-activations in z.
+
+    ``net``, ``lay``: :mod:`kernels.numba.slots`; ``vec``: the vectorised hidden sigmoid
+    of :func:`act_block` (the ``regtile`` paths)."""
+    sizes = lay.sizes
+    L = sizes.shape[0] - 1
+    for li in range(1, L + 1):
+        v = forward_views(net, base, lay, li, mc)
+        fwd_loops(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li])  # beats np.dot
+        if li < L:
+            act_block(v.z, mc * sizes[li], hidden, one, vec)
+
+
+@jit
+def slot_forward(net, base, lay, data, pos, mc, sc, hidden, output, one, vec):
+    """Gather ``order[pos:pos+mc]`` into the slot at ``base``, run :func:`forward` and the
+    output layer; returns the summed cost (float64), the output deltas left in the slot."""
+    L = lay.sizes.shape[0] - 1
+    n0 = lay.sizes[0]
+    a0 = forward_views(net, base, lay, 1, mc).A
+    gather(data.X, data.order, pos, True, a0, mc, n0)
+    forward(net, base, lay, mc, sc, hidden, one, vec)
+    z, a, d = output_views(net.work, base, lay)
+    return output_block(z, a, d, data.y, data.order, pos, mc, lay.sizes[L], output, one, vec)

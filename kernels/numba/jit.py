@@ -1,0 +1,132 @@
+# mypy: allow-untyped-defs
+"""The decorators of every Numba kernel: fast-math flags, SLP vectoriser, source-keyed cache.
+
+One place for the ``FASTMATH`` flags and for the on-disk cache of
+:mod:`kernels.numba.cache`: ``jit`` (serial kernels), ``pjit`` (``prange`` kernels),
+``tile_jit`` (register-tiled micro-kernels), ``vec_jit`` (whole-block kernels) and
+``vecmath_jit`` (the vectorisable exp/log1p).
+
+Importing this module loads the BLAS that Numba's ``np.dot`` calls (so threadpoolctl sees
+it); every Numba kernel module imports it.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
+from numba import njit
+from numba.core import config as numba_config
+from numba.core.compiler_lock import global_compiler_lock
+from numba.core.dispatcher import Dispatcher
+
+from kernels.numba.cache import cached
+
+# Only flags whose effect does not depend on where a function is compiled. A kernel calls
+# other @njit functions; Numba links a copy of each callee into the caller and optimises it
+# again there, while in the process that compiled them a call that is not inlined jumps to
+# the callee's own (separately optimised) code, and in a process that loads the caller from
+# the on-disk cache to the caller's copy. With "nsz" next to "reassoc" LLVM re-associates
+# the copy differently, so freshly compiled and cached kernels gave different bits (mini-batch
+# 1). "reassoc" (vectorised reductions), "contract" (FMA) and "arcp" (reciprocals) keep the
+# speed (scripts/fastmath_cost.py); "nsz" made no measurable difference. No nnan/ninf:
+# sigmoid/softplus rely on exp overflowing to inf.
+FASTMATH: set[str] = {"reassoc", "contract", "arcp"}
+TILE_FASTMATH: set[str] = {"contract"}  # the micro-kernels: see tile_jit
+
+
+def with_slp(dispatcher: Any) -> Any:
+    """Compile ``dispatcher`` with LLVM's SLP vectoriser on; returns it.
+
+    Numba turns the SLP vectoriser off by default (numba#8852: miscompilations seen with
+    older LLVMs); the register-tiled micro-kernels of :mod:`kernels.numba.blocks.microkernels` need
+    it (their sums are named scalars that only SLP packs into vector registers: 10× faster).
+    Every mlpbench kernel is compiled this way, never only some, so a helper that several
+    kernels call is optimised the same whichever compiles it first (cold and cached runs
+    give the same bits, issue 7). The switch is Numba's own ``config.SLP_VECTORIZE``, set
+    only while one of these dispatchers compiles, under Numba's compiler lock, and restored
+    after: a user's other Numba code in the process compiles as configured. The property
+    tests compare every kernel path with the numpy reference.
+    """
+    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
+        return dispatcher
+    compile_plain = dispatcher.compile
+
+    def compile_with_slp(sig: Any) -> Any:
+        with global_compiler_lock:
+            before = getattr(numba_config, "SLP_VECTORIZE", 0)
+            setattr(numba_config, "SLP_VECTORIZE", 1)  # noqa: B010 (not in numba's stubs)
+            try:
+                return compile_plain(sig)
+            finally:
+                setattr(numba_config, "SLP_VECTORIZE", before)  # noqa: B010
+
+    dispatcher.compile = compile_with_slp  # type: ignore[method-assign]
+    return dispatcher
+
+
+def jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached, SLP on.
+
+    The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba.cache`);
+    :func:`with_slp` says why the SLP vectoriser is on.
+    """
+    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH)(fn)))
+
+
+def tile_jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of the register-tiled micro-kernels: as :func:`jit`, but FMA contraction
+    only (:data:`TILE_FASTMATH`).
+
+    Without ``reassoc`` the loop vectoriser cannot turn the sample loop of a tile into
+    gathers and horizontal sums; the SLP vectoriser then packs the tile's independent sums
+    into vector registers (re-association is not needed: each lane is one sum, in order).
+    The flags travel with the instructions, so they hold where the tile is inlined too.
+    """
+    return cached(with_slp(njit(nogil=True, fastmath=TILE_FASTMATH)(fn)))
+
+
+def vec_jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of the whole-block kernels (:mod:`kernels.numba.blocks.vector`,
+    :func:`kernels.numba.blocks.vector.act_block`): as :func:`jit`, with NumPy's error model.
+
+    Under Python's error model (Numba's default) every float division first tests its
+    divisor and may raise ``ZeroDivisionError``: a branch that stops the loop vectoriser
+    (the sigmoid ran at 3.8 ns an element instead of 0.5). Only for kernels whose divisors
+    cannot be zero (``1 + e``, ``2 + e`` with ``e ≥ 0``).
+    """
+    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH, error_model="numpy")(fn)))
+
+
+def vecmath_jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of :mod:`kernels.numba.blocks.vecmath`: as :func:`vec_jit`, with FMA
+    contraction only (:data:`TILE_FASTMATH`): re-association would undo the two-part range
+    reduction."""
+    return cached(with_slp(njit(nogil=True, fastmath=TILE_FASTMATH, error_model="numpy")(fn)))
+
+
+def pjit(fn: Callable[..., Any]) -> Any:
+    """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
+    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn)))
+
+
+def bind(
+    template: Callable[..., Any], decorator: Callable[..., Any], name: str, **callees: Any
+) -> Any:
+    """A compiled copy of the plain function ``template`` whose globals ``callees`` name
+    the jitted functions it calls (one copy per path: e.g. the step loop with a path's step).
+
+    The copy shares the template's code, so the loop is written once; each copy is its own
+    dispatcher (``decorator``, e.g. :func:`jit`), named ``name`` in the cache, and calls
+    its callees as globals, directly (a jitted function passed as an argument instead
+    would be stored as a pointer in the machine code, which the on-disk cache refuses).
+    """
+    namespace = dict(template.__globals__)
+    namespace.update(callees)
+    fn = types.FunctionType(template.__code__, namespace, name, template.__defaults__)
+    fn.__qualname__ = name
+    fn.__doc__ = template.__doc__
+    fn.__module__ = template.__module__
+    return decorator(fn)
