@@ -110,20 +110,23 @@ ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
     # (results/benchmarks/peers-by-core.md, 27-28 Nov 2026: fused-mb1 at 1, regtile at 10
     # (float64), 100 and 1000 on one core, gemm at 10 (float32), split-regtile at 100 and
     # 1000 on two threads) and issue 19's Zen 5 (regtile 1.5x loops at float64 mb 100).
-    # Runners-up at 10 from a noisy tune on a shared 2-vCPU Zen 4 (1 Dec 2026, load ~10;
-    # scripts/measure_isa_defaults.py --repeats 3 --samples 8000): float32 blas 0.98 of gemm,
-    # regtile 0.85; float64 gemm 0.91 of regtile. That run also put blas and loops within
-    # 5 % of regtile at float64 mb 100, against both idle runs: taken as noise. Regenerate.
+    # Mini-batch 10: one interleaved A/B on a pinned core of a 2-vCPU Zen 4 (1 Dec 2026,
+    # 23:55 UTC, load ~3 from other work: noisy; best of 5 calls of 20,000 samples, [784, 30,
+    # 10]): float32 gemm 573 k samples/s, regtile 466 k, loops 415 k; float64 gemm 299 k,
+    # regtile 301 k, loops 251 k. gemm is the default there, with no runner-up: regtile is
+    # within 1 % only in float64, and timing it would compile regtile (the slowest path to
+    # compile, ~40 s cold) where gemm serves. Same run, regtile at 100 / 1000: float32 798 k /
+    # 749 k (gemm 541 k / 553 k, blas 588 k at 1000), float64 428 k / 387 k (gemm 324 k / 330 k).
     "avx512": {
         "serial": (
             (1, FUSED_MB1, ()),
-            (2, REGTILE, (GEMM, BLAS)),
+            (2, GEMM, ()),
             (32, REGTILE, ()),
             (316, REGTILE, ()),
         ),
         "split": (
             (1, FUSED_MB1, ()),
-            (2, REGTILE, (GEMM, BLAS)),
+            (2, GEMM, ()),
             (32, SPLIT_REGTILE, ()),
             (316, SPLIT_REGTILE, ()),
         ),
