@@ -145,10 +145,10 @@ def test_ragged_batch_evaluate_chunks_and_transfers() -> None:
 def test_tiled_gemm_and_gpu_record() -> None:
     """The peak's GEMM kernel multiplies correctly (non-multiple-of-tile shapes); the
     machine record names the device (the simulator under tox -e cudasim)."""
-    from kernels.cuda.kernels import TILE, blocks, kernel_set
     from numba import cuda
 
     from bench.gpu import gpu_info
+    from kernels.cuda.kernels import TILE, blocks, kernel_set
 
     rng = np.random.default_rng(0)
     a, b = rng.random((9, 7)), rng.random((7, 6))
