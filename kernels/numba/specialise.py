@@ -28,7 +28,8 @@ def specialised(template: Callable[..., Any], decorator: Callable[..., Any], hid
     code ``hidden`` and the cost code ``output`` (:mod:`kernels.layout`), made once."""
     key = (template, decorator, int(hidden), int(output))
     if key not in _MADE:
-        name = f"{template.__name__}_h{int(hidden)}_o{int(output)}"
+        module = template.__module__.rsplit(".", 1)[-1]  # the path: loops, split, …
+        name = f"{module}_{template.__name__}_h{int(hidden)}_o{int(output)}"
         made_one = bind(template, decorator, name, HIDDEN=int(hidden), OUTPUT=int(output))
         _MADE[key] = _timed(made_one, name)
     return _MADE[key]
@@ -54,12 +55,13 @@ def _timed(dispatcher: Any, name: str) -> Any:
 
 def compile_seconds() -> dict[str, float]:
     """Seconds each compiled copy took to compile (cold cache) or load (warm) in this
-    process, by name (``<driver>_h<hidden>_o<output>``), callees included; a kernel the
+    process, by name (``<module>_<driver>_h<hidden>_o<output>``, e.g.
+    ``loops_train_h0_o0``), callees included; a kernel the
     process did not need is absent."""
     return dict(_SECONDS)
 
 
 def made() -> dict[str, Any]:
-    """Every copy made so far in this process, by name (``<driver>_h<code>_o<code>``):
+    """Every copy made so far in this process, by name (``<module>_<driver>_h<code>_o<code>``):
     their dispatchers' ``stats`` say what was compiled and what came from the cache."""
     return {getattr(d, "__name__", str(k)): d for k, d in _MADE.items()}
