@@ -76,25 +76,31 @@ def test_restart_mid_study_loses_nothing(tmp_path: Path) -> None:
         assert set(failed) <= rerun, (failed, rerun)  # each failed trial re-ran to completion
 
 
+def outlived(url: str, tmp_path: Path, *options: str) -> tuple[int | None, str, list[str]]:
+    """Stop the server while a search with ``options`` trains, start it again once the search
+    has ended; the search's exit status, its output and its ``mlpbench: error:`` lines."""
+    log = tmp_path / "w.log"
+    proc = spawn([*search_args(url, tmp_path / "w"), *options], log)
+    try:
+        wait_for_training(url)
+        pg_ctl("stop", "-m", "fast")
+        try:
+            proc.wait(timeout=120)
+        finally:
+            pg_ctl("start")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = log.read_text()
+    return proc.returncode, output, [ln for ln in output.splitlines()
+                                     if ln.startswith("mlpbench: error:")]  # fmt: skip
+
+
 def test_database_gone_past_the_wait_is_one_line_and_resumes(tmp_path: Path) -> None:
     server_files()
     with fresh_schema(server_url()) as url:
-        argv = [*search_args(url, tmp_path / "w"), "--storage-wait", "3"]
-        log = tmp_path / "w.log"
-        proc = spawn(argv, log)
-        try:
-            wait_for_training(url)
-            pg_ctl("stop", "-m", "fast")
-            try:
-                proc.wait(timeout=120)
-            finally:
-                pg_ctl("start")
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        output = log.read_text()
-        assert proc.returncode == 2 and "Traceback" not in output, output
-        error = [ln for ln in output.splitlines() if ln.startswith("mlpbench: error:")]
+        returncode, output, error = outlived(url, tmp_path, "--storage-wait", "3")
+        assert returncode == 2 and "Traceback" not in output, output
         assert len(error) == 1 and output.rstrip().endswith(error[0]), output
         masked = url.replace("mlpbench-ci", "***")
         assert "mlpbench-ci" not in error[0] and f"lost the database {masked} for " in error[0]
@@ -113,21 +119,7 @@ def test_database_gone_past_the_wait_is_one_line_and_resumes(tmp_path: Path) -> 
 def test_local_worker_processes_give_up_in_one_line(tmp_path: Path) -> None:
     server_files()
     with fresh_schema(server_url()) as url:
-        argv = [*search_args(url, tmp_path / "w"), "--storage-wait", "2", "--workers", "2"]
-        log = tmp_path / "w.log"
-        proc = spawn(argv, log)
-        try:
-            wait_for_training(url)
-            pg_ctl("stop", "-m", "fast")
-            try:
-                proc.wait(timeout=120)
-            finally:
-                pg_ctl("start")
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        output = log.read_text()
-        assert proc.returncode == 2 and "Traceback" not in output, output
-        error = [ln for ln in output.splitlines() if ln.startswith("mlpbench: error:")]
+        returncode, output, error = outlived(url, tmp_path, "--storage-wait", "2", "--workers", "2")
+        assert returncode == 2 and "Traceback" not in output, output
         assert len(error) == 1 and output.rstrip().endswith(error[0]), output
         assert "worker(s) gave up" in error[0] and "resume with: mlpbench search" in error[0]
