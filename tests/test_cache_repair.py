@@ -38,7 +38,7 @@ with warnings.catch_warnings(record=True) as seen:
     p = layout.init_params([6, 5, 3], "default", rng)
     X = rng.random((40, 6)); y = rng.integers(0, 3, 40).astype(np.int64)
     c, cost = be.evaluate(p, np.zeros(be.workspace_size(sizes, 8)), sizes, X, y, 8, 0, 0)
-st = next(d for n, d in specialise.made().items() if n.startswith("evaluate_serial")).stats
+st = next(d for n, d in specialise.made().items() if "evaluate_serial" in n).stats
 print(json.dumps({"bits": [int(c), float(cost).hex()], "hits": sum(st.cache_hits.values()),
                   "misses": sum(st.cache_misses.values()),
                   "warnings": [str(w.message) for w in seen
