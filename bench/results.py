@@ -94,6 +94,9 @@ class TrialResult:
     status: str  # completed | diverged | pruned
     stop_reason: str  # epochs | time-budget | target | early-stop | eta-schedule | ...
     compile_seconds: float  # first (warm-up) call of the kernels, not in any timing
+    # Of those seconds, each compiled kernel the warm-up compiled or loaded (callees
+    # included; kernels.compile_report): {} when all were in memory, None in older runs.
+    compile_kernels: dict[str, float] | None = None
     curve: list[CurvePoint]
     summary: TrialSummary
     label: str = ""  # free text, e.g. "mb=10" or an Optuna trial number
@@ -124,6 +127,7 @@ class TrialResult:
                 "label": self.label,
                 "params": self.params,
             }
+            | ({} if self.compile_kernels is None else {"compile_kernels": self.compile_kernels})
             | ({"machine": self.machine} if self.machine is not None else {})
             | ({"stability": self.stability.to_dict()} if self.stability is not None else {})
         )
@@ -136,6 +140,7 @@ class TrialResult:
             status=d["status"],
             stop_reason=d["stop_reason"],
             compile_seconds=d["compile_seconds"],
+            compile_kernels=d.get("compile_kernels"),
             curve=[CurvePoint(**nan_for_null(CurvePoint, p)) for p in d["curve"]],
             summary=TrialSummary(**nan_for_null(TrialSummary, d["summary"])),
             label=d.get("label", ""),

@@ -37,7 +37,13 @@ from bench.results import (
 )
 from bench.stability import StateMonitor, chunk_rates
 from bench.timing import timed_steps
-from kernels import backend_info, effective_threads, load_backend, open_session
+from kernels import (
+    backend_info,
+    compile_report,
+    effective_threads,
+    load_backend,
+    open_session,
+)
 from kernels.layout import flops_per_sample, flops_per_update, init_params, sizes_array, views
 from kernels.paths import blas_threads, executed_flops_per_update
 from kernels.session import CPU, VAL, Session
@@ -169,11 +175,14 @@ def trial_batches(n: int, mb: int) -> tuple[int, ...]:
 def _warm_up(
     session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float],
     batches: tuple[int, ...],
-) -> float:  # fmt: skip
+) -> tuple[float, dict[str, float]]:  # fmt: skip
     """One update of each batch size the trial runs (:func:`trial_batches`: a ragged last
     mini-batch may run another trainer, e.g. ``regtile`` above ``GEMM_BLOCK``) and a 2-row
     evaluation: every kernel the trial calls is compiled (or loaded) outside all timings.
-    The initial weights are loaded again. Returns the seconds (compile_seconds)."""
+    The initial weights are loaded again. Returns the seconds (``compile_seconds``) and,
+    per compiled kernel this warm-up compiled or loaded, its seconds
+    (:func:`kernels.compile_report`; empty when every kernel was already in memory)."""
+    before = compile_report()
     t0 = time.perf_counter()
     for batch in batches:
         session.steps(0, 1, *hyper, batch=batch)
@@ -181,7 +190,9 @@ def _warm_up(
     session.synchronize()
     seconds = time.perf_counter() - t0
     session.load(params, np.zeros_like(params))
-    return seconds
+    after = compile_report()
+    kernels = {k: s - before.get(k, 0.0) for k, s in after.items() if s > before.get(k, 0.0)}
+    return seconds, kernels
 
 
 def _train(
@@ -200,7 +211,9 @@ def _train(
     session.load(params, np.zeros_like(params))
     session.upload(data.X_train, data.y_train, data.X_val, data.y_val)
     session.set_order(rng.permutation(n).astype(np.int64))
-    compile_seconds = _warm_up(session, params, (float(tr.eta), lam, mu), trial_batches(n, mb))
+    compile_seconds, compile_kernels = _warm_up(
+        session, params, (float(tr.eta), lam, mu), trial_batches(n, mb)
+    )
     sizes = sizes_array(net.sizes)
     acc0, cost0, _ = _validate(session, sizes, data.n_val, lmbda_n)
     curve = [CurvePoint(
@@ -254,7 +267,8 @@ def _train(
                         executed_flops=prog.executed, path=path)  # fmt: skip
     return TrialResult(
         config=spec, status=stop.status, stop_reason=stop.reason,
-        compile_seconds=compile_seconds, curve=curve, summary=summary, label=label,
+        compile_seconds=compile_seconds, compile_kernels=compile_kernels, curve=curve,
+        summary=summary, label=label,
         transfer_seconds=session.transfer_seconds if session.info.device != CPU else None,
         stability=stability,
     )  # fmt: skip

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -65,6 +66,16 @@ def backend_info(name: str) -> BackendInfo:
     if name not in REGISTRY:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(REGISTRY)}")
     return REGISTRY[name]
+
+
+def compile_report() -> dict[str, float]:
+    """Seconds each compiled kernel of the Numba backends has taken to compile (cold cache)
+    or load (warm) in this process so far, its callees included, by name
+    (``<path>_<driver>_h<hidden>_o<output>``, e.g. ``regtile_train_h0_o0``,
+    :func:`kernels.numba.specialise.compile_seconds`); empty while no Numba kernel was
+    loaded (Numba is not imported for it)."""
+    specialise = sys.modules.get("kernels.numba.specialise")
+    return {} if specialise is None else dict(specialise.compile_seconds())
 
 
 def load_backend(name: str) -> ModuleType:

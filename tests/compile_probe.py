@@ -12,7 +12,8 @@ It trains one real trial (:func:`bench.train.run_trial`, scikit-learn's 8×8 dig
 * ``after_warm_up``: the same events anywhere after the warm-up (timed calls, checkpoints);
 * ``batches``: the distinct batch sizes of the timed calls (shows the ragged one ran);
 * ``warm_up``: how many such events the warm-up itself saw (it is where they belong);
-* ``path``: the kernel path and its source the trial recorded.
+* ``path``: the kernel path and its source the trial recorded;
+* ``compile_kernels``: the trial's per-kernel compile (or load) seconds.
 
 Used by :mod:`tests.test_compile_events`.
 """
@@ -96,6 +97,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "warm_up": sum(rec.seen.get("warm_up", {}).values()),
         "batches": sorted(batches),
         "path": [result.summary.kernel_path, result.summary.kernel_path_source],
+        "compile_kernels": result.compile_kernels,
     }
 
 

@@ -96,3 +96,10 @@ def test_no_kernel_is_compiled_or_loaded_inside_the_timed_calls(
     assert got["after_warm_up"] == {}, f"compiled or loaded after the warm-up: {got}"
     if backend != "numpy":  # the probe saw the warm-up resolve the kernels: it was listening
         assert got["warm_up"] > 0
+    if backend.startswith("numba"):  # the trial says which compiled kernels its warm-up took
+        kernels = got["compile_kernels"]
+        assert all(s > 0 for s in kernels.values()), kernels
+        assert any(k.startswith(path.split("-")[0]) for k in kernels), kernels  # the driver
+        assert any(k.startswith("evaluate") for k in kernels), kernels
+    elif backend == "numpy":
+        assert got["compile_kernels"] == {}
