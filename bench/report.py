@@ -178,6 +178,25 @@ def fastest_verdict(run: Run) -> str:
     return text
 
 
+COMPILE_NOTE_FROM = 1.0  # total compile seconds of a run from which it says what compiled
+
+
+def compile_note(run: Run) -> str | None:
+    """One line naming what the run's warm-ups compiled and for how long (seconds, slowest
+    first, from each trial's ``compile_kernels``), when that took ``COMPILE_NOTE_FROM``
+    seconds or more (a cold kernel cache); None otherwise, or for runs that did not record it.
+    """
+    seconds: dict[str, float] = {}
+    for trial in run.trials:
+        for name, s in (trial.compile_kernels or {}).items():
+            seconds[name] = seconds.get(name, 0.0) + s
+    total = sum(seconds.values())
+    if total < COMPILE_NOTE_FROM:
+        return None
+    parts = ", ".join(f"{n} {s:.1f} s" for n, s in sorted(seconds.items(), key=lambda x: -x[1]))
+    return f"Compiled {total:.1f} s (kept out of every timing; cached for the next run): {parts}."
+
+
 def front_table(front: list[FrontPoint]) -> Table:
     """The configurations on the time–accuracy front, in time order: from which budget each
     is the most accurate, and the accuracy it holds over its stretch."""

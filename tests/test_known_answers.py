@@ -21,7 +21,7 @@ import bench.train
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
 from bench.data.dataset import Dataset
 from bench.recipe.recipe import choose_by_time, mean_accuracy, search_lmbda
-from bench.report import fastest_verdict
+from bench.report import compile_note, fastest_verdict
 from bench.results import COMPLETED, CurvePoint, Run, TrialResult
 from bench.train import run_trial, summarize
 
@@ -90,6 +90,18 @@ def test_fastest_verdict_names_the_lowest_median_time_to_target() -> None:
     assert fastest_verdict(_run(trials)) == (
         "Fastest to 90%: mini-batch 10 (η=0.5) in 0.600 training seconds."
     )
+
+
+def test_compile_note_sums_each_kernel_over_the_trials_slowest_first() -> None:
+    one, two = trial([(0, 0.1), (1.0, 0.95)]), trial([(0, 0.1), (1.0, 0.95)])
+    one = replace(one, compile_kernels={"fused_mb1_train_h0_o0": 2.0, "evaluate_x": 1.5})
+    two = replace(two, compile_kernels={"regtile_train_h0_o0": 3.0, "evaluate_x": 0.25})
+    assert compile_note(_run([one, two])) == (
+        "Compiled 6.8 s (kept out of every timing; cached for the next run): "
+        "regtile_train_h0_o0 3.0 s, fused_mb1_train_h0_o0 2.0 s, evaluate_x 1.8 s."
+    )
+    warm = replace(two, compile_kernels={"regtile_train_h0_o0": 0.4})  # loaded from the cache
+    assert compile_note(_run([warm, replace(one, compile_kernels=None)])) is None
 
 
 def test_fastest_verdict_without_a_target_names_the_best_accuracy() -> None:

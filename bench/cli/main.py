@@ -35,7 +35,7 @@ from bench.config import ConfigError, TrialSpec
 from bench.grid import is_multi_axis
 from bench.pareto import front_record
 from bench.progress import RichObserver, stdout_console
-from bench.report import fastest_verdict, front_table, run_front, sweep_table
+from bench.report import compile_note, fastest_verdict, front_table, run_front, sweep_table
 from bench.results import Run, RunFileLock, save_run
 from bench.runner import (
     DataCache,
@@ -119,6 +119,8 @@ def _run_locked(
     if is_multi_axis(run.trials):
         out.print(front_table(front))
     out.print(fastest_verdict(run))
+    if note := compile_note(run):
+        out.print(note, highlight=False)
     out.print(f"run saved: {json_path}")
     _warn_unstable(run)
     if not args.no_plot:
