@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "kernels" / "numba" / "blocks" / "microkernels.py"
-ROWS = (1, 2, 3, 4, 5, 6)  # rows of G per tile: 6 fills the tile; 1-5 finish a layer
+TILE_ROWS = 6  # rows of G per tile; a ragged last tile overlaps its neighbour
+ROWS = (1, TILE_ROWS)  # 1: layers of fewer rows than one tile (every other height was a
+# compile of its own, seconds each, for the few rows at a layer's end)
 PUSH_ROWS = (1, 4)  # samples per push-down tile: 4 share each W load; 1 finishes a batch
 COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 from kernels.numba.jit import tile_jit
 
 COLS = {cols}
+TILE_ROWS = {tile_rows}
 '''
 
 
@@ -94,7 +97,7 @@ def push_source(rows: int, cols: int) -> str:
 def source() -> str:
     """The whole generated module."""
     return (
-        HEADER.format(cols=COLS)
+        HEADER.format(cols=COLS, tile_rows=TILE_ROWS)
         + "".join(tile_source(r, COLS) for r in ROWS)
         + "".join(push_source(r, COLS) for r in PUSH_ROWS)
     )

@@ -12,6 +12,7 @@ it); every Numba kernel module imports it.
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
 from numba import njit
 from numba.core import config as numba_config
+from numba.core import types as nb_types
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.dispatcher import Dispatcher
 
@@ -67,13 +69,69 @@ def with_slp(dispatcher: Any) -> Any:
     return dispatcher
 
 
+# The parameters whose integer constants are compile-time choices: the activation and cost
+# codes (kernels.numba.specialise). Every other integer constant a kernel passes to another
+# (an offset 0, a first row 0, one slot) is typed as a plain int64, see plain_int_args.
+LITERAL_PARAMS = frozenset({"hidden", "output"})
+
+
+def plain_int_args(dispatcher: Any) -> Any:
+    """Compile ``dispatcher`` for plain ``int64`` where a kernel calls it with an integer
+    constant, except in the parameters of :data:`LITERAL_PARAMS`; returns it.
+
+    Numba compiles a function called from compiled code once per combination of constant
+    arguments it meets (``Literal[int](0)`` is a type of its own): ``grad_tile_6`` was
+    compiled eight times for the 0 or non-0 of its three offsets, and each copy linked into
+    each caller, which made the ``regtile`` path's cold compile 2-3× longer for no speed.
+    Constant ``bool`` switches keep their literal type (they select code at compile time).
+    """
+    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
+        return dispatcher
+    names = list(inspect.signature(dispatcher.py_func).parameters)
+    plain = [name not in LITERAL_PARAMS for name in names]
+    template_of = dispatcher.get_call_template
+
+    def get_call_template(args: Any, kws: Any) -> Any:
+        args = tuple(
+            nb_types.unliteral(a)  # type: ignore[no-untyped-call]
+            if i < len(plain) and plain[i] and isinstance(a, nb_types.IntegerLiteral)
+            else a
+            for i, a in enumerate(args)
+        )
+        return template_of(args, kws)
+
+    dispatcher.get_call_template = get_call_template  # type: ignore[method-assign]
+    return dispatcher
+
+
+def _kernel(fn: Callable[..., Any], **options: Any) -> Any:
+    """``fn`` compiled by ``njit(nogil=True, **options)``, with the SLP vectoriser
+    (:func:`with_slp`), plain integer arguments (:func:`plain_int_args`) and the
+    source-keyed on-disk cache (:mod:`kernels.numba.cache`)."""
+    return cached(plain_int_args(with_slp(njit(nogil=True, **options)(fn))))
+
+
 def jit(fn: Callable[..., Any]) -> Any:
     """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached, SLP on.
 
     The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba.cache`);
     :func:`with_slp` says why the SLP vectoriser is on.
     """
-    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH)(fn)))
+    return _kernel(fn, fastmath=FASTMATH)
+
+
+def inline_jit(fn: Callable[..., Any]) -> Any:
+    """The decorator of a path's ``step`` and ``batch``: as :func:`jit`, but inlined into
+    each caller by Numba (``inline="always"``), never compiled on its own.
+
+    A function compiled on its own links a copy of everything it calls and optimises and
+    emits that whole tree again (Numba's ``CodeLibrary.finalize``): about 1.5-3 s of a
+    cold ``regtile`` compile for each such level on a 2-vCPU Zen 4. ``step`` and ``batch``
+    only glue their path's building blocks together, and their callers (the step loop,
+    the blocked batch) are compiled with the same flags, so inlining them changes no
+    instruction, only how often the tree below is compiled.
+    """
+    return njit(nogil=True, fastmath=FASTMATH, inline="always")(fn)
 
 
 def tile_jit(fn: Callable[..., Any]) -> Any:
@@ -85,7 +143,7 @@ def tile_jit(fn: Callable[..., Any]) -> Any:
     into vector registers (re-association is not needed: each lane is one sum, in order).
     The flags travel with the instructions, so they hold where the tile is inlined too.
     """
-    return cached(with_slp(njit(nogil=True, fastmath=TILE_FASTMATH)(fn)))
+    return _kernel(fn, fastmath=TILE_FASTMATH)
 
 
 def vec_jit(fn: Callable[..., Any]) -> Any:
@@ -97,19 +155,19 @@ def vec_jit(fn: Callable[..., Any]) -> Any:
     (the sigmoid ran at 3.8 ns an element instead of 0.5). Only for kernels whose divisors
     cannot be zero (``1 + e``, ``2 + e`` with ``e ≥ 0``).
     """
-    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH, error_model="numpy")(fn)))
+    return _kernel(fn, fastmath=FASTMATH, error_model="numpy")
 
 
 def vecmath_jit(fn: Callable[..., Any]) -> Any:
     """The decorator of :mod:`kernels.numba.blocks.vecmath`: as :func:`vec_jit`, with FMA
     contraction only (:data:`TILE_FASTMATH`): re-association would undo the two-part range
     reduction."""
-    return cached(with_slp(njit(nogil=True, fastmath=TILE_FASTMATH, error_model="numpy")(fn)))
+    return _kernel(fn, fastmath=TILE_FASTMATH, error_model="numpy")
 
 
 def pjit(fn: Callable[..., Any]) -> Any:
     """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
-    return cached(with_slp(njit(nogil=True, fastmath=FASTMATH, parallel=True)(fn)))
+    return _kernel(fn, fastmath=FASTMATH, parallel=True)
 
 
 def bind(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from kernels.numba.jit import bind, jit
+from kernels.numba.jit import bind, inline_jit, jit
 
 step: Any = None  # the path's step function, bound in each copy made by loop_of
 
@@ -62,7 +62,7 @@ def loop_of(path_step: Any) -> Any:
     """The compiled :func:`step_loop` of one path's step function."""
     py = getattr(path_step, "py_func", path_step)
     name = f"step_loop_{py.__module__.rsplit('.', 1)[-1]}_{py.__name__}"
-    return bind(step_loop, jit, name, step=path_step)
+    return bind(step_loop, inline_jit, name, step=path_step)
 
 
 @jit

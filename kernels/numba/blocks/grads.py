@@ -13,15 +13,7 @@ whole parameter ranges (:mod:`kernels.numba.blocks.update`).
 
 from __future__ import annotations
 
-from kernels.numba.blocks.microkernels import (
-    COLS,
-    grad_tile_1,
-    grad_tile_2,
-    grad_tile_3,
-    grad_tile_4,
-    grad_tile_5,
-    grad_tile_6,
-)
+from kernels.numba.blocks.microkernels import COLS, TILE_ROWS, grad_tile_1, grad_tile_6
 from kernels.numba.jit import jit
 
 
@@ -152,13 +144,13 @@ def grad_tiles(D, A, rows, r0, G, m, n_in, n_out):
 
     Row ``s`` of the ``m × n_in`` operand is ``A[rows[r0 + s]]`` (the training inputs in
     place, or a slot's activations with ``rows`` the identity). Strips of ``COLS`` columns,
-    each cut into tiles of 6 rows (the last rows in a smaller tile) summed over all ``m``
-    samples in registers and stored once; a strip of ``A`` (``m × COLS``) stays in cache for
-    all its row tiles. When every row starts at the same offset within a 64-byte line the
-    strips start at a line boundary (no load splits two lines); the ragged first and last
-    strips overlap their neighbours instead of running scalar loops (``G`` is set, not
-    added to, and a column is computed the same way in either strip). Layers narrower
-    than ``COLS`` use plain loops.
+    each cut into tiles of ``TILE_ROWS`` rows (the last one overlapping its neighbour) summed
+    over all ``m`` samples in registers and stored once; a strip of ``A`` (``m × COLS``)
+    stays in cache for all its row tiles. When every row starts at the same offset within a
+    64-byte line the strips start at a line boundary (no load splits two lines); the ragged
+    first and last strips overlap their neighbours instead of running scalar loops (``G``
+    is set, not added to, and a column is computed the same way in either strip). Layers
+    narrower than ``COLS`` use plain loops.
     """
     if n_in < COLS:
         _grad_cols(D, A, rows, r0, G, m, n_out, 0, n_in)
@@ -179,22 +171,20 @@ def grad_tiles(D, A, rows, r0, G, m, n_in, n_out):
 
 @jit
 def _grad_strip(D, A, rows, r0, G, m, n_out, k0):
-    """Columns ``k0 … k0+COLS-1`` of :func:`grad_tiles`: tiles of 6 rows, then the rest."""
+    """Columns ``k0 … k0+COLS-1`` of :func:`grad_tiles`: tiles of ``TILE_ROWS`` rows; the
+    ragged last rows by one more tile that overlaps the one before it (a row is summed the
+    same way in either, so the rows computed twice get the same bits), or, in a layer of
+    fewer rows than one tile, one row at a time. Only two micro-kernels to compile."""
+    if n_out < TILE_ROWS:
+        for j in range(n_out):
+            grad_tile_1(D, A, rows, r0, G, j, k0, m)
+        return
     j = 0
-    while j + 5 < n_out:
+    while j + TILE_ROWS <= n_out:
         grad_tile_6(D, A, rows, r0, G, j, k0, m)
-        j += 6
-    r = n_out - j
-    if r == 5:
-        grad_tile_5(D, A, rows, r0, G, j, k0, m)
-    elif r == 4:
-        grad_tile_4(D, A, rows, r0, G, j, k0, m)
-    elif r == 3:
-        grad_tile_3(D, A, rows, r0, G, j, k0, m)
-    elif r == 2:
-        grad_tile_2(D, A, rows, r0, G, j, k0, m)
-    elif r == 1:
-        grad_tile_1(D, A, rows, r0, G, j, k0, m)
+        j += TILE_ROWS
+    if j < n_out:
+        grad_tile_6(D, A, rows, r0, G, n_out - TILE_ROWS, k0, m)
 
 
 @jit

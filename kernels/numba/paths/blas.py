@@ -20,7 +20,7 @@ from kernels.numba.blocks.dense import slot_forward
 from kernels.numba.blocks.grads import apply_row, bias_grad
 from kernels.numba.blocks.update import update_biases
 from kernels.numba.blocks.vector import push_rows
-from kernels.numba.jit import jit
+from kernels.numba.jit import inline_jit, jit
 from kernels.numba.slots import delta_below, layer_views, make_lay
 from kernels.numba.steps import loop_of
 
@@ -51,7 +51,7 @@ def chunk(net, base, lay, data, pos, mc, sc, hidden, output, hp, mode, alpha):
     return cost
 
 
-@jit
+@inline_jit
 def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch: :func:`chunk` with the weight rows applied inside, then the biases."""
     alpha_b = -(hp.eta * hp.inv_m)

@@ -21,7 +21,7 @@ import numpy as np
 from kernels.numba.blocks.dense import dots4
 from kernels.numba.blocks.scalar import act, output_row
 from kernels.numba.blocks.vector import push_rows
-from kernels.numba.jit import jit
+from kernels.numba.jit import inline_jit, jit
 from kernels.numba.slots import Data, delta_below, forward_views, layer_views, make_lay
 from kernels.numba.steps import loop_of
 
@@ -107,7 +107,7 @@ def update_upper(net, lay, hp, alpha, use_scale):
                 net.params[bo + j] += vb
 
 
-@jit
+@inline_jit
 def step(cx, net, lay, hp, pos, m, sc, hidden, output, total):
     """One sample: forward, output, deltas, update (layer 1 fused with the next sample)."""
     sizes, so = lay.sizes, lay.so

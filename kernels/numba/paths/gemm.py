@@ -22,7 +22,7 @@ from kernels.numba.blocks.dense import gather
 from kernels.numba.blocks.grads import bias_grad
 from kernels.numba.blocks.update import apply_sums
 from kernels.numba.blocks.vector import act_block, output_block, push_rows
-from kernels.numba.jit import jit
+from kernels.numba.jit import inline_jit
 from kernels.numba.slots import (
     delta_below,
     forward_views,
@@ -36,7 +36,7 @@ HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of 
 OUTPUT: Any = None  # (kernels.numba.specialise)
 
 
-@jit
+@inline_jit
 def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     """Forward + backward of ``order[pos:pos+mc]`` with BLAS products; returns the cost sum.
 
@@ -67,7 +67,7 @@ def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     return cost
 
 
-@jit
+@inline_jit
 def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch: :func:`batch`, then the summed gradient applied to every layer."""
     total += batch(data, net, lay, pos, m, sc.s, hidden, output, hp.one)

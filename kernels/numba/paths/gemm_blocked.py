@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernels.numba.blocks.update import apply_sums
-from kernels.numba.jit import bind, jit
+from kernels.numba.jit import bind, inline_jit, jit
 from kernels.numba.paths import gemm
 from kernels.numba.slots import make_lay
 from kernels.numba.steps import loop_of
@@ -57,7 +57,7 @@ HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of 
 OUTPUT: Any = None  # (kernels.numba.specialise)
 
 
-@jit
+@inline_jit
 def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch: :func:`blocked_batch` of ``gemm``'s batch, then the update."""
     total = BLOCKED_GEMM(data, net, lay, pos, m, sc.s, hidden, output, hp.one, total)

@@ -21,7 +21,7 @@ from kernels.numba.blocks.dense import fwd_loops, fwd_rows
 from kernels.numba.blocks.grads import bias_grad, grad_tiles
 from kernels.numba.blocks.update import apply_sums
 from kernels.numba.blocks.vector import act_block, output_block, push_down
-from kernels.numba.jit import jit
+from kernels.numba.jit import inline_jit
 from kernels.numba.paths.gemm_blocked import blocked_of
 from kernels.numba.slots import (
     delta_below,
@@ -36,7 +36,7 @@ HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of 
 OUTPUT: Any = None  # (kernels.numba.specialise)
 
 
-@jit
+@inline_jit
 def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     """Forward + backward of ``order[pos:pos+mc]`` by register tiles; returns the cost sum.
 
@@ -67,7 +67,7 @@ def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     return cost
 
 
-@jit
+@inline_jit
 def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch: :func:`batch`, then the summed gradient applied to every layer."""
     total += batch(data, net, lay, pos, m, sc.s, hidden, output, hp.one)
@@ -78,7 +78,7 @@ def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
 BLOCKED = blocked_of(batch, "regtile")
 
 
-@jit
+@inline_jit
 def step_blocked(data, net, lay, hp, pos, m, sc, hidden, output, total):
     """One mini-batch in blocks of the slot's capacity, then the accumulated update."""
     total = BLOCKED(data, net, lay, pos, m, sc.s, hidden, output, hp.one, total)

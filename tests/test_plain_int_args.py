@@ -1,0 +1,44 @@
+"""Integer constants passed between kernels do not multiply compiles (kernels.numba.jit).
+
+Numba compiles a function called from compiled code once per combination of constant
+integer arguments (``Literal[int](0)`` is a type of its own); the ``regtile`` tile
+``grad_tile_6`` was compiled eight times that way. The kernel decorators type such
+arguments as plain ``int64``, except the activation and cost codes, which are compile-time
+choices on purpose (:mod:`kernels.numba.specialise`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pytest
+from numba.core import types
+
+from kernels.numba.jit import LITERAL_PARAMS, jit
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"
+)
+
+
+@jit
+def _callee(a: Any, k: int, hidden: int) -> Any:
+    return a[k] + hidden
+
+
+@jit
+def _caller(a: Any, n: int) -> Any:
+    # the same callee with constant and variable offsets, and a constant code
+    return _callee(a, 0, 1) + _callee(a, n, 1) + _callee(a, 2, 1)
+
+
+def test_a_kernel_called_with_constant_offsets_is_compiled_once() -> None:
+    a = np.arange(5.0)
+    assert _caller(a, 3) == 0.0 + 3.0 + 2.0 + 3
+    assert len(_callee.signatures) == 1, _callee.signatures
+    (sig,) = _callee.signatures
+    assert sig[1] == types.int64  # the offset: plain
+    assert isinstance(sig[2], types.IntegerLiteral) and sig[2].literal_value == 1  # the code
+    assert "hidden" in LITERAL_PARAMS
