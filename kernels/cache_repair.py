@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,24 @@ def discard(cache_file: Any, err: BaseException) -> None:
         )
 
 
+@contextlib.contextmanager
+def _save_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder/.save.lock`` (waiting for another process).
+
+    Numba saves an entry by reading the function's index, picking the first free data-file
+    number, writing the index and then the data, with no lock: two processes compiling the
+    same function for different types into one cache at once (``search --workers``, tests
+    run side by side) can pick the same number, and one index then names the other's data.
+    Loads need no lock: every file is replaced whole (``os.replace``).
+    """
+    fd = os.open(folder / ".save.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class RepairingCache:
     """Mixin for a ``numba.core.caching.Cache`` subclass: a damaged entry is a cache miss
     (discarded, recompiled); a full disk or denied write names the cache file."""
@@ -71,13 +91,15 @@ class RepairingCache:
             return None
 
     def save_overload(self, sig: Any, data: Any) -> None:
-        """Numba's save; a damaged index is discarded first, a full disk is named."""
+        """Numba's save, one process at a time (:func:`_save_lock`); a damaged index is
+        discarded first, a full disk is named."""
         try:
-            self._cache_file._load_index()
-        except Exception as err:
-            discard(self._cache_file, err)
-        try:
-            super().save_overload(sig, data)  # type: ignore[misc]
+            with _save_lock(Path(self._cache_path)):
+                try:
+                    self._cache_file._load_index()
+                except Exception as err:
+                    discard(self._cache_file, err)
+                super().save_overload(sig, data)  # type: ignore[misc]
         except OSError as err:
             if err.errno not in _FULL_OR_DENIED:
                 raise

@@ -106,3 +106,27 @@ def test_damaged_synthetic_cache_is_generated_again_with_the_same_bits(
     for name in ("X_train", "y_train", "X_val", "y_val"):
         assert np.array_equal(getattr(again, name), getattr(plain, name)), name
     assert sorted(p.name for p in x_path.parent.iterdir()) == sorted([x_path.name, y_path.name])
+
+
+SAVE_ONE = "from kernels.numba.steps import scale_mode; scale_mode(0.1, 0.01, 0.0, 1.0)"
+
+
+def test_a_cache_entry_is_saved_only_under_the_save_lock(tmp_path: Path) -> None:
+    """While another process holds the cache's save lock, a compile waits to save its
+    entry (two processes picking the same data-file number is what the lock prevents)."""
+    from kernels.cache_repair import _save_lock
+    from kernels.numba.cache import KERNEL_KEY
+
+    folder = tmp_path / f"mlpbench-kernels-{KERNEL_KEY}"
+    folder.mkdir()
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    with _save_lock(folder):
+        child = subprocess.Popen([sys.executable, "-c", SAVE_ONE], env=env, cwd=ROOT)
+        try:
+            child.wait(timeout=12)  # imports and compiles in 2-3 s, then waits for the lock
+            raise AssertionError(f"finished (exit {child.returncode}) without the save lock")
+        except subprocess.TimeoutExpired:
+            assert not list(folder.glob("*.nb[ic]"))  # nothing written while locked
+    assert child.wait(timeout=120) == 0
+    assert list(folder.glob("*.nbi")) and list(folder.glob("*.nbc"))
