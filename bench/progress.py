@@ -39,6 +39,7 @@ class RichObserver:
         )
         self.overall: TaskID | None = None
         self.task: TaskID | None = None
+        self.ahead: TaskID | None = None
         self.epochs = base.train.epochs
 
     def __enter__(self) -> RichObserver:
@@ -53,8 +54,18 @@ class RichObserver:
     ) -> None:
         self.progress.__exit__(exc_type, exc, tb)
 
+    def compiling_ahead(self, kernels: int, processes: int) -> None:
+        """A line for the kernels compiled before the first trial (a cold cache)."""
+        self.ahead = self.progress.add_task(
+            f"compiling {kernels} kernel sets ahead", total=None,
+            status=f"in {processes} processes: a cold cache, kept for the next run",
+        )  # fmt: skip
+
     def trial_started(self, index: int, total: int, label: str, spec: TrialSpec) -> None:
         """Add a bar for the trial (total = epochs × training images, known after loading)."""
+        if self.ahead is not None:
+            self.progress.update(self.ahead, total=0, completed=0, status="done")
+            self.ahead = None
         self.epochs = spec.train.epochs
         self.task = self.progress.add_task(
             f"[{index + 1}/{total}] {label}", total=None, status="compiling…"

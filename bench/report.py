@@ -186,7 +186,8 @@ def compile_note(run: Run) -> str | None:
     first, from each trial's ``compile_kernels``), when that took ``COMPILE_NOTE_FROM``
     seconds or more (a cold kernel cache); None otherwise, or for runs that did not record it.
     """
-    seconds: dict[str, float] = {}
+    ahead = run.notes.get("compile_ahead") or {}
+    seconds: dict[str, float] = dict(ahead.get("kernels", {}))
     for trial in run.trials:
         for name, s in (trial.compile_kernels or {}).items():
             seconds[name] = seconds.get(name, 0.0) + s
@@ -194,7 +195,12 @@ def compile_note(run: Run) -> str | None:
     if total < COMPILE_NOTE_FROM:
         return None
     parts = ", ".join(f"{n} {s:.1f} s" for n, s in sorted(seconds.items(), key=lambda x: -x[1]))
-    return f"Compiled {total:.1f} s (kept out of every timing; cached for the next run): {parts}."
+    how = ""
+    if ahead:
+        wall, procs = ahead["seconds"], ahead["processes"]
+        how = f"; {wall:.1f} s wall before the first trial, in {procs} processes"
+    return (f"Compiled {total:.1f} s (kept out of every timing{how}; cached for the next run): "
+            f"{parts}.")  # fmt: skip
 
 
 def front_table(front: list[FrontPoint]) -> Table:

@@ -33,6 +33,10 @@ class Observer(Protocol):
     def checkpoint(self, point: CurvePoint) -> None:
         """A validation checkpoint of the running trial."""
 
+    def compiling_ahead(self, kernels: int, processes: int) -> None:
+        """``kernels`` trial shapes are being compiled in ``processes`` processes before the
+        first trial (:func:`bench.prewarm.compile_ahead`); the next call is a trial start."""
+
     def trial_finished(self, result: TrialResult) -> None:
         """A trial ended and was saved."""
 
@@ -44,6 +48,9 @@ class QuietObserver:
         """Ignore."""
 
     def checkpoint(self, point: CurvePoint) -> None:
+        """Ignore."""
+
+    def compiling_ahead(self, kernels: int, processes: int) -> None:
         """Ignore."""
 
     def trial_finished(self, result: TrialResult) -> None:
@@ -130,14 +137,27 @@ def run_planned(
     path: Path | None,
     observer: Observer,
     data: DataCache | None = None,
+    *,
+    compile_first: bool = False,
 ) -> Run:
     """Run ``trials`` serially into ``run``, saving ``run`` at ``path`` after each one.
 
     All data sets are loaded and every trial checked against its data before the first
     trial starts, so bad input fails before any training. Trials already in ``run`` with
-    the same label and configuration are skipped (resume).
+    the same label and configuration are skipped (resume). ``compile_first``: with a cold
+    kernel cache, compile every trial's kernels first, in parallel processes
+    (:func:`bench.prewarm.compile_ahead`; recorded in ``run.notes["compile_ahead"]``).
     """
     done = frozenset((t.label, repr(t.config)) for t in run.trials)
+    if compile_first:
+        from bench.prewarm import compile_ahead
+
+        data = data or DataCache()
+        todo = [t for t in trials if (t.label, repr(t.spec)) not in done]
+        record = compile_ahead([t.spec for t in todo], [data.get(t.spec) for t in todo],
+                               on_start=observer.compiling_ahead)  # fmt: skip
+        if record is not None:
+            run.notes["compile_ahead"] = record
     for result in run_each(trials, observer, data, done):
         run.trials.append(result)
         if path is not None:

@@ -190,9 +190,41 @@ def _warm_up(
     session.synchronize()
     seconds = time.perf_counter() - t0
     session.load(params, np.zeros_like(params))
+    return seconds, compiled_since(before)
+
+
+def compiled_since(before: dict[str, float]) -> dict[str, float]:
+    """Seconds per compiled kernel compiled or loaded since :func:`kernels.compile_report`
+    returned ``before``."""
     after = compile_report()
-    kernels = {k: s - before.get(k, 0.0) for k, s in after.items() if s > before.get(k, 0.0)}
-    return seconds, kernels
+    return {k: s - before.get(k, 0.0) for k, s in after.items() if s > before.get(k, 0.0)}
+
+
+def compile_trial_kernels(
+    spec: TrialSpec, batches: tuple[int, ...], *, evaluate: bool = True
+) -> dict[str, float]:
+    """Compile (or load) the kernels a trial of ``spec`` calls for mini-batches of
+    ``batches`` (and, with ``evaluate``, its evaluation), on zero data of the trial's shape,
+    outside any trial (:mod:`bench.prewarm`); the seconds per compiled kernel.
+    ``spec.train.kernel_path`` must name a path (resolved, not ``auto``)."""
+    tr, net = spec.train, spec.net
+    before = compile_report()
+    session = open_session(
+        tr.backend, sizes=tuple(net.sizes), dtype=tr.dtype, mini_batch=tr.mini_batch,
+        threads=tr.threads, hidden=net.hidden_code, output=net.cost_code, path=tr.kernel_path,
+    )  # fmt: skip
+    dt, n = np.dtype(tr.dtype), max(batches)
+    X, y = np.zeros((n, net.sizes[0]), dtype=dt), np.zeros(n, dtype=np.int64)
+    params = init_params(net.sizes, net.init, np.random.default_rng(0), dt)
+    session.load(params, np.zeros_like(params))
+    session.upload(X, y, X[:2], y[:2])
+    session.set_order(np.arange(n, dtype=np.int64))
+    for batch in batches:
+        session.steps(0, 1, float(tr.eta), float(tr.lmbda) / n, float(tr.mu), batch=batch)
+    if evaluate:
+        session.evaluate(VAL, 2)
+    session.synchronize()
+    return compiled_since(before)
 
 
 def _train(

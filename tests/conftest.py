@@ -25,6 +25,7 @@ def _no_ceiling_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs made by tests record no measured ceiling (half a minute each); the ceiling's own
     tests measure it for real (tests/test_ceiling.py)."""
     monkeypatch.setenv("MLPBENCH_CEILINGS", "off")
+    monkeypatch.setenv("MLPBENCH_PREWARM", "off")  # tests/test_prewarm.py switches it on
 
 
 @pytest.fixture(scope="session")

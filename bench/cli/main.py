@@ -34,6 +34,7 @@ from bench.cli.study import add_storage_options
 from bench.config import ConfigError, TrialSpec
 from bench.grid import is_multi_axis
 from bench.pareto import front_record
+from bench.prewarm import prewarm_enabled
 from bench.progress import RichObserver, stdout_console
 from bench.report import compile_note, fastest_verdict, front_table, run_front, sweep_table
 from bench.results import Run, RunFileLock, save_run
@@ -111,7 +112,7 @@ def _run_locked(
     out = stdout_console()
     observer = QuietObserver() if args.quiet else RichObserver(Console(stderr=True), base)
     with observer if isinstance(observer, RichObserver) else nullcontext():
-        run_planned(trials, run, json_path, observer, data)
+        run_planned(trials, run, json_path, observer, data, compile_first=prewarm_enabled())
     curves, front = run_front(run)
     run.notes["pareto"] = front_record(curves, front)
     save_run(run, json_path)

@@ -1,0 +1,177 @@
+"""Compile a sweep's kernels before its first trial, several at a time, in worker processes.
+
+With a cold kernel cache (the first run after installing, or after a kernel edit or an
+upgrade) a sweep is mostly compiling: each trial's warm-up compiles its own path's driver,
+one after another on one core (about 11 s for ``fused-mb1``, 11 s ``regtile``, 6 s ``gemm``
+and 7 s the evaluation on an idle 2-vCPU Zen 4). When the cache is empty, the sweep has
+two or more kernels to compile and the process may use two or more cores,
+:func:`compile_ahead` compiles them all before the first trial, spread over up to one
+process per core (this one and ``python -m bench.prewarm`` workers, all saving into the
+shared on-disk cache, :mod:`kernels.numba.cache`); the trials' warm-ups then load them.
+Nothing is timed while a worker runs: the first trial starts after every worker has ended.
+The kernel paths are resolved first (a brief tune, if any, runs before any worker starts).
+A worker that fails costs nothing but time: its kernels compile in the trials' warm-ups,
+as without this. ``$MLPBENCH_PREWARM=off`` turns it off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bench.config import TrialSpec
+from bench.data.dataset import Dataset
+from bench.train import compile_trial_kernels, trial_batches, trial_path
+
+log = logging.getLogger("mlpbench")
+
+PREWARM_ENV = "MLPBENCH_PREWARM"
+BACKENDS = ("numba", "numba-parallel")  # the backends whose kernels compile on the host
+# Cold compile seconds of a path's driver (AMD EPYC Zen 4, idle, Dec 2026): only used to
+# share the work out evenly; the evaluation (7 s) is compiled by this process.
+WEIGHTS = {"fused-mb1": 11.0, "regtile": 11.0, "split-regtile": 11.0, "gemm-blocked": 7.0}
+EVALUATE_WEIGHT = 7.0
+DEFAULT_WEIGHT = 6.0
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The kernels of one trial shape: its spec (the kernel path resolved and forced) and
+    the batch sizes its calls use (:func:`bench.train.trial_batches`)."""
+
+    spec: TrialSpec
+    batches: tuple[int, ...]
+
+    def key(self) -> tuple[Any, ...]:
+        """What the compiled code depends on (not the layer sizes or the data)."""
+        tr, net = self.spec.train, self.spec.net
+        return (tr.backend, tr.kernel_path, tr.dtype, tr.threads, net.hidden_code,
+                net.cost_code, self.batches)  # fmt: skip
+
+    def weight(self) -> float:
+        """Rough cold compile seconds, to balance the processes."""
+        return WEIGHTS.get(self.spec.train.kernel_path, DEFAULT_WEIGHT)
+
+
+def prewarm_enabled() -> bool:
+    """Whether a sweep may compile ahead (``$MLPBENCH_PREWARM`` is not ``off``)."""
+    return os.environ.get(PREWARM_ENV, "on").strip().lower() != "off"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def cache_is_empty() -> bool:
+    """Whether the kernel cache of this source tree and these versions holds nothing yet."""
+    from kernels.numba.cache import cache_dir
+
+    folder = cache_dir()
+    return not folder.is_dir() or not any(folder.glob("*.nbi"))
+
+
+def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit]:
+    """One :class:`Unit` per distinct compiled shape of the host-compiled trials, paths
+    resolved (:func:`bench.train.trial_path`), heaviest first."""
+    units: dict[tuple[Any, ...], Unit] = {}
+    for spec, data in zip(specs, sets, strict=True):
+        if spec.train.backend not in BACKENDS:
+            continue
+        path, _ = trial_path(spec)
+        forced = replace(spec, train=replace(spec.train, kernel_path=path))
+        unit = Unit(forced, trial_batches(data.n_train, spec.train.mini_batch))
+        units.setdefault(unit.key(), unit)
+    return sorted(units.values(), key=lambda u: -u.weight())
+
+
+def share_out(units: Sequence[Unit], processes: int) -> list[list[Unit]]:
+    """``units`` in ``processes`` groups of about equal weight (greedy, heaviest first);
+    group 0, this process's, also compiles the evaluation."""
+    groups: list[list[Unit]] = [[] for _ in range(processes)]
+    load = [EVALUATE_WEIGHT] + [0.0] * (processes - 1)
+    for unit in sorted(units, key=lambda u: -u.weight()):
+        i = min(range(processes), key=lambda g: load[g])
+        groups[i].append(unit)
+        load[i] += unit.weight()
+    return [g for g in groups if g]
+
+
+def compile_ahead(
+    specs: Sequence[TrialSpec], sets: Sequence[Dataset],
+    on_start: Callable[[int, int], None] | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Compile the kernels of ``specs`` (run on ``sets``) before any trial, as the module
+    says, calling ``on_start(units, processes)`` first; the record of what it did
+    (``seconds`` wall, ``processes``, per-kernel ``kernels`` seconds of this process and
+    the workers), or None when it did nothing."""
+    cores = usable_cores()
+    if cores < 2 or not any(s.train.backend in BACKENDS for s in specs) or not cache_is_empty():
+        return None
+    units = plan_units(specs, sets)
+    if len(units) < 2:
+        return None
+    t0 = time.perf_counter()
+    groups = share_out(units, min(cores, len(units)))
+    if on_start is not None:
+        on_start(len(units), len(groups))
+    workers = [_start_worker(g) for g in groups[1:]]
+    kernels: dict[str, float] = {}
+    for unit in groups[0]:
+        _add(kernels, compile_trial_kernels(unit.spec, unit.batches, evaluate=True))
+    for proc in workers:
+        _add(kernels, _finish_worker(proc))
+    return {"seconds": time.perf_counter() - t0, "processes": len(groups), "kernels": kernels}
+
+
+def _add(total: dict[str, float], more: dict[str, float]) -> None:
+    for name, seconds in more.items():
+        total[name] = total.get(name, 0.0) + seconds
+
+
+def _start_worker(units: list[Unit]) -> subprocess.Popen[str]:
+    """A ``python -m bench.prewarm UNITS`` process compiling ``units`` (JSON)."""
+    payload = json.dumps([{"spec": u.spec.to_dict(), "batches": list(u.batches)} for u in units])
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.prewarm", payload], stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _finish_worker(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """Wait for a worker; its per-kernel seconds, or {} (and one log line) if it failed."""
+    out, err = proc.communicate()
+    try:
+        if proc.returncode != 0:
+            raise ValueError(f"exit {proc.returncode}: {err.strip().splitlines()[-1:]}")
+        kernels: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+        return kernels
+    except (ValueError, IndexError) as exc:
+        log.warning("mlpbench: compiling kernels ahead in a worker failed (%s); the trials "
+                    "compile their own", exc)  # fmt: skip
+        return {}
+
+
+def main(argv: list[str]) -> int:
+    """Worker: compile the units given as JSON in ``argv[0]`` (no evaluation: the parent
+    compiles it); print the per-kernel seconds as one JSON line."""
+    kernels: dict[str, float] = {}
+    for item in json.loads(argv[0]):
+        spec = TrialSpec.from_dict(item["spec"])
+        _add(kernels, compile_trial_kernels(spec, tuple(item["batches"]), evaluate=False))
+    print(json.dumps(kernels))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,92 @@
+"""Compiling a sweep's kernels ahead, in parallel processes (bench.prewarm).
+
+The known-answer tests check how the work is planned and shared out; the sweep test runs
+the real thing twice from empty kernel caches, with and without compiling ahead, and
+checks that the run says what was compiled where, and that every figure the kernels
+produced is bit-for-bit the same (a kernel loaded from the cache that another process
+wrote runs the same machine code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import needs
+
+from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
+from bench.data.dataset import load
+from bench.prewarm import Unit, plan_units, share_out, usable_cores
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = TrialSpec(net=NetSpec(sizes=(64, 16, 10)), train=TrainSpec(backend="numba"),
+                 data=DataSpec(source="digits"))  # fmt: skip
+
+
+def _spec(path: str, mb: int = 10, backend: str = "numba", eta: float = 0.5) -> TrialSpec:
+    return replace(SPEC, train=replace(SPEC.train, backend=backend, kernel_path=path,
+                                       mini_batch=mb, eta=eta))  # fmt: skip
+
+
+def test_units_are_one_per_compiled_shape_heaviest_first() -> None:
+    data = load(DataSpec(source="digits", n_train=105, n_val=20), "float64", 0)
+    specs = [_spec("loops"), _spec("loops", eta=3.0), _spec("regtile", mb=100),
+             _spec("numpy", backend="numpy")]  # fmt: skip
+    units = plan_units(specs, [data] * len(specs))
+    # η does not change the compiled code; numpy compiles nothing
+    assert [(u.spec.train.kernel_path, u.batches) for u in units] == [
+        ("regtile", (100, 5)),
+        ("loops", (10, 5)),
+    ]
+
+
+def test_work_is_shared_out_by_weight_this_process_taking_the_evaluation() -> None:
+    units = [Unit(_spec(p, mb=1 if p == "fused-mb1" else 10), (10,))
+             for p in ("fused-mb1", "regtile", "gemm", "loops")]  # fmt: skip
+    groups = share_out(units, 2)
+    names = [[u.spec.train.kernel_path for u in g] for g in groups]
+    # weights 11, 11, 6, 6, heaviest first, each to the lighter group; group 0 starts at 7
+    # (the evaluation): fused-mb1 -> 1 (0+11), regtile -> 0 (7+11), gemm -> 1 (17), loops -> 1
+    assert names == [["regtile"], ["fused-mb1", "gemm", "loops"]]
+    assert share_out(units[:1], 2) == [[units[0]]]  # no empty group
+
+
+def _sweep(tmp: Path, prewarm: str) -> dict[str, Any]:
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba"), MLPBENCH_PREWARM=prewarm,
+               PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="2")  # fmt: skip
+    env.pop("NUMBA_DISABLE_JIT", None)  # about compiled code
+    argv = ["sweep", "--dataset", "digits", "--sizes", "64,16,10", "--batch-sizes", "1,100",
+            "--epochs", "2", "--monitor-every", "500", "--results-dir", str(tmp / "res"),
+            "--no-plot", "--quiet"]  # fmt: skip
+    out = subprocess.run([sys.executable, "-m", "bench.cli.entry", *argv], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    (path,) = (tmp / "res" / "runs").glob("*.json")
+    run: dict[str, Any] = json.loads(path.read_text())
+    run["stdout"] = out.stdout
+    return run
+
+
+def test_a_cold_sweep_compiles_ahead_in_parallel_with_the_same_bits(tmp_path: Path) -> None:
+    if usable_cores() < 2:
+        needs.missing("compiling ahead needs two cores", "the CI machine (2 cores)")
+    ahead = _sweep(tmp_path / "ahead", "on")
+    plain = _sweep(tmp_path / "plain", "off")
+    record = ahead["notes"]["compile_ahead"]
+    assert record["processes"] == 2 and record["seconds"] > 0
+    drivers = [k for k in record["kernels"] if "_train" in k]
+    assert len(drivers) >= 2, record  # each trial's driver, compiled before the first trial
+    assert any(k.startswith("evaluate") for k in record["kernels"])
+    assert "compile_ahead" not in plain["notes"]
+    assert "in 2 processes" in ahead["stdout"]
+    for a, p in zip(ahead["trials"], plain["trials"], strict=True):
+        assert a["summary"]["kernel_path"] == p["summary"]["kernel_path"]
+        for field in ("val_accuracy", "val_cost", "train_cost"):
+            assert [c[field] for c in a["curve"]] == [c[field] for c in p["curve"]], field
+        # the trial itself only loaded what was compiled ahead
+        assert sum(a["compile_kernels"].values()) < sum(p["compile_kernels"].values())
