@@ -23,8 +23,6 @@ measured again, never trusted. About 20 to 40 seconds on an idle 2-core machine.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import hashlib
 import json
@@ -33,10 +31,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.file_lock import locked
 
 FORMAT = "mlpbench-ceilings/1"
 CACHE_ENV = "MLPBENCH_CEILINGS"
@@ -147,19 +147,6 @@ def load_cached(path: Path | None = None) -> dict[str, Any] | None:
         return None
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock beside the cache file: one process measures, the others wait."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def _save(record: dict[str, Any], path: Path) -> None:
     from bench.results import atomic_write_text
 
@@ -195,7 +182,7 @@ def ceilings(
               "machine's ceilings once (about 30 s) and later runs use them",
               file=sys.stderr, flush=True)  # fmt: skip
         return None
-    with _locked(path):
+    with locked(path):
         if not refresh and (hit := load_cached(path)) is not None:
             return hit | {"cached": True}
         print(f"mlpbench: measuring this machine's ceilings once (about 30 s; cached in {path})",

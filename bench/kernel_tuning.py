@@ -25,8 +25,6 @@ never trusted. Writers merge into it under a file lock, atomically.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import json
 import logging
@@ -34,7 +32,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from bench import strict_json
+from bench.file_lock import locked
 from bench.timing import timed_steps
 from kernels.paths import (
     AUTO,
@@ -172,19 +171,6 @@ def load_wisdom(path: Path | None = None, key: dict[str, Any] | None = None) -> 
     return choices
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``.<name>.lock`` beside ``path`` (waits for another
-    writer; a merge takes milliseconds). The lock file stays: removing it would race."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing drops the lock
-
-
 def save_wisdom(tuned: Iterable[Tuned], path: Path | None = None, how: str = "tune") -> Path:
     """Merge ``tuned`` into the tuning file (under its lock, atomically); returns its path.
 
@@ -194,7 +180,7 @@ def save_wisdom(tuned: Iterable[Tuned], path: Path | None = None, how: str = "tu
 
     path = path or wisdom_path()
     key = machine_key()
-    with _locked(path):
+    with locked(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a foreign or corrupt file is replaced
             choices = dict(load_wisdom(path, key))

@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from bench.cli.options import positive_ints
 from bench.config import DTYPES, ConfigError
 from bench.kernel_tuning import (
     Tuned,
@@ -28,16 +29,6 @@ from bench.kernel_tuning import (
 )
 from bench.progress import stdout_console
 from kernels.paths import ALL_PATHS, default_path
-
-
-def _ints(option: str, text: str) -> tuple[int, ...]:
-    try:
-        out = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ConfigError(option, f"{text!r} is not a comma-separated list of integers") from None
-    if not out or min(out) < 1:
-        raise ConfigError(option, f"{text!r}: give positive integers such as 1,10,100")
-    return out
 
 
 def _names(option: str, text: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -74,9 +65,9 @@ def tune_table(rows: list[Tuned]) -> Table:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """Time the candidates of every shape asked for and save the winners."""
-    sizes = _ints("--sizes", args.sizes)
-    batches = _ints("--batch-sizes", args.batch_sizes)
-    threads = _ints("--threads", args.threads)
+    sizes = positive_ints("--sizes", args.sizes)
+    batches = positive_ints("--batch-sizes", args.batch_sizes)
+    threads = positive_ints("--threads", args.threads)
     dtypes = _names("--dtype", args.dtype, DTYPES)
     backends = _names("--backend", args.backend, tunable_backends())
     exclude = _names("--exclude", args.exclude, ALL_PATHS) if args.exclude else ()

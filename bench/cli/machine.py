@@ -19,19 +19,10 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from bench.cli.options import positive_ints
 from bench.config import ConfigError
 from bench.progress import stdout_console
 from bench.roofline import key
-
-
-def _ints(option: str, text: str) -> tuple[int, ...]:
-    try:
-        out = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ConfigError(option, f"{text!r} is not a comma-separated list of integers") from None
-    if not out or min(out) < 1:
-        raise ConfigError(option, f"{text!r}: give positive integers such as 1,10,100")
-    return out
 
 
 def _g(value: Any) -> str:
@@ -112,7 +103,7 @@ def cmd_machine(args: argparse.Namespace) -> int:
     from bench import ceiling as ce
     from bench.machine import hardware_label, machine_info
 
-    batches = _ints("--batch-sizes", args.batch_sizes)
+    batches = positive_ints("--batch-sizes", args.batch_sizes)
     run = None
     if args.run:
         from bench.results import load_run

@@ -50,6 +50,17 @@ def int_list(option: str) -> Callable[[str], list[int]]:
     return parse
 
 
+def positive_ints(option: str, text: str) -> tuple[int, ...]:
+    """``text`` (``1,10,100``) as positive integers; ConfigError naming ``option`` if not."""
+    try:
+        out = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(option, f"{text!r} is not a comma-separated list of integers") from None
+    if not out or min(out) < 1:
+        raise ConfigError(option, f"{text!r}: give positive integers such as 1,10,100")
+    return out
+
+
 def _help(opt: Option, default: Any, grid: bool) -> str:
     """Help text of one option: its declared help, choices, default and grid hint."""
     text = opt.help
