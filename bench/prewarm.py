@@ -29,11 +29,11 @@ from typing import Any
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
 from bench.train import compile_trial_kernels, trial_batches, trial_path
+from kernels import backend_info
 
 log = logging.getLogger("mlpbench")
 
 PREWARM_ENV = "MLPBENCH_PREWARM"
-BACKENDS = ("numba", "numba-parallel")  # the backends whose kernels compile on the host
 # Cold compile seconds of a path's driver (AMD EPYC Zen 4, idle, Dec 2026): only used to
 # share the work out evenly; the evaluation (7 s) is compiled by this process.
 WEIGHTS = {"fused-mb1": 11.0, "regtile": 11.0, "split-regtile": 11.0, "gemm-blocked": 7.0}
@@ -86,7 +86,7 @@ def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit
     resolved (:func:`bench.train.trial_path`), heaviest first."""
     units: dict[tuple[Any, ...], Unit] = {}
     for spec, data in zip(specs, sets, strict=True):
-        if spec.train.backend not in BACKENDS:
+        if not backend_info(spec.train.backend).host_jit:
             continue
         path, _ = trial_path(spec)
         forced = replace(spec, train=replace(spec.train, kernel_path=path))
@@ -116,7 +116,9 @@ def compile_ahead(
     (``seconds`` wall, ``processes``, per-kernel ``kernels`` seconds of this process and
     the workers), or None when it did nothing."""
     cores = usable_cores()
-    if cores < 2 or not any(s.train.backend in BACKENDS for s in specs) or not cache_is_empty():
+    if cores < 2 or not any(backend_info(s.train.backend).host_jit for s in specs):
+        return None
+    if not cache_is_empty():
         return None
     units = plan_units(specs, sets)
     if len(units) < 2:

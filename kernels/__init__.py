@@ -41,12 +41,13 @@ REGISTRY: dict[str, BackendInfo] = {
     info.name: info
     for info in (
         BackendInfo(name="numpy", module="kernels.reference", paths=(NUMPY,)),
-        BackendInfo(name="numba", module="kernels.numba.serial", paths=SERIAL_PATHS),
+        BackendInfo(name="numba", module="kernels.numba.serial", paths=SERIAL_PATHS, host_jit=True),
         BackendInfo(
             name="numba-parallel",
             module="kernels.numba.parallel",
             threaded=True,
             paths=PARALLEL_PATHS,
+            host_jit=True,
         ),
         BackendInfo(
             name="cuda",

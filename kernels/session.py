@@ -58,7 +58,8 @@ class BackendInfo:
     a timed region must end with :meth:`Session.synchronize` (asynchronous devices);
     ``dtypes``: the floating dtypes it supports; ``extra``: the pip extra that installs
     what it needs (for the error message when it is missing), or ``""``; ``paths``: its
-    kernel paths (:mod:`kernels.paths`).
+    kernel paths (:mod:`kernels.paths`); ``host_jit``: its kernels are compiled on the host
+    at first use into the on-disk cache (Numba), so another process can compile them ahead.
     """
 
     name: str
@@ -69,6 +70,7 @@ class BackendInfo:
     dtypes: tuple[str, ...] = ("float32", "float64")
     extra: str = ""
     paths: tuple[str, ...] = ()
+    host_jit: bool = False
 
 
 class Session(Protocol):
