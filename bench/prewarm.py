@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bench import strict_json
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
 from bench.train import compile_trial_kernels, trial_batches, trial_path
@@ -143,7 +144,9 @@ def _add(total: dict[str, float], more: dict[str, float]) -> None:
 
 def _start_worker(units: list[Unit]) -> subprocess.Popen[str]:
     """A ``python -m bench.prewarm UNITS`` process compiling ``units`` (JSON)."""
-    payload = json.dumps([{"spec": u.spec.to_dict(), "batches": list(u.batches)} for u in units])
+    payload = strict_json.dumps(
+        [{"spec": u.spec.to_dict(), "batches": list(u.batches)} for u in units]
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "bench.prewarm", payload], stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -171,7 +174,7 @@ def main(argv: list[str]) -> int:
     for item in json.loads(argv[0]):
         spec = TrialSpec.from_dict(item["spec"])
         _add(kernels, compile_trial_kernels(spec, tuple(item["batches"]), evaluate=False))
-    print(json.dumps(kernels))
+    print(strict_json.dumps(kernels))
     return 0
 
 

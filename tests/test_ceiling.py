@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,11 @@ def test_fma_asm_inspection_counts_registers_and_memory_operands() -> None:
 
 def test_fma_kernel_runs_in_the_widest_registers_without_memory_operands() -> None:
     """The real micro-kernel on this CPU: one FMA per accumulator, in zmm on AVX-512."""
-    got = ce._fma_child({"threads": [1]})
+    cpus = os.sched_getaffinity(0)
+    try:
+        got = ce._fma_child({"threads": [1]})  # a child's job: it pins the process it runs in
+    finally:
+        os.sched_setaffinity(0, cpus)  # the tests after this one keep every core
     widest = {512: "zmm", 256: "ymm"}.get(cpu_vector_bits(cpu_flags()) or 0, "xmm")
     for dtype in ("float64", "float32"):
         asm = got["asm"][dtype]
