@@ -174,19 +174,20 @@ def trial_batches(n: int, mb: int) -> tuple[int, ...]:
 
 def _warm_up(
     session: Session, params: npt.NDArray[np.floating], hyper: tuple[float, float, float],
-    batches: tuple[int, ...],
+    batches: tuple[int, ...], *, evaluate: bool = True,
 ) -> tuple[float, dict[str, float]]:  # fmt: skip
     """One update of each batch size the trial runs (:func:`trial_batches`: a ragged last
-    mini-batch may run another trainer, e.g. ``regtile`` above ``GEMM_BLOCK``) and a 2-row
-    evaluation: every kernel the trial calls is compiled (or loaded) outside all timings.
-    The initial weights are loaded again. Returns the seconds (``compile_seconds``) and,
-    per compiled kernel this warm-up compiled or loaded, its seconds
-    (:func:`kernels.compile_report`; empty when every kernel was already in memory)."""
+    mini-batch may run another trainer, e.g. ``regtile`` above ``GEMM_BLOCK``) and, with
+    ``evaluate``, a 2-row evaluation: every kernel the trial calls is compiled (or loaded)
+    outside all timings. The initial weights are loaded again. Returns the seconds
+    (``compile_seconds``) and, per compiled kernel this warm-up compiled or loaded, its
+    seconds (:func:`kernels.compile_report`; empty when every kernel was already in memory)."""
     before = compile_report()
     t0 = time.perf_counter()
     for batch in batches:
         session.steps(0, 1, *hyper, batch=batch)
-    session.evaluate(VAL, 2)
+    if evaluate:
+        session.evaluate(VAL, 2)
     session.synchronize()
     seconds = time.perf_counter() - t0
     session.load(params, np.zeros_like(params))
@@ -208,23 +209,18 @@ def compile_trial_kernels(
     outside any trial (:mod:`bench.prewarm`); the seconds per compiled kernel.
     ``spec.train.kernel_path`` must name a path (resolved, not ``auto``)."""
     tr, net = spec.train, spec.net
-    before = compile_report()
     session = open_session(
         tr.backend, sizes=tuple(net.sizes), dtype=tr.dtype, mini_batch=tr.mini_batch,
         threads=tr.threads, hidden=net.hidden_code, output=net.cost_code, path=tr.kernel_path,
     )  # fmt: skip
     dt, n = np.dtype(tr.dtype), max(batches)
-    X, y = np.zeros((n, net.sizes[0]), dtype=dt), np.zeros(n, dtype=np.int64)
     params = init_params(net.sizes, net.init, np.random.default_rng(0), dt)
     session.load(params, np.zeros_like(params))
+    X, y = np.zeros((n, net.sizes[0]), dtype=dt), np.zeros(n, dtype=np.int64)
     session.upload(X, y, X[:2], y[:2])
     session.set_order(np.arange(n, dtype=np.int64))
-    for batch in batches:
-        session.steps(0, 1, float(tr.eta), float(tr.lmbda) / n, float(tr.mu), batch=batch)
-    if evaluate:
-        session.evaluate(VAL, 2)
-    session.synchronize()
-    return compiled_since(before)
+    hyper = (float(tr.eta), float(tr.lmbda) / n, float(tr.mu))
+    return _warm_up(session, params, hyper, batches, evaluate=evaluate)[1]
 
 
 def _train(
