@@ -4,11 +4,13 @@ Every backend module exposes the same four names, with the signatures of
 :mod:`kernels.reference`:
 
 * ``workspace_size(sizes, mini_batch) -> int``: scratch elements to preallocate;
-* ``train_steps(params, velocity, work, sizes, X, y, order, start, n_steps, mini_batch,
-  eta, lmbda_n, mu, hidden, output, path=None, *, labels_checked=False) -> float``: fused
-  SGD over many mini-batches on the kernel path ``path`` (:mod:`kernels.paths`; ``None``:
-  the documented default); ``labels_checked=True`` (passed by a session, which checked every
-  label at upload) skips the O(n) label scan inside the call;
+* ``train_steps(net, sizes, data, steps, rule, codes, path=None, *, labels_checked=False)
+  -> float``: fused SGD over many mini-batches on the kernel path ``path``
+  (:mod:`kernels.paths`; ``None``: the documented default), the arguments grouped as
+  :mod:`kernels.call` defines (``Net(params, velocity, work)``, ``Data(X, y, order)``,
+  ``Steps(start, n_steps, mini_batch)``, ``Rule(eta, lmbda_n, mu)``, ``Codes(hidden,
+  output)``); ``labels_checked=True`` (passed by a session, which checked every label at
+  upload) skips the O(n) label scan inside the call;
 * ``evaluate(params, work, sizes, X, y, chunk, hidden, output) -> (correct, cost_sum)``.
 
 Both reject bad arguments (``order`` entries or labels out of range, wrong dtypes or shapes,

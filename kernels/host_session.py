@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import CROSS_ENTROPY, SIGMOID, check_index, n_params, sizes_array
 from kernels.session import TRAIN, VAL, Array, BackendInfo, IntArray
 
@@ -97,10 +98,11 @@ class HostSession:
     ) -> float:  # fmt: skip
         """``n_steps`` updates of ``batch`` samples (default: the session's mini-batch)."""
         X, y = self._data[TRAIN]
+        net = Net(self.params, self.velocity, self._work)
+        steps = Steps(start, n_steps, self.mini_batch if batch is None else batch)
         return float(self._k.train_steps(
-            self.params, self.velocity, self._work, self.sizes, X, y, self._order, start,
-            n_steps, self.mini_batch if batch is None else batch, eta, lmbda_n, mu,
-            self.hidden, self.output, self.path, **self._kw,
+            net, self.sizes, Data(X, y, self._order), steps, Rule(eta, lmbda_n, mu),
+            Codes(self.hidden, self.output), self.path, **self._kw,
         ))  # fmt: skip
 
     def evaluate(self, split: str = VAL, n: int | None = None) -> tuple[int, float]:

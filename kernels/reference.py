@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import (
     CROSS_ENTROPY,
     LOG_LIKELIHOOD,
@@ -162,41 +163,37 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
 
 
 def train_steps(
-    params: Array,
-    velocity: Array,
-    work: Array,
+    net: Net,
     sizes: IntArray,
-    X: Array,
-    y: IntArray,
-    order: IntArray,
-    start: int,
-    n_steps: int,
-    mini_batch: int,
-    eta: float,
-    lmbda_n: float,
-    mu: float,
-    hidden: int,
-    output: int,
+    data: Data,
+    steps: Steps,
+    rule: Rule,
+    codes: Codes,
     path: str | None = None,
     *,
     labels_checked: bool = False,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+    """Run ``steps`` (SGD updates of a mini-batch each) by ``rule``; return their mean cost.
 
-    The cost of each sample is taken in the forward pass before its mini-batch's update.
-    ``path``: this backend's only kernel path is ``"numpy"`` (``None`` means the same).
-    ``labels_checked`` is accepted for the common session call and has no effect (numpy
-    indexing checks its bounds itself).
+    The groups are those of :mod:`kernels.call`; ``net.work`` is not used (the reference
+    allocates as it goes). The cost of each sample is taken in the forward pass before its
+    mini-batch's update. ``path``: this backend's only kernel path is ``"numpy"`` (``None``
+    means the same). ``labels_checked`` is accepted for the common session call and has no
+    effect (numpy indexing checks its bounds itself).
     """
     if path not in (None, "numpy"):
         raise ValueError(f"unknown kernel path {path!r} for the numpy backend; use 'numpy'")
+    params, velocity, _ = net
+    X, y, order = data
+    start, n_steps, mini_batch = steps
+    hidden, output = codes
     mask = weight_mask(sizes, params.dtype)
     total = 0.0
     for k in range(n_steps):
         idx = order[start + k * mini_batch : start + (k + 1) * mini_batch]
         grad, cost = backprop(params, sizes, X[idx], y[idx], hidden, output)
         total += cost * mini_batch
-        update(params, velocity, grad, mask, eta, lmbda_n, mu)
+        update(params, velocity, grad, mask, *rule)
     return total / max(n_steps * mini_batch, 1)
 
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gpu import gpu_record
 from kernels import load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.cuda.session import CudaSession, device_problem
 from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
 from kernels.paths import default_path
@@ -53,15 +54,15 @@ def cpu_rate(name: str, threads: int, X: Any, y: Any, order: Any, mb: int, dtype
     velocity = np.zeros_like(params)
     work = np.empty(kernel.workspace_size(sizes, mb), dtype=dtype)
     steps = n_steps(mb)
-    args = (params, velocity, work, sizes, X, y, order, 0)
-    hyper = (ETA, LMBDA_N, MU, SIGMOID, CROSS_ENTROPY)
+    net, data = Net(params, velocity, work), Data(X, y, order)
+    rule, codes = Rule(ETA, LMBDA_N, MU), Codes(SIGMOID, CROSS_ENTROPY)
     t = time.perf_counter()
-    kernel.train_steps(*args, 1, mb, *hyper, path=path)
+    kernel.train_steps(net, sizes, data, Steps(0, 1, mb), rule, codes, path=path)
     print(f"  {name} mb={mb} path={path}: first call {time.perf_counter() - t:.1f} s", flush=True)
     best = float("inf")
     for _ in range(REPEATS):
         t = time.perf_counter()
-        kernel.train_steps(*args, steps, mb, *hyper, path=path)
+        kernel.train_steps(net, sizes, data, Steps(0, steps, mb), rule, codes, path=path)
         best = min(best, time.perf_counter() - t)
     return steps * mb / best
 

@@ -32,6 +32,7 @@ CANDIDATES = [
 TIMER = r"""
 import time, numpy as np
 from kernels import layout, load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 be = load_backend("numba")
 sizes = [784, 30, 10]; sz = layout.sizes_array(sizes); rng = np.random.default_rng(0)
 out = {}
@@ -41,11 +42,12 @@ for dt in (np.float32, np.float64):
     for mb in (1, 10, 100):
         p = layout.init_params(sizes, "default", rng, dt); v = np.zeros_like(p)
         w = np.zeros(be.workspace_size(sz, mb), dt); n = 4000 // mb
-        be.train_steps(p, v, w, sz, X, y, order, 0, 1, mb, 0.1, 1e-5, 0.0, 0, 0)
+        net, data, rule = Net(p, v, w), Data(X, y, order), Rule(0.1, 1e-5, 0.0)
+        be.train_steps(net, sz, data, Steps(0, 1, mb), rule, Codes(0, 0))
         best = 1e9
         for _ in range(5):
             t = time.perf_counter()
-            be.train_steps(p, v, w, sz, X, y, order, 0, n, mb, 0.1, 1e-5, 0.0, 0, 0)
+            be.train_steps(net, sz, data, Steps(0, n, mb), rule, Codes(0, 0))
             best = min(best, time.perf_counter() - t)
         out[f"{np.dtype(dt).name}/mb{mb}"] = round(best / (n * mb) * 1e6, 3)
 print(json.dumps(out) if (json := __import__("json")) else "")

@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kernels import layout, load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.paths import FUSED_MB1, candidates
 
 BACKENDS = ("numba", "numba-parallel")
@@ -73,12 +74,13 @@ def train_bytes(
     order = rng.permutation(n).astype(np.int64)
     work = np.zeros(k.workspace_size(sz, mb), dtype)
     out = []
-    for start, steps, m in ((0, 3, mb), (3 * mb, 1, ragged)):
+    net, data = Net(params, velocity, work), Data(X, y, order)
+    rule, codes = Rule(ETA, LMBDA_N, mu), Codes(hidden, layout.CROSS_ENTROPY)
+    for run in ((0, 3, mb), (3 * mb, 1, ragged)):
         info: dict[str, int] = {}
         cost = k.train_steps(
-            params, velocity, work, sz, X, y, order, start, steps, m, ETA, LMBDA_N, mu,
-            hidden, layout.CROSS_ENTROPY, path, renorm_below=RENORM_BELOW, info=info,
-        )  # fmt: skip
+            net, sz, data, Steps(*run), rule, codes, path, renorm_below=RENORM_BELOW, info=info
+        )
         out.append(struct.pack("<dq", cost, info.get("renorms", -1)))
     correct, cost_sum = k.evaluate(params, work, sz, X, y, mb, hidden, layout.CROSS_ENTROPY)
     out.append(struct.pack("<qd", correct, cost_sum))

@@ -38,6 +38,7 @@ import json, sys, time
 import numpy as np
 t0 = time.perf_counter()
 from kernels import load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import init_params, sizes_array
 backend, dtype, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 k = load_backend(backend)
@@ -53,7 +54,8 @@ v = np.zeros_like(p)
 w = np.empty(k.workspace_size(sz, max(mb, 256)), dtype=dtype)
 def once():
     t = time.perf_counter()
-    k.train_steps(p, v, w, sz, X, y, order, 0, 2, mb, 0.5, 1e-4, 0.0, 0, 0)
+    k.train_steps(Net(p, v, w), sz, Data(X, y, order), Steps(0, 2, mb), Rule(0.5, 1e-4, 0.0),
+                  Codes(0, 0))
     k.evaluate(p, w, sz, X, y, 256, 0, 0)
     return time.perf_counter() - t
 first = once()
@@ -103,7 +105,8 @@ for mb in (1, 10, 100):
     w = np.empty(k.workspace_size(sz, mb))
     def once():
         t = time.perf_counter()
-        k.train_steps(p, v, w, sz, X, y, order, 0, 2, mb, 0.5, 1e-4, 0.0, 0, 0)
+        k.train_steps(Net(p, v, w), sz, Data(X, y, order), Steps(0, 2, mb),
+                      Rule(0.5, 1e-4, 0.0), Codes(0, 0))
         k.evaluate(p, w, sz, X, y, mb, 0, 0)
         return time.perf_counter() - t
     first = once()

@@ -42,6 +42,7 @@ _COMPILE = r"""
 import json, sys, time
 import numpy as np
 from kernels import layout, load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 k = load_backend(sys.argv[1])
 out = {}
 for dt in ("float64", "float32"):
@@ -52,7 +53,8 @@ for dt in ("float64", "float32"):
     p = layout.init_params([784, 30, 10], "default", rng, dt); v = np.zeros_like(p)
     w = np.empty(k.workspace_size(sz, 10), dt)
     t = time.perf_counter()
-    k.train_steps(p, v, w, sz, X, y, order, 0, 2, 10, 0.5, 1e-4, 0.0, 0, 0)
+    k.train_steps(Net(p, v, w), sz, Data(X, y, order), Steps(0, 2, 10), Rule(0.5, 1e-4, 0.0),
+                  Codes(0, 0))
     k.evaluate(p, w, sz, X, y, 10, 0, 0)
     out[dt] = time.perf_counter() - t
 print(json.dumps(out))

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from kernels import layout, load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.numba.specialise import made
 
 MINI_BATCHES = (1, 10, 100, 130)
@@ -42,8 +43,9 @@ def digest(name: str, dtype: type, mb: int, path: str | None = None) -> str:
     n_steps = max(1, 600 // mb)
     for mu in (0.0, 0.5):
         cost = be.train_steps(
-            params, velocity, work, sz, X, y, order, 0, n_steps, mb, 0.1, 0.001, mu, 0, 0, path
-        )
+            Net(params, velocity, work), sz, Data(X, y, order), Steps(0, n_steps, mb),
+            Rule(0.1, 0.001, mu), Codes(0, 0), path,
+        )  # fmt: skip
         h.update(np.float64(cost).tobytes())
     c, s = be.evaluate(
         params, work if mb >= 64 else np.zeros(be.workspace_size(sz, 64), dtype), sz, X, y, 64, 0, 0

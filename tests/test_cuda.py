@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from kernels import reference as ref
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import (
     COST_CODES,
     CROSS_ENTROPY,
@@ -73,8 +74,8 @@ def _compare(
     s.synchronize()
     p_ref, v_ref = params.copy(), velocity.copy()
     cost_ref = ref.train_steps(
-        p_ref, v_ref, np.empty(1, dtype), sizes_array(sizes), X, y, order, 1, steps, mb,
-        ETA, LMBDA_N, MU, hidden, output,
+        Net(p_ref, v_ref, np.empty(1, dtype)), sizes_array(sizes), Data(X, y, order),
+        Steps(1, steps, mb), Rule(ETA, LMBDA_N, MU), Codes(hidden, output),
     )  # fmt: skip
     p_gpu, v_gpu = s.to_host()
     assert p_gpu.dtype == np.dtype(dtype)
@@ -127,8 +128,8 @@ def test_ragged_batch_evaluate_chunks_and_transfers() -> None:
     s.steps(0, 1, ETA, 0.0, 0.0, batch=3)
     p_ref = params.copy()
     ref.train_steps(
-        p_ref, np.zeros_like(p_ref), np.empty(1), sizes_array(SIZES), X, y, order, 0, 1, 3,
-        ETA, 0.0, 0.0, SIGMOID, 0,
+        Net(p_ref, np.zeros_like(p_ref), np.empty(1)), sizes_array(SIZES), Data(X, y, order),
+        Steps(0, 1, 3), Rule(ETA, 0.0, 0.0), Codes(SIGMOID, 0),
     )  # fmt: skip
     np.testing.assert_allclose(s.to_host()[0], p_ref, rtol=1e-10, atol=1e-12)
     got = s.evaluate("train", 6)

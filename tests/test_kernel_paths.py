@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kernels import layout, load_backend, reference
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import COST_CODES, HIDDEN_CODES
 from kernels.paths import (
     BACKEND_PATHS,
@@ -54,11 +55,13 @@ def _run(backend: str, path: str | None, pb: dict[str, Any], mb: int, mu: float,
     if mb > 128:  # ragged batches that fit the blocks' accumulator and that do not
         runs += [(4 * mb - 2, 1, 129)]
     costs = []
-    for start, steps, m in runs:
-        # fmt: off
-        costs.append(k.train_steps(p, v, work, sz, pb["X"], pb["y"], pb["order"], start, steps,
-                                   m, ETA, lam, mu, hidden, output, path))
-        # fmt: on
+    net, data = Net(p, v, work), Data(pb["X"], pb["y"], pb["order"])
+    for run in runs:
+        costs.append(
+            k.train_steps(
+                net, sz, data, Steps(*run), Rule(ETA, lam, mu), Codes(hidden, output), path
+            )
+        )
     return p, v, costs
 
 

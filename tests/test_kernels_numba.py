@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kernels import layout, load_backend, reference
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import COST_CODES, HIDDEN_CODES
 from kernels.numba import parallel
 from kernels.paths import DEFAULT_BLAS_FROM, SPLIT_LOOPS, SPLIT_PATHS
@@ -63,21 +64,12 @@ def _train(
     for start, n_steps, mb in runs:
         costs.append(
             backend.train_steps(
-                p,
-                v,
-                work,
+                Net(p, v, work),
                 pb["sizes"],
-                pb["X"],
-                pb["y"],
-                pb["order"],
-                start,
-                n_steps,
-                mb,
-                ETA,
-                lmbda_n,
-                mu,
-                hidden,
-                output,
+                Data(pb["X"], pb["y"], pb["order"]),
+                Steps(start, n_steps, mb),
+                Rule(ETA, lmbda_n, mu),
+                Codes(hidden, output),
                 **kw,
             )
         )
@@ -246,42 +238,24 @@ def test_workspace_too_small_raises(name: str) -> None:
         work = big[: need - 1]
         with pytest.raises(ValueError, match="work array too small"):
             backend.train_steps(
-                pb["params"].copy(),
-                pb["velocity"].copy(),
-                work,
+                Net(pb["params"].copy(), pb["velocity"].copy(), work),
                 pb["sizes"],
-                pb["X"],
-                pb["y"],
-                pb["order"],
-                0,
-                3,
-                mb,
-                ETA,
-                LMBDA_N,
-                0.5,
-                0,
-                0,
+                Data(pb["X"], pb["y"], pb["order"]),
+                Steps(0, 3, mb),
+                Rule(ETA, LMBDA_N, 0.5),
+                Codes(0, 0),
             )
         assert not big.any()
         with pytest.raises(ValueError, match="work array too small"):
             backend.evaluate(pb["params"], work, pb["sizes"], pb["X"], pb["y"], mb, 0, 0)
     with pytest.raises(ValueError, match="dtype"):
         backend.train_steps(
-            pb["params"].astype(np.float32),
-            pb["velocity"],
-            np.zeros(10**5),
+            Net(pb["params"].astype(np.float32), pb["velocity"], np.zeros(10**5)),
             pb["sizes"],
-            pb["X"],
-            pb["y"],
-            pb["order"],
-            0,
-            3,
-            10,
-            ETA,
-            LMBDA_N,
-            0.5,
-            0,
-            0,
+            Data(pb["X"], pb["y"], pb["order"]),
+            Steps(0, 3, 10),
+            Rule(ETA, LMBDA_N, 0.5),
+            Codes(0, 0),
         )
 
 
@@ -355,8 +329,8 @@ def test_out_of_range_indices_rejected_before_compiled_code(name: str) -> None:
         work = np.zeros(backend.workspace_size(pb["sizes"], 10))
         with pytest.raises(ValueError, match=pattern):
             backend.train_steps(
-                p, v, work, a["sizes"], a["X"], a["y"], a["order"], 0, 20, 10, ETA, LMBDA_N,
-                0.5, a["hidden"], a["output"], **kw,
+                Net(p, v, work), a["sizes"], Data(a["X"], a["y"], a["order"]), Steps(0, 20, 10),
+                Rule(ETA, LMBDA_N, 0.5), Codes(a["hidden"], a["output"]), **kw,
             )  # fmt: skip
         assert np.array_equal(p, pb["params"]) and not work.any()
         if "order" in change or kw:
@@ -369,5 +343,6 @@ def test_out_of_range_indices_rejected_before_compiled_code(name: str) -> None:
     p, v = pb["params"].copy(), pb["velocity"].copy()
     work = np.zeros(backend.workspace_size(pb["sizes"], 10))
     backend.train_steps(
-        p, v, work, pb["sizes"], pb["X"], pb["y"], order, 0, 20, 10, ETA, LMBDA_N, 0.5, 0, 0
-    )
+        Net(p, v, work), pb["sizes"], Data(pb["X"], pb["y"], order), Steps(0, 20, 10),
+        Rule(ETA, LMBDA_N, 0.5), Codes(0, 0),
+    )  # fmt: skip

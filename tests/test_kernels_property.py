@@ -19,6 +19,7 @@ import numpy as np
 from needs import require
 
 from kernels import BACKENDS, backend_info, layout, load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import COST_CODES, HIDDEN_CODES, INITIALIZERS
 from kernels.paths import GEMM_BLOCK, LOOPS, candidates
 from kernels.session import CPU
@@ -84,10 +85,10 @@ def _run(name: str, pb: dict[str, Any], path: str | None) -> tuple[Any, Any, lis
     p = pb["params"].copy()
     v = np.zeros_like(p)
     work = np.zeros(backend.workspace_size(sizes, pb["mb"]), dtype=p.dtype)
-    args = (pb["eta"], pb["lmbda_n"], pb["mu"], pb["hidden"], pb["output"], path)
+    net, data = Net(p, v, work), Data(pb["X"], pb["y"], pb["order"])
+    rule, codes = Rule(pb["eta"], pb["lmbda_n"], pb["mu"]), Codes(pb["hidden"], pb["output"])
     costs = [
-        backend.train_steps(p, v, work, sizes, pb["X"], pb["y"], pb["order"], start, k, mb, *args)
-        for start, k, mb in pb["runs"]
+        backend.train_steps(net, sizes, data, Steps(*run), rule, codes, path) for run in pb["runs"]
     ]
     n = pb["X"].shape[0]
     ework = np.zeros(backend.workspace_size(sizes, 16), dtype=p.dtype)

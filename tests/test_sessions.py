@@ -12,6 +12,7 @@ import pytest
 import kernels
 from bench.train import timed_steps
 from kernels import BACKENDS, REGISTRY, available_backends, backend_info, open_session
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.host_session import EVAL_CHUNK, HostSession
 from kernels.layout import CROSS_ENTROPY, SIGMOID, init_params, sizes_array
 from kernels.session import CPU, TRAIN, VAL, BackendInfo
@@ -48,9 +49,10 @@ def test_session_matches_the_bare_kernel_bit_for_bit(name: str, mu: float) -> No
     sz = sizes_array(SIZES)
     p, v = params.copy(), np.zeros_like(params)
     work = np.empty(k.workspace_size(sz, 5), np.float64)
+    net, data, codes = Net(p, v, work), Data(X, y, order), Codes(SIGMOID, CROSS_ENTROPY)
     want = [
-        k.train_steps(p, v, work, sz, X, y, order, 0, 4, 5, 0.5, 0.01, mu, SIGMOID, CROSS_ENTROPY),
-        k.train_steps(p, v, work, sz, X, y, order, 20, 1, 3, 0.5, 0.01, mu, SIGMOID, CROSS_ENTROPY),
+        k.train_steps(net, sz, data, Steps(*run), Rule(0.5, 0.01, mu), codes)
+        for run in ((0, 4, 5), (20, 1, 3))
     ]
     work_eval = np.empty(k.workspace_size(sz, EVAL_CHUNK), np.float64)
     want_eval = k.evaluate(p, work_eval, sz, Xv, yv, EVAL_CHUNK, SIGMOID, CROSS_ENTROPY)

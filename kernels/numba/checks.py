@@ -6,10 +6,9 @@ kernel relies on is checked here first, and a ``ValueError`` names the problem.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from kernels.call import Codes, Data, Net, Steps
 from kernels.layout import (
     CROSS_ENTROPY,
     LOG_LIKELIHOOD,
@@ -61,27 +60,25 @@ def check_net(
 
 
 def check_train_call(
-    net: Any,
+    net: Net,
     sizes: np.ndarray,
-    data: Any,
-    start: int,
-    n_steps: int,
-    mini_batch: int,
+    data: Data,
+    steps: Steps,
     need: int,
-    codes: tuple[int, int] = (SIGMOID, CROSS_ENTROPY),
+    codes: Codes,
     renorm_below: float = RENORM_BELOW,
     labels_checked: bool = False,
 ) -> None:
     """Every check a backend's ``train_steps`` makes before entering compiled code.
 
     Dtypes and shapes the kernels rely on, C-contiguity, ``work`` holding at least ``need``
-    elements, ``order`` long enough for ``n_steps`` batches from ``start`` and its used
-    entries valid rows of ``X``, labels and codes (:func:`check_net`), and
-    ``0 < renorm_below <= 1``; a ``ValueError`` naming the problem otherwise.
-    ``labels_checked``: the caller (a session, at upload) has already checked every label
-    of ``y``, so the O(n) scan is not repeated inside each timed call. ``net``, ``data``:
-    :class:`kernels.numba.slots.Net` and ``Data``; ``codes``: ``(hidden, output)``.
+    elements, ``order`` long enough for ``steps`` and its used entries valid rows of ``X``,
+    labels and codes (:func:`check_net`), and ``0 < renorm_below <= 1``; a ``ValueError``
+    naming the problem otherwise. ``labels_checked``: the caller (a session, at upload) has
+    already checked every label of ``y``, so the O(n) scan is not repeated inside each
+    timed call. The groups are those of :mod:`kernels.call`.
     """
+    start, n_steps, mini_batch = steps
     params, velocity, work = net
     X, y, order = data
     hidden, output = codes

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 from numba import prange
 
+from kernels.call import Net
 from kernels.numba.blocks.dense import forward, gather
 from kernels.numba.blocks.scalar import output_row
 from kernels.numba.jit import jit
-from kernels.numba.slots import Lay, Net, forward_views, make_lay, param_offsets, slot_offsets
+from kernels.numba.slots import Lay, forward_views, make_lay, param_offsets, slot_offsets
 
 
 @jit

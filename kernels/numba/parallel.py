@@ -17,12 +17,13 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from kernels.call import Codes, Data, Net, Rule, Steps, named
 from kernels.numba import serial
 from kernels.numba.checks import check_eval_call, check_train_call
 from kernels.numba.evaluate import evaluate_parallel
 from kernels.numba.jit import jit, pjit
 from kernels.numba.paths import split
-from kernels.numba.slots import RENORM_BELOW, Data, Net, slot_size
+from kernels.numba.slots import RENORM_BELOW, slot_size
 from kernels.numba.specialise import specialised
 from kernels.paths import SPLIT_BLAS, SPLIT_LOOPS, SPLIT_REGTILE, default_path
 
@@ -54,56 +55,43 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
 
 
 def train_steps(
-    params: Array,
-    velocity: Array,
-    work: Array,
+    net: Net,
     sizes: IntArray,
-    X: Array,
-    y: IntArray,
-    order: IntArray,
-    start: int,
-    n_steps: int,
-    mini_batch: int,
-    eta: float,
-    lmbda_n: float,
-    mu: float,
-    hidden: int,
-    output: int,
+    data: Data,
+    steps: Steps,
+    rule: Rule,
+    codes: Codes,
     path: str | None = None,
     *,
     renorm_below: float = RENORM_BELOW,
     info: dict[str, int] | None = None,
     labels_checked: bool = False,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+    """Run ``steps`` (SGD updates of a mini-batch each) by ``rule``; return their mean cost.
 
     ``path`` names the implementation (:data:`kernels.paths.PARALLEL_PATHS`; ``None``: the
     documented default for this mini-batch size and thread count). The serial paths run on
     the calling thread; ``split-*`` split every mini-batch of 2 or more over the threads.
-    ``renorm_below``, ``info`` and ``labels_checked`` as in
+    The groups, ``renorm_below``, ``info`` and ``labels_checked`` as in
     :func:`kernels.numba.serial.train_steps`.
     """
-    m = int(mini_batch)
-    n_steps = int(n_steps)
+    net, data, steps, codes = named(net, data, steps, codes)
+    start, n_steps, m = steps
     if m < 1 or n_steps < 1:
         return 0.0
-    net, data = Net(params, velocity, work), Data(X, y, order)
-    check_train_call(
-        net, sizes, data, start, n_steps, m, workspace_size(sizes, m), (hidden, output),
-        renorm_below, labels_checked,
-    )  # fmt: skip
+    need = workspace_size(sizes, m)
+    check_train_call(net, sizes, data, steps, need, codes, renorm_below, labels_checked)
     threads = n_threads()
     name = path or default_path("numba-parallel", m, threads)
     if name not in DRIVERS or min(threads, m) < 2:  # a serial path, on the calling thread
         serial_path = default_path("numba", m) if name in DRIVERS else name
         return serial.train_steps(
-            params, velocity, work, sizes, X, y, order, start, n_steps, m, eta, lmbda_n, mu,
-            hidden, output, serial_path, renorm_below=renorm_below, info=info,
-            labels_checked=True,
+            net, sizes, data, steps, rule, codes, serial_path,
+            renorm_below=renorm_below, info=info, labels_checked=True,
         )  # fmt: skip
-    hp = serial.hyper(params, eta, lmbda_n, mu, m, renorm_below)
-    train = specialised(DRIVERS[name], jit, int(hidden), int(output))
-    total, renorms = train(net, data, sizes, hp, int(start), n_steps, m, threads)
+    hp = serial.hyper(net.params, *rule, m, renorm_below)
+    train = specialised(DRIVERS[name], jit, codes.hidden, codes.output)
+    total, renorms = train(net, data, sizes, hp, start, n_steps, m, threads)
     if info is not None:
         info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)

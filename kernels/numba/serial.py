@@ -1,6 +1,6 @@
 """Single-threaded Numba backend (``numba``): the entry points and the choice of path.
 
-``train_steps`` checks its arguments, groups them (:mod:`kernels.numba.slots`) and calls
+``train_steps`` checks its arguments (grouped as :mod:`kernels.call` defines) and calls
 the ``train`` driver of the caller's ``path`` (:mod:`kernels.paths`), one module each in
 :mod:`kernels.numba.paths`. Each driver is its own compiled function, specialised for the
 activation and cost codes (:mod:`kernels.numba.specialise`): a trial compiles only the path, the
@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kernels.call import Codes, Data, Net, Rule, Steps, named
 from kernels.layout import n_params
 from kernels.numba.checks import check_eval_call, check_train_call
 from kernels.numba.evaluate import evaluate_serial
 from kernels.numba.jit import jit
 from kernels.numba.paths import blas, fused_mb1, gemm, gemm_blocked, loops, regtile
-from kernels.numba.slots import RENORM_BELOW, Data, Hyper, Net, slot_size
+from kernels.numba.slots import RENORM_BELOW, Hyper, slot_size
 from kernels.numba.specialise import specialised
 from kernels.paths import (
     BLAS,
@@ -86,51 +87,40 @@ def check_serial_path(name: str, m: int) -> None:
 
 
 def train_steps(
-    params: Array,
-    velocity: Array,
-    work: Array,
+    net: Net,
     sizes: IntArray,
-    X: Array,
-    y: IntArray,
-    order: IntArray,
-    start: int,
-    n_steps: int,
-    mini_batch: int,
-    eta: float,
-    lmbda_n: float,
-    mu: float,
-    hidden: int,
-    output: int,
+    data: Data,
+    steps: Steps,
+    rule: Rule,
+    codes: Codes,
     path: str | None = None,
     *,
     renorm_below: float = RENORM_BELOW,
     info: dict[str, int] | None = None,
     labels_checked: bool = False,
 ) -> float:
-    """Run ``n_steps`` SGD updates of ``mini_batch`` samples each; return their mean cost.
+    """Run ``steps`` (SGD updates of a mini-batch each) by ``rule``; return their mean cost.
 
-    ``path`` names the implementation (:data:`kernels.paths.SERIAL_PATHS`; ``None``: the
-    documented default for this mini-batch size). ``fused-mb1`` runs mini-batch 1 only.
-    ``renorm_below``: with ``mu == 0`` the weights are kept as ``s·W``; ``s`` is folded back
-    whenever it drops below this (in ``(0, 1]``). ``info``, when given, receives
-    ``"renorms"``: how many times that happened in this call. ``labels_checked``: every
-    label of ``y`` is known to lie in range (a session checks them once, at upload).
+    The groups are those of :mod:`kernels.call`. ``path`` names the implementation
+    (:data:`kernels.paths.SERIAL_PATHS`; ``None``: the documented default for this
+    mini-batch size). ``fused-mb1`` runs mini-batch 1 only. ``renorm_below``: with ``mu ==
+    0`` the weights are kept as ``s·W``; ``s`` is folded back whenever it drops below this
+    (in ``(0, 1]``). ``info``, when given, receives ``"renorms"``: how many times that
+    happened in this call. ``labels_checked``: every label of ``y`` is known to lie in
+    range (a session checks them once, at upload).
     """
-    m = int(mini_batch)
-    n_steps = int(n_steps)
+    net, data, steps, codes = named(net, data, steps, codes)
+    start, n_steps, m = steps
     if m < 1 or n_steps < 1:
         return 0.0
     name = default_path("numba", m) if path is None else path
     check_serial_path(name, m)
-    net, data = Net(params, velocity, work), Data(X, y, order)
-    check_train_call(
-        net, sizes, data, start, n_steps, m, workspace_size(sizes, m), (hidden, output),
-        renorm_below, labels_checked,
-    )  # fmt: skip
-    template, extra = driver(name, m, work, sizes)
-    train = specialised(template, jit, int(hidden), int(output))
-    hp = hyper(params, eta, lmbda_n, mu, m, renorm_below)
-    total, renorms = train(net, data, sizes, hp, int(start), n_steps, m, *extra)
+    need = workspace_size(sizes, m)
+    check_train_call(net, sizes, data, steps, need, codes, renorm_below, labels_checked)
+    template, extra = driver(name, m, net.work, sizes)
+    train = specialised(template, jit, codes.hidden, codes.output)
+    hp = hyper(net.params, *rule, m, renorm_below)
+    total, renorms = train(net, data, sizes, hp, start, n_steps, m, *extra)
     if info is not None:
         info["renorms"] = int(renorms)
     return float(total) / (n_steps * m)

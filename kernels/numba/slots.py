@@ -10,12 +10,12 @@ samples), carved from the ``work`` array:
 * ``g``: gradient sums in the flat parameter layout.
 
 The per-call constants travel as named tuples (Numba types them as records of their
-fields), so no kernel takes a long list of positional scalars: :class:`Net` (the arrays a
-training updates), :class:`Data` (inputs, labels, sample order), :class:`Lay` (layer
+fields), so no kernel takes a long list of positional scalars: ``Net`` and ``Data`` of
+:mod:`kernels.call` (the arrays a training updates; inputs, labels, order), :class:`Lay` (layer
 sizes, parameter and slot offsets, a slot's identity rows) and :class:`Hyper` (η, λ/n, μ,
 ``one``, ``1/m`` and the renormalisation threshold, all in the parameters' dtype). The
 activation and cost codes travel apart, as compile-time constants
-(:mod:`kernels.numba.literal`).
+(:mod:`kernels.numba.specialise`).
 
 Kernels are written for any float dtype: every constant is derived from ``one`` (a scalar
 of the params' dtype), so float32 paths never promote to float64.
@@ -31,22 +31,6 @@ from kernels.layout import n_params
 from kernels.numba.jit import jit
 
 RENORM_BELOW = 2.0**-10  # default: fold the weight scale back when it drops below this
-
-
-class Net(NamedTuple):
-    """The arrays one training updates: flat parameters, velocity, scratch ``work``."""
-
-    params: np.ndarray
-    velocity: np.ndarray
-    work: np.ndarray
-
-
-class Data(NamedTuple):
-    """The training inputs ``X`` (rows), labels ``y`` and the sample ``order``."""
-
-    X: np.ndarray
-    y: np.ndarray
-    order: np.ndarray
 
 
 class Lay(NamedTuple):

@@ -18,11 +18,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from kernels.call import Data
 from kernels.numba.blocks.dense import dots4
 from kernels.numba.blocks.scalar import act, output_row
 from kernels.numba.blocks.vector import push_rows
 from kernels.numba.jit import inline_jit, jit
-from kernels.numba.slots import Data, delta_below, forward_views, layer_views, make_lay
+from kernels.numba.slots import delta_below, forward_views, layer_views, make_lay
 from kernels.numba.steps import loop_of
 
 

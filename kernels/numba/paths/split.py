@@ -19,13 +19,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import prange
 
+from kernels.call import Data
 from kernels.numba.blocks.dense import slot_forward
 from kernels.numba.blocks.grads import bias_grad, grad_tiles
 from kernels.numba.blocks.update import update_range
 from kernels.numba.blocks.vector import push_down
 from kernels.numba.jit import bind, jit, pjit
 from kernels.numba.paths import blas, loops
-from kernels.numba.slots import Data, delta_below, layer_views, make_lay
+from kernels.numba.slots import delta_below, layer_views, make_lay
 from kernels.numba.steps import loop_of
 
 chunk: Any = None  # the path's chunk function, bound in each copy made by split_of
