@@ -208,10 +208,10 @@ def _make_grad_update(ft: Any) -> Any:
     T = TILE
 
     @cuda.jit
-    def grad_update(
-        D, A, idx, base, gather, m, params, vel, w_off, b_off, n_out, n_in, eta, lmbda_n, mu
-    ):
-        """g[j, k] = Σ_r D[r, j]·A[row(r), k] / m (k = n_in: bias); then v and w updated."""
+    def grad_update(D, A, idx, base, gather, m, params, vel, w_off, b_off, n_out, n_in, rule):
+        """g[j, k] = Σ_r D[r, j]·A[row(r), k] / m (k = n_in: bias); then v and w updated by
+        ``rule``, the floats ``(eta, lmbda_n, mu)`` (a tuple argument, passed by value)."""
+        eta, lmbda_n, mu = rule
         sD = cuda.shared.array((T, T), dtype=ft)
         sA = cuda.shared.array((T, T), dtype=ft)
         tx = cuda.threadIdx.x

@@ -238,7 +238,7 @@ class CudaSession:
             grid = (blocks(n_in + 1, TILE), blocks(n_out, TILE))
             self.k.grad_update[grid, (TILE, TILE)](
                 self._deltas[i], src, self._order, src_base, gather, m, self._params,
-                self._vel, w, b, n_out, n_in, float(eta), float(lmbda_n), float(mu),
+                self._vel, w, b, n_out, n_in, (float(eta), float(lmbda_n), float(mu)),
             )  # fmt: skip
 
     def _forward_cost(self, split: str, row0: int, m: int) -> None:

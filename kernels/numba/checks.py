@@ -9,15 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.call import Codes, Data, Net, Steps
-from kernels.layout import (
-    CROSS_ENTROPY,
-    LOG_LIKELIHOOD,
-    QUADRATIC,
-    RELU,
-    SIGMOID,
-    TANH,
-    n_params,
-)
+from kernels.layout import COST_CODES, HIDDEN_CODES, n_params
 from kernels.layout import check_index as _check_index
 from kernels.numba.slots import RENORM_BELOW
 
@@ -53,10 +45,15 @@ def check_net(
         _check_index("y", y, int(sizes[-1]), "labels: one per output unit")
     elif y.dtype != np.int64:
         raise ValueError(f"y must be a 1-d int64 array, got {y.dtype} with shape {y.shape}")
-    if hidden not in (SIGMOID, TANH, RELU):
-        raise ValueError(f"hidden must be an activation code (0, 1 or 2), got {hidden}")
-    if output not in (CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD):
-        raise ValueError(f"output must be a cost code (0, 1 or 2), got {output}")
+    if hidden not in HIDDEN_CODES.values():
+        raise ValueError(f"hidden must be an activation code {_codes(HIDDEN_CODES)}: {hidden}")
+    if output not in COST_CODES.values():
+        raise ValueError(f"output must be a cost code {_codes(COST_CODES)}, got {output}")
+
+
+def _codes(codes: dict[str, int]) -> str:
+    """``(0 sigmoid, 1 tanh, …)``: the codes of a table and their names, for a message."""
+    return "(" + ", ".join(f"{c} {name}" for name, c in codes.items()) + ")"
 
 
 def check_train_call(

@@ -181,10 +181,16 @@ def bind(
     its callees as globals, directly (a jitted function passed as an argument instead
     would be stored as a pointer in the machine code, which the on-disk cache refuses).
     """
+    return decorator(rebound(template, name, template.__module__, **callees))
+
+
+def rebound(template: Callable[..., Any], name: str, module: str, **names: Any) -> Any:
+    """A plain copy of the function ``template`` named ``name`` in ``module``, its globals
+    ``names`` bound (the rest are the template's): the code is shared, not written again."""
     namespace = dict(template.__globals__)
-    namespace.update(callees)
+    namespace.update(names)
     fn = types.FunctionType(template.__code__, namespace, name, template.__defaults__)
     fn.__qualname__ = name
     fn.__doc__ = template.__doc__
-    fn.__module__ = template.__module__
-    return decorator(fn)
+    fn.__module__ = module
+    return fn

@@ -76,7 +76,7 @@ def train_steps(
     :func:`kernels.numba.serial.train_steps`.
     """
     net, data, steps, codes = named(net, data, steps, codes)
-    start, n_steps, m = steps
+    _, n_steps, m = steps
     if m < 1 or n_steps < 1:
         return 0.0
     need = workspace_size(sizes, m)
@@ -89,12 +89,9 @@ def train_steps(
             net, sizes, data, steps, rule, codes, serial_path,
             renorm_below=renorm_below, info=info, labels_checked=True,
         )  # fmt: skip
-    hp = serial.hyper(net.params, *rule, m, renorm_below)
     train = specialised(DRIVERS[name], jit, codes.hidden, codes.output)
-    total, renorms = train(net, data, sizes, hp, start, n_steps, m, threads)
-    if info is not None:
-        info["renorms"] = int(renorms)
-    return float(total) / (n_steps * m)
+    hp = serial.hyper(net.params, *rule, m, renorm_below)
+    return serial.run_driver(train, net, data, sizes, hp, steps, info, threads)
 
 
 def evaluate(

@@ -110,7 +110,7 @@ def train_steps(
     range (a session checks them once, at upload).
     """
     net, data, steps, codes = named(net, data, steps, codes)
-    start, n_steps, m = steps
+    _, n_steps, m = steps
     if m < 1 or n_steps < 1:
         return 0.0
     name = default_path("numba", m) if path is None else path
@@ -120,6 +120,17 @@ def train_steps(
     template, extra = driver(name, m, net.work, sizes)
     train = specialised(template, jit, codes.hidden, codes.output)
     hp = hyper(net.params, *rule, m, renorm_below)
+    return run_driver(train, net, data, sizes, hp, steps, info, *extra)
+
+
+def run_driver(
+    train: Callable[..., Any], net: Net, data: Data, sizes: IntArray, hp: Hyper, steps: Steps,
+    info: dict[str, int] | None, *extra: int,
+) -> float:  # fmt: skip
+    """Run the compiled driver ``train`` over checked arguments (in its own order, ``extra``
+    last: a block, a thread count); return the mean cost per sample of ``steps`` and put
+    the number of renormalisations in ``info``."""
+    start, n_steps, m = steps
     total, renorms = train(net, data, sizes, hp, start, n_steps, m, *extra)
     if info is not None:
         info["renorms"] = int(renorms)

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from kernels.numba.jit import bind, inline_jit, jit
+from kernels.numba.jit import bind, inline_jit, jit, rebound
+from kernels.numba.slots import make_lay
 
 step: Any = None  # the path's step function, bound in each copy made by loop_of
+LOOP: Any = None  # a path's step loop and the activation and cost codes: bound in each
+HIDDEN: Any = None  # copy of a driver (driver_of, then kernels.numba.specialise)
+OUTPUT: Any = None
 
 
 class Scale(NamedTuple):
@@ -63,6 +67,28 @@ def loop_of(path_step: Any) -> Any:
     py = getattr(path_step, "py_func", path_step)
     name = f"step_loop_{py.__module__.rsplit('.', 1)[-1]}_{py.__name__}"
     return bind(step_loop, inline_jit, name, step=path_step)
+
+
+def whole_driver(net, data, sizes, hp, start, n_steps, m):
+    """``n_steps`` updates of ``m`` samples; ``(summed cost, renormalisations)``."""
+    lay = make_lay(sizes, m)
+    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
+
+
+def blocked_driver(net, data, sizes, hp, start, n_steps, m, block):
+    """:func:`whole_driver` over blocks of ``block`` samples (``work`` holds a
+    ``block``-sample slot and an accumulator of ``n_params``)."""
+    lay = make_lay(sizes, block)
+    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
+
+
+def driver_of(loop: Any, module: str, blocked: bool = False) -> Any:
+    """The ``train`` driver template of a path whose step loop is ``loop`` (a slot for the
+    whole mini-batch, or for a block of it when ``blocked``), named in ``module``; the
+    codes are bound later (:func:`kernels.numba.specialise.specialised`)."""
+    if blocked:
+        return rebound(blocked_driver, "train_blocked", module, LOOP=loop)
+    return rebound(whole_driver, "train", module, LOOP=loop)
 
 
 @jit

@@ -1,31 +1,26 @@
 # mypy: allow-untyped-defs
 """The ``blas`` kernel path: register-blocked forward, BLAS GEMMs for the backward pass.
 
-One mini-batch (:func:`step`): gather the samples into the slot, forward by
-:func:`~kernels.numba.blocks.dense.fwd_loops`, the output layer row by row; then layer by
-layer downwards: the deltas pushed one layer down by ``np.dot`` (BLAS,
-:func:`~kernels.numba.blocks.vector.push_rows`), the weight gradients ``G = Dᵀ·A`` by
-``np.dot`` on contiguous views of the slot, each weight row then applied
+One mini-batch (:func:`chunk` in :func:`~kernels.numba.step_forms.row_step`): gather the
+samples into the slot, forward by :func:`~kernels.numba.blocks.dense.fwd_loops`, the output
+layer row by row; then layer by layer downwards: the deltas pushed one layer down by
+``np.dot`` (BLAS, :func:`~kernels.numba.blocks.vector.push_rows`), the weight gradients
+``G = Dᵀ·A`` by ``np.dot`` on contiguous views of the slot, each weight row then applied
 (:func:`~kernels.numba.blocks.grads.apply_row`), the bias gradient; last, the bias update.
 ``split-blas`` (:mod:`kernels.numba.paths.split`) runs :func:`chunk` on every thread.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from kernels.numba.blocks.dense import slot_forward
 from kernels.numba.blocks.grads import apply_row, bias_grad
-from kernels.numba.blocks.update import update_biases
 from kernels.numba.blocks.vector import push_rows
-from kernels.numba.jit import inline_jit, jit
-from kernels.numba.slots import delta_below, layer_views, make_lay
-from kernels.numba.steps import loop_of
-
-HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of a driver
-OUTPUT: Any = None  # (kernels.numba.specialise)
+from kernels.numba.jit import jit
+from kernels.numba.slots import delta_below, layer_views
+from kernels.numba.step_forms import row_step_of
+from kernels.numba.steps import driver_of, loop_of
 
 
 @jit
@@ -51,21 +46,5 @@ def chunk(net, base, lay, data, pos, mc, sc, hidden, output, hp, mode, alpha):
     return cost
 
 
-@inline_jit
-def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
-    """One mini-batch: :func:`chunk` with the weight rows applied inside, then the biases."""
-    alpha_b = -(hp.eta * hp.inv_m)
-    mode = 1 if sc.use_scale else 2
-    total += chunk(net, 0, lay, data, pos, m, sc.s, hidden, output, hp, mode, alpha_b / sc.s_new)
-    L = lay.sizes.shape[0] - 1
-    update_biases(net, lay.so[2 * L + 2], lay.po, L, alpha_b, hp, sc.use_scale)
-    return total
-
-
-def train(net, data, sizes, hp, start, n_steps, m):
-    """``n_steps`` updates of ``m`` samples; ``(summed cost, renormalisations)``."""
-    lay = make_lay(sizes, m)
-    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
-
-
-LOOP = loop_of(step)  # the step loop of this path
+LOOP = loop_of(row_step_of(chunk, "blas"))  # the step loop of this path
+train = driver_of(LOOP, __name__)  # the driver: a slot for the mini-batch, then LOOP

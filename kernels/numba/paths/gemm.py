@@ -1,39 +1,29 @@
 # mypy: allow-untyped-defs
 """The ``gemm`` kernel path: every dense product of a mini-batch through BLAS (``np.dot``).
 
-One mini-batch (:func:`batch`, then :func:`step`): gather the samples into the slot;
-forward ``Z = A·Wᵀ`` by BLAS, the scale and biases added row by row, the hidden
-activations over the whole block; the output layer; then layer by layer downwards: the
-deltas ``D_prev = D·W`` by BLAS (:func:`~kernels.numba.blocks.vector.push_rows`), the weight
-gradients ``G = Dᵀ·A`` by BLAS, the bias gradient; last, the summed gradient applied to
-every layer (:func:`~kernels.numba.blocks.update.apply_sums`). A candidate for machines
-whose BLAS beats the register-blocked loops; which one wins is measured, not assumed
+One mini-batch (:func:`batch` in :func:`~kernels.numba.step_forms.summed_step`): gather the
+samples into the slot; forward ``Z = A·Wᵀ`` by BLAS, the scale and biases added row by row,
+the hidden activations over the whole block; the output layer; then layer by layer
+downwards: the deltas ``D_prev = D·W`` by BLAS
+(:func:`~kernels.numba.blocks.vector.push_rows`), the weight gradients ``G = Dᵀ·A`` by
+BLAS, the bias gradient; last, the summed gradient applied to every layer
+(:func:`~kernels.numba.blocks.update.apply_sums`). A candidate for machines whose BLAS
+beats the register-blocked loops; which one wins is measured, not assumed
 (:mod:`bench.kernel_tuning`). ``gemm-blocked`` (:mod:`kernels.numba.paths.gemm_blocked`)
 runs :func:`batch` over blocks of samples.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from kernels.numba.blocks.dense import gather
 from kernels.numba.blocks.grads import bias_grad
-from kernels.numba.blocks.update import apply_sums
 from kernels.numba.blocks.vector import act_block, output_block, push_rows
 from kernels.numba.jit import inline_jit
-from kernels.numba.slots import (
-    delta_below,
-    forward_views,
-    layer_views,
-    make_lay,
-    output_views,
-)
-from kernels.numba.steps import loop_of
-
-HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of a driver
-OUTPUT: Any = None  # (kernels.numba.specialise)
+from kernels.numba.slots import delta_below, forward_views, layer_views, output_views
+from kernels.numba.step_forms import summed_step_of
+from kernels.numba.steps import driver_of, loop_of
 
 
 @inline_jit
@@ -67,18 +57,5 @@ def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     return cost
 
 
-@inline_jit
-def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
-    """One mini-batch: :func:`batch`, then the summed gradient applied to every layer."""
-    total += batch(data, net, lay, pos, m, sc.s, hidden, output, hp.one)
-    apply_sums(net, lay.so[2 * lay.sizes.shape[0]], lay, hp, sc)
-    return total
-
-
-def train(net, data, sizes, hp, start, n_steps, m):
-    """``n_steps`` updates of ``m`` samples; ``(summed cost, renormalisations)``."""
-    lay = make_lay(sizes, m)
-    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
-
-
-LOOP = loop_of(step)  # the step loop of this path
+LOOP = loop_of(summed_step_of(batch, "gemm"))  # the step loop of this path
+train = driver_of(LOOP, __name__)  # the driver: a slot for the mini-batch, then LOOP

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernels.numba.blocks.update import apply_sums
-from kernels.numba.jit import bind, inline_jit, jit
+from kernels.numba.jit import bind, jit
 from kernels.numba.paths import gemm
-from kernels.numba.slots import make_lay
-from kernels.numba.steps import loop_of
+from kernels.numba.step_forms import blocked_step_of
+from kernels.numba.steps import driver_of, loop_of
 
 batch: Any = None  # the path's batch function, bound in each copy made by blocked_of
 
@@ -53,23 +52,5 @@ def blocked_batch(data, net, lay, pos, m, sc, hidden, output, one, total):
 
 BLOCKED_GEMM = blocked_of(gemm.batch, "gemm")
 
-HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of a driver
-OUTPUT: Any = None  # (kernels.numba.specialise)
-
-
-@inline_jit
-def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
-    """One mini-batch: :func:`blocked_batch` of ``gemm``'s batch, then the update."""
-    total = BLOCKED_GEMM(data, net, lay, pos, m, sc.s, hidden, output, hp.one, total)
-    apply_sums(net, lay.so[2 * lay.sizes.shape[0] + 1], lay, hp, sc)
-    return total
-
-
-def train(net, data, sizes, hp, start, n_steps, m, block):
-    """``n_steps`` updates of ``m`` samples in blocks of ``block``; ``(summed cost,
-    renormalisations)``. ``work`` holds a ``block``-sample slot and the accumulator."""
-    lay = make_lay(sizes, block)
-    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
-
-
-LOOP = loop_of(step)  # the step loop of this path
+LOOP = loop_of(blocked_step_of(BLOCKED_GEMM, "gemm"))  # the step loop of this path
+train = driver_of(LOOP, __name__, blocked=True)  # a block's slot, then LOOP

@@ -1,39 +1,30 @@
 # mypy: allow-untyped-defs
 """The ``regtile`` kernel path: register-tiled loops for every product, inputs read in place.
 
-One mini-batch (:func:`batch`, then :func:`step`): no gathered copy of the inputs; the
-first layer's forward by :func:`~kernels.numba.blocks.dense.fwd_rows` (4 × 4 register
-tiles on the rows ``X[order[pos + s]]``, the next rows prefetched), the others by
+One mini-batch (:func:`batch` in :func:`~kernels.numba.step_forms.summed_step`): no
+gathered copy of the inputs; the first layer's forward by
+:func:`~kernels.numba.blocks.dense.fwd_rows` (4 × 4 register tiles on the rows
+``X[order[pos + s]]``, the next rows prefetched), the others by
 :func:`~kernels.numba.blocks.dense.fwd_loops`; hidden activations and the sigmoid +
 cross-entropy output over whole blocks, vectorised (:mod:`kernels.numba.blocks.vector`);
 then layer by layer downwards: the deltas pushed down by the register tiles
-(:func:`~kernels.numba.blocks.vector.push_down`), the weight gradients by the register-tiled
-micro-kernels (:func:`~kernels.numba.blocks.grads.grad_tiles`, layer 1 on the inputs in
-place), the bias gradient; last, the summed gradient applied to every layer. Mini-batches
-above :data:`kernels.paths.GEMM_BLOCK` run in blocks of it (:func:`train_blocked`).
+(:func:`~kernels.numba.blocks.vector.push_down`), the weight gradients by the
+register-tiled micro-kernels (:func:`~kernels.numba.blocks.grads.grad_tiles`, layer 1 on
+the inputs in place), the bias gradient; last, the summed gradient applied to every layer.
+Mini-batches above :data:`kernels.paths.GEMM_BLOCK` run in blocks of it
+(:func:`train_blocked`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from kernels.numba.blocks.dense import fwd_loops, fwd_rows
 from kernels.numba.blocks.grads import bias_grad, grad_tiles
-from kernels.numba.blocks.update import apply_sums
 from kernels.numba.blocks.vector import act_block, output_block, push_down
 from kernels.numba.jit import inline_jit
 from kernels.numba.paths.gemm_blocked import blocked_of
-from kernels.numba.slots import (
-    delta_below,
-    forward_views,
-    layer_views,
-    make_lay,
-    output_views,
-)
-from kernels.numba.steps import loop_of
-
-HIDDEN: Any = None  # the activation and cost codes, bound per compiled copy of a driver
-OUTPUT: Any = None  # (kernels.numba.specialise)
+from kernels.numba.slots import delta_below, forward_views, layer_views, output_views
+from kernels.numba.step_forms import blocked_step_of, summed_step_of
+from kernels.numba.steps import driver_of, loop_of
 
 
 @inline_jit
@@ -67,37 +58,10 @@ def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     return cost
 
 
-@inline_jit
-def step(data, net, lay, hp, pos, m, sc, hidden, output, total):
-    """One mini-batch: :func:`batch`, then the summed gradient applied to every layer."""
-    total += batch(data, net, lay, pos, m, sc.s, hidden, output, hp.one)
-    apply_sums(net, lay.so[2 * lay.sizes.shape[0]], lay, hp, sc)
-    return total
-
-
 BLOCKED = blocked_of(batch, "regtile")
 
 
-@inline_jit
-def step_blocked(data, net, lay, hp, pos, m, sc, hidden, output, total):
-    """One mini-batch in blocks of the slot's capacity, then the accumulated update."""
-    total = BLOCKED(data, net, lay, pos, m, sc.s, hidden, output, hp.one, total)
-    apply_sums(net, lay.so[2 * lay.sizes.shape[0] + 1], lay, hp, sc)
-    return total
-
-
-LOOP = loop_of(step)  # the step loops of this path, whole and in blocks
-LOOP_BLOCKED = loop_of(step_blocked)
-
-
-def train(net, data, sizes, hp, start, n_steps, m):
-    """``n_steps`` updates of ``m`` samples; ``(summed cost, renormalisations)``."""
-    lay = make_lay(sizes, m)
-    return LOOP(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
-
-
-def train_blocked(net, data, sizes, hp, start, n_steps, m, block):
-    """:func:`train` over blocks of ``block`` samples (``work`` holds a ``block``-sample
-    slot and an accumulator of ``n_params``)."""
-    lay = make_lay(sizes, block)
-    return LOOP_BLOCKED(data, net, lay, hp, start, n_steps, m, HIDDEN, OUTPUT)
+LOOP = loop_of(summed_step_of(batch, "regtile"))  # the step loops, whole and in blocks
+LOOP_BLOCKED = loop_of(blocked_step_of(BLOCKED, "regtile"))
+train = driver_of(LOOP, __name__)  # the drivers: a slot for the mini-batch, or for a block
+train_blocked = driver_of(LOOP_BLOCKED, __name__, blocked=True)
