@@ -13,6 +13,7 @@ from rich.console import Console
 
 from bench.cli.main import main
 from bench.config import ConfigError
+from bench.cpu_identity import short_cpu
 from bench.publish.compare import (
     PYTEST_BENCHMARK,
     RUN,
@@ -23,7 +24,6 @@ from bench.publish.compare import (
     load_sources,
     ratio,
     regressions,
-    short_cpu,
 )
 from bench.publish.publish import comparison_table
 

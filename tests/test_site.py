@@ -1,7 +1,7 @@
 """``mlpbench publish`` and ``report --format html``: the generated HTML parsed back with the
 standard library's parser (cells equal the source JSON, ratios included), every link
 resolves inside the site, the build is byte-for-byte reproducible, and bad input exits 2.
-Also the hardware labels of :mod:`bench.machine`."""
+Also the hardware labels of :mod:`bench.cpu_identity`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from bench.cli.main import main
-from bench.machine import hardware_label, isa_level, microarchitecture
+from bench.cpu_identity import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import load_sources
 from bench.publish.publish import peers_table, render, to_markdown
 from bench.publish.site import build_site
