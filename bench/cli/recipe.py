@@ -9,6 +9,7 @@ Registered from :data:`bench.cli.main.COMMAND_MODULES`.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import shlex
 import sys
@@ -19,9 +20,8 @@ from typing import Any
 from rich.console import Console
 
 from bench.cli.options import (
-    add_batch_size_option,
     add_batch_sizes_options,
-    add_training_options,
+    add_training_command,
     apply_strip,
     check_results_dir,
     specs_from_args,
@@ -271,40 +271,38 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add eta, lmbda, batch, momentum and tune to the ``mlpbench`` subparsers."""
-    eta = sub.add_parser("eta", help="learning-rate threshold on training cost (λ = 0)")
-    add_training_options(eta)
-    add_batch_size_option(eta)
+    eta = add_training_command(
+        sub, "eta", "learning-rate threshold on training cost (λ = 0)", cmd_eta
+    )
     eta.add_argument("--start", type=float, default=0.01, help="first η tried (default 0.01)")
     eta.add_argument("--probe-epochs", type=int, default=5, help="epochs per η (default 5)")
     eta.add_argument("--refine", type=int, default=2, help="bisections after the orders (2)")
-    eta.set_defaults(handler=cmd_eta)
 
-    lm = sub.add_parser("lmbda", help="λ by factors of 10 on validation accuracy, refined")
-    add_training_options(lm)
-    add_batch_size_option(lm)
+    lm = add_training_command(
+        sub, "lmbda", "λ by factors of 10 on validation accuracy, refined", cmd_lmbda
+    )
     lm.add_argument("--start", type=float, default=1.0, help="first λ tried (default 1.0)")
     lm.add_argument("--refine", type=int, default=1, help="refinement rounds (default 1)")
-    lm.set_defaults(handler=cmd_lmbda)
 
-    ba = sub.add_parser("batch", help="mini-batch size by validation accuracy vs elapsed time")
-    add_training_options(ba)
-    add_batch_sizes_options(ba)
-    ba.set_defaults(handler=cmd_batch)
-
-    mo = sub.add_parser("momentum", help="momentum μ by validation accuracy vs elapsed time")
-    add_training_options(mo)
-    add_batch_size_option(mo)
+    add_training_command(
+        sub, "batch", "mini-batch size by validation accuracy vs elapsed time", cmd_batch,
+        batch=add_batch_sizes_options,
+    )  # fmt: skip
+    mo = add_training_command(
+        sub, "momentum", "momentum μ by validation accuracy vs elapsed time", cmd_momentum
+    )
     mo.add_argument(
         "--mus",
         type=float_list("--mus"),
         default=[0.0, 0.5, 0.9],
         help="comma-separated μ values (default 0,0.5,0.9)",
     )
-    mo.set_defaults(handler=cmd_momentum)
 
-    tu = sub.add_parser("tune", help="the chapter's whole recipe, with a study report")
-    add_training_options(tu)
-    add_batch_sizes_options(tu, help_sizes="mini-batch sizes compared by time")
+    timed = "mini-batch sizes compared by time"
+    sizes = functools.partial(add_batch_sizes_options, help_sizes=timed)
+    tu = add_training_command(
+        sub, "tune", "the chapter's whole recipe, with a study report", cmd_tune, batch=sizes
+    )
     for flag, default, text in (
         ("--probe-epochs", 4, "epochs per η probe"),
         ("--eta-refine", 2, "η bisections"),
@@ -315,7 +313,6 @@ def register(sub: Any) -> None:
         ("--max-epochs", 30, "epochs cap of the early-stopping run"),
     ):
         tu.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
-    tu.set_defaults(handler=cmd_tune)
 
 
 if __name__ == "__main__":  # pragma: no cover
