@@ -13,10 +13,12 @@ import functools
 import math
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
 from rich.console import Console
 
 from bench.cli.options import (
@@ -29,13 +31,14 @@ from bench.cli.options import (
 from bench.config import ConfigError, TrialSpec
 from bench.plots import save_figure
 from bench.progress import stdout_console
+from bench.recipe.plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
 from bench.recipe.recipe import (
     check_values,
     choose_by_time,
     search_eta,
     search_lmbda,
 )
-from bench.recipe.report import eta_stage, lmbda_stage, stage_panel, time_stage
+from bench.recipe.report import StageReport, eta_stage, lmbda_stage, stage_panel, time_stage
 from bench.results import Run, TrialResult, save_run
 from bench.runner import DataCache, PlannedTrial, QuietObserver, new_run, plan_sweep, run_planned
 
@@ -119,6 +122,19 @@ class _Session:
         save_run(self.run, self.json_path)
         self.out.print(f"run saved: {self.json_path}")
 
+    def conclude(
+        self,
+        name: str,
+        figure: Callable[[], Figure],
+        stage: Callable[[Path | None], StageReport],
+    ) -> int:
+        """End a one-stage command: save ``figure()`` as the run's ``name`` PNG (unless
+        ``--no-plot``), print the panel of ``stage(png path or None)``, save the run; exit 0."""
+        png = None if self.args.no_plot else save_figure(figure(), self.figure_path(name))
+        self.out.print(stage_panel(stage(png)))
+        self.finish()
+        return 0
+
 
 def cmd_eta(args: argparse.Namespace) -> int:
     """``mlpbench eta``: the learning-rate threshold on training cost, with λ = 0."""
@@ -134,14 +150,11 @@ def cmd_eta(args: argparse.Namespace) -> int:
         sink=s.sink,
     )
     s.run.notes.update(threshold=search.threshold, recommended=search.recommended)
-    png = None
-    if not args.no_plot:
-        from bench.recipe.plots import cost_vs_epoch
-
-        png = save_figure(cost_vs_epoch(search), s.figure_path("cost"))
-    s.out.print(stage_panel(eta_stage("Learning-rate threshold (training cost)", search, png)))
-    s.finish()
-    return 0
+    return s.conclude(
+        "cost",
+        lambda: cost_vs_epoch(search),
+        lambda png: eta_stage("Learning-rate threshold (training cost)", search, png),
+    )
 
 
 def cmd_lmbda(args: argparse.Namespace) -> int:
@@ -150,14 +163,11 @@ def cmd_lmbda(args: argparse.Namespace) -> int:
     s = _Session(args, "lmbda", mini_batch=args.batch_size)
     search = search_lmbda(s.spec, s.data, start=args.start, refine_steps=args.refine, sink=s.sink)
     s.run.notes.update(lmbda=search.best, accuracy=search.best_accuracy)
-    png = None
-    if not args.no_plot:
-        from bench.recipe.plots import accuracy_vs_lmbda
-
-        png = save_figure(accuracy_vs_lmbda(search), s.figure_path("lmbda"))
-    s.out.print(stage_panel(lmbda_stage("λ by factors of 10 (validation accuracy)", search, png)))
-    s.finish()
-    return 0
+    return s.conclude(
+        "lmbda",
+        lambda: accuracy_vs_lmbda(search),
+        lambda png: lmbda_stage("λ by factors of 10 (validation accuracy)", search, png),
+    )
 
 
 def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
@@ -172,25 +182,14 @@ def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
     run_planned(trials, s.run, s.json_path, _Lines(), s.cache)
     choice = choose_by_time(s.run.trials)
     s.run.notes.update(by_target=choice.by_target, by_area=choice.by_area)
-    png = None
-    if not s.args.no_plot:
-        from bench.recipe.plots import accuracy_vs_time
-
-        png = save_figure(
-            accuracy_vs_time(
-                s.run.trials,
-                title=f"{what}: validation accuracy vs time",
-                target=s.spec.train.target,
-            ),
-            s.figure_path(what.replace(" ", "-")),
-        )
-    s.out.print(
-        stage_panel(
-            time_stage(f"{what} by accuracy vs elapsed time", s.run.trials, choice, png, what)
-        )
+    title = f"{what}: validation accuracy vs time"
+    return s.conclude(
+        what.replace(" ", "-"),
+        lambda: accuracy_vs_time(s.run.trials, title=title, target=s.spec.train.target),
+        lambda png: time_stage(
+            f"{what} by accuracy vs elapsed time", s.run.trials, choice, png, what
+        ),
     )
-    s.finish()
-    return 0
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
