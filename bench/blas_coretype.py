@@ -7,10 +7,10 @@ Haswell`` (256-bit AVX2 kernels) on a CPU whose flags have ``avx512f``, and GEMM
 about half its width. ``OPENBLAS_CORETYPE=SkylakeX``, set before the library loads, makes
 it use its AVX-512 kernels.
 
-This module decides that from plain data (``threadpoolctl``'s answer and the CPU flags), so
-it is testable on a faked answer, and imports nothing heavy: the ``mlpbench`` console entry
-(:mod:`bench.cli.entry`) uses it before the rest of mlpbench loads. The environment
-variables it reads and writes are the whole interface:
+This module decides that from plain data (``threadpoolctl``'s answer, :func:`blas_info`, and
+the CPU flags, :func:`cpu_flags`), so it is testable on a faked answer, and imports nothing
+heavy: the ``mlpbench`` console entry (:mod:`bench.cli.entry`) uses it before the rest of
+mlpbench loads. The environment variables it reads and writes are the whole interface:
 
 * ``OPENBLAS_CORETYPE``: the user's choice, never overridden;
 * ``MLPBENCH_SET_CORETYPE``: set (to the core type) when mlpbench itself set
@@ -50,6 +50,20 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
     except OSError:
         pass
     return set()
+
+
+def blas_info() -> list[dict[str, Any]]:
+    """BLAS/OpenMP libraries loaded in this process (threadpoolctl), as plain dicts."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        return [
+            {k: v for k, v in lib.items() if k in ("internal_api", "version", "num_threads",
+                                                   "architecture", "user_api")}
+            for lib in threadpool_info()
+        ]  # fmt: skip
+    except Exception:
+        return []
 
 
 def cpu_vector_bits(flags: Iterable[str]) -> int | None:

@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import blas_coretype as bc
+from bench.cpu_identity import cpu_model
 from bench.file_lock import locked
 
 FORMAT = "mlpbench-ceilings/1"
@@ -102,9 +104,6 @@ def cache_key() -> dict[str, Any]:
     import numba
     import numpy as np
 
-    from bench import blas_coretype as bc
-    from bench.machine import blas_info, cpu_model
-
     features = sorted(
         f[1:] for f in llvm.get_host_cpu_features().flatten().split(",") if f[:1] == "+"
     )
@@ -118,7 +117,7 @@ def cache_key() -> dict[str, Any]:
         "numpy": np.__version__,
         "blas": sorted(
             f"{b.get('internal_api')} {b.get('version')}"
-            for b in blas_info()
+            for b in bc.blas_info()
             if b.get("user_api") == "blas"
         ),
         "numba": numba.__version__,
@@ -210,8 +209,6 @@ def measure(threads: Sequence[int] | None = None) -> dict[str, Any]:
 
 def _measure_blas(threads: list[int]) -> dict[str, Any]:
     """GEMM GFLOP/s per core type (``"detected"``: as installed), one child each."""
-    from bench import blas_coretype as bc
-
     user = bc.user_environment()
     out: dict[str, Any] = {}
     seen: list[str] = []
@@ -335,9 +332,7 @@ def _triad_child(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flags() -> set[str]:
-    from bench.blas_coretype import cpu_flags
-
-    flags = cpu_flags()
+    flags = bc.cpu_flags()
     if not flags:  # not Linux: LLVM's view of the host
         import llvmlite.binding as llvm
 

@@ -118,7 +118,13 @@ def _check_options(spec: Any) -> None:
 
 
 def _at_least(low: int, what: str = "use 1 or more") -> Check:
+    """Check: ``v >= low``, else "V is < LOW; WHAT"."""
     return lambda v: None if v >= low else f"{v} is < {low}; {what}"
+
+
+def _above(low: float) -> Check:
+    """Check: ``v > low``, else "V must be > LOW"."""
+    return lambda v: None if v > low else f"{v} must be > {low:g}"
 
 
 def _sizes_check(sizes: tuple[int, ...]) -> str | None:
@@ -212,28 +218,28 @@ class TrainSpec:
     )
     monitor_every: int = option(
         "--monitor-every", "int", 1000, "training images between validation checkpoints",
-        check=lambda v: None if v >= 1 else f"{v} is < 1 image",
+        check=_at_least(1, "use 1 image or more"),
     )  # fmt: skip
     schedule: str = option(
         "--schedule", "str", "constant", "learning-rate schedule", choices=SCHEDULES
     )
     plateau_patience: int = option(
         "--plateau-patience", "int", 10, "checkpoints without improvement before η is halved",
-        check=lambda v: None if v >= 1 else f"{v} is < 1",
+        check=_at_least(1),
     )  # fmt: skip
     eta_stop_factor: float = option(
         "--eta-stop-factor", "float", 1024.0, "halve-on-plateau stops once η fell by this factor",
-        check=lambda v: None if v > 1 else f"{v} must be > 1",
+        check=_above(1),
     )  # fmt: skip
     early_stop: int | None = option(
         "--early-stop", "int", None,
         "stop after N checkpoints with no improvement in validation accuracy",
-        check=lambda v: None if v >= 1 else f"{v} is < 1 checkpoint",
+        check=_at_least(1, "use 1 checkpoint or more"),
     )  # fmt: skip
     diverge_factor: float = option(
         "--diverge-factor", "float", 100.0,
         "diverged once validation cost exceeds this × initial",
-        check=lambda v: None if v > 1 else f"{v} must be > 1",
+        check=_above(1),
     )  # fmt: skip
     seed: int = option(
         "--seed", "int", 0, "training seed: initialisation and shuffling",
@@ -285,7 +291,7 @@ class DataSpec:
     )  # fmt: skip
     n_synthetic: int = option(
         "--synthetic-size", "int", 50_000, "training rows of the synthetic source",
-        check=lambda v: None if v >= 2 else f"{v} is < 2 rows",
+        check=_at_least(2, "use 2 rows or more"),
     )  # fmt: skip
     seed: int = option(
         "--data-seed", "int", 0, "seed of the shuffle/split of the data",

@@ -118,7 +118,8 @@ def _machine_key() -> dict[str, Any]:
     import numba
     import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba's np.dot calls: in the key)
 
-    from bench.machine import blas_info, cpu_model
+    from bench.blas_coretype import blas_info
+    from bench.cpu_identity import cpu_model
 
     name, features = target_cpu()
     blas = sorted(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')}"

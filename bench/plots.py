@@ -153,6 +153,20 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
+def label_axes(ax: Axes, *, x: str, y: str, title: str, log: str = "") -> None:
+    """The house style of a panel: axis labels ``x`` and ``y`` (units in the text), the
+    ``title`` (10 pt), a light grid on major and minor ticks; ``log`` names the axes on a log
+    scale ("x", "y", "xy" or "")."""
+    if "x" in log:
+        ax.set_xscale("log")
+    if "y" in log:
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+
+
 def samples_per_s_by_batch(
     series: dict[str, dict[int, float]], *, title: str = "Training throughput"
 ) -> Figure:
@@ -164,12 +178,7 @@ def samples_per_s_by_batch(
     for label, points in series.items():
         batches = sorted(points)
         ax.plot(batches, [points[b] for b in batches], "o-", lw=1.5, ms=4, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("mini-batch size")
-    ax.set_ylabel("training samples per second")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3, which="both")
+    label_axes(ax, x="mini-batch size", y="training samples per second", title=title, log="xy")
     if series:
         ax.legend(loc="best", fontsize=7)
     return fig

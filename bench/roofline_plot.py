@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from bench.plots import label_axes
 from bench.roofline import bandwidth, bytes_per_sample, key
 
 # label, dtype, threads, intensity (FLOP/byte), GFLOP/s, measured (or placed on its roof)
@@ -86,12 +87,8 @@ def roofline_figure(ceil: Mapping[str, Any], points: Sequence[Point], *, title: 
         for i, (label, _, t, x, y, measured) in enumerate(mine):
             ax.plot([x], [y], "o" if measured else "s", ms=5, mfc=None if measured else "none",
                     label=f"{label} ({t}t)", color=f"C{(i + 2) % 10}")  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("arithmetic intensity, executed FLOPs per byte moved")
-        ax.set_ylabel("GFLOP/s")
-        ax.set_title(dtype, fontsize=10)
-        ax.grid(alpha=0.3, which="both")
+        label_axes(ax, x="arithmetic intensity, executed FLOPs per byte moved", y="GFLOP/s",
+                   title=dtype, log="xy")  # fmt: skip
         ax.legend(fontsize=6, loc="lower right", ncol=2)
     fig.suptitle(title, fontsize=10)
     return fig

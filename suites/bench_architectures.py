@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from suites.harness import record, time_it, train_call
 from suites.params import BACKENDS, DTYPES, backend_marks
 
 ARCHITECTURES = ((784, 10), (784, 30, 10), (784, 100, 10), (784, 30, 30, 10))
@@ -33,24 +32,8 @@ def _grid() -> list[Any]:
 
 @pytest.mark.parametrize(("sizes", "backend", "dtype"), _grid())
 def test_architecture(
-    benchmark: Any,
-    synthetic_data: Any,
-    peak: Any,
-    samples_per_call: int,
-    sizes: tuple[int, ...],
-    backend: str,
-    dtype: str,
+    benchmark: Any, time_training: Any, sizes: tuple[int, ...], backend: str, dtype: str
 ) -> None:
     """Seconds per call of ``samples_per_call`` samples at mini-batch 10, one thread."""
     benchmark.group = f"architecture {dtype}"
-    data = synthetic_data(dtype)
-    call, work = train_call(
-        backend, data.X_train, data.y_train, sizes=sizes, mini_batch=MINI_BATCH,
-        samples=samples_per_call, threads=THREADS,
-    )  # fmt: skip
-    # warm-up (compile or load the cache), then timed
-    time_it(benchmark, call, backend, THREADS, work.path)
-    record(
-        benchmark, work, peak_gflops=peak(dtype, THREADS, backend), dtype=dtype, threads=THREADS,
-        backend=backend, mini_batch=MINI_BATCH,
-    )  # fmt: skip
+    time_training(backend=backend, dtype=dtype, mini_batch=MINI_BATCH, threads=THREADS, sizes=sizes)

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from suites.harness import record, time_it, train_call
 from suites.params import kernel_grid
 
 QUICK = {(b, "float64", mb, 1) for b in ("numba", "numba-parallel", "numpy") for mb in (10, 1000)}
@@ -20,25 +19,8 @@ QUICK = {(b, "float64", mb, 1) for b in ("numba", "numba-parallel", "numpy") for
 
 @pytest.mark.parametrize(("backend", "dtype", "mini_batch", "threads"), kernel_grid(quick=QUICK))
 def test_train_steps(
-    benchmark: Any,
-    synthetic_data: Any,
-    peak: Any,
-    samples_per_call: int,
-    backend: str,
-    dtype: str,
-    mini_batch: int,
-    threads: int,
+    benchmark: Any, time_training: Any, backend: str, dtype: str, mini_batch: int, threads: int
 ) -> None:
     """Seconds per call of ``samples_per_call`` samples; extra_info has samples/s etc."""
     benchmark.group = f"train mb={mini_batch} {dtype}"
-    data = synthetic_data(dtype)
-    call, work = train_call(
-        backend, data.X_train, data.y_train, mini_batch=mini_batch, samples=samples_per_call,
-        threads=threads,
-    )  # fmt: skip
-    # warm-up (compile or load the cache), then timed
-    time_it(benchmark, call, backend, threads, work.path)
-    record(
-        benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype, threads=threads,
-        backend=backend, mini_batch=mini_batch,
-    )  # fmt: skip
+    time_training(backend=backend, dtype=dtype, mini_batch=mini_batch, threads=threads)

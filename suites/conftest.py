@@ -159,6 +159,32 @@ def samples_per_call(pytestconfig: pytest.Config) -> int:
     return int(pytestconfig.getoption("samples_per_call"))
 
 
+@pytest.fixture
+def time_training(benchmark: Any, synthetic_data: Any, peak: Any, samples_per_call: int) -> Any:
+    """``time_training(backend=, dtype=, mini_batch=, threads=, sizes=(784, 30, 10))``: the
+    training benchmark. The fused call of ``samples_per_call`` synthetic samples
+    (:func:`suites.harness.train_call`), warmed up then timed (:func:`~suites.harness.time_it`),
+    its throughput and share of :func:`peak` recorded (:func:`~suites.harness.record`)."""
+    from suites import harness
+
+    def run(
+        *, backend: str, dtype: str, mini_batch: int, threads: int,
+        sizes: tuple[int, ...] = harness.NIELSEN,
+    ) -> None:  # fmt: skip
+        data = synthetic_data(dtype)
+        call, work = harness.train_call(
+            backend, data.X_train, data.y_train, sizes=sizes, mini_batch=mini_batch,
+            samples=samples_per_call, threads=threads,
+        )  # fmt: skip
+        harness.time_it(benchmark, call, backend, threads, work.path)
+        harness.record(
+            benchmark, work, peak_gflops=peak(dtype, threads, backend), dtype=dtype,
+            threads=threads, backend=backend, mini_batch=mini_batch,
+        )  # fmt: skip
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def peer_samples(pytestconfig: pytest.Config) -> int:
     """Training samples of one timed peers call (``--peer-samples``)."""

@@ -249,8 +249,7 @@ def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                     "mlpbench": ml, "peers": peers,
                 } | ({"ceiling_gflops": ceilings} if all(ceilings.values()) else {}))  # fmt: skip
                 print(f"{mode} {dtype} mb={mb} done", file=sys.stderr, flush=True)
-    from bench.blas_coretype import coretype_record, cpu_flags
-    from bench.machine import blas_info
+    from bench.blas_coretype import blas_info, coretype_record, cpu_flags
 
     return {"mode": mode, "cells": cells, "blas": coretype_record(blas_info(), cpu_flags())}
 
@@ -424,8 +423,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(child(args.child, args)))
         return 0
     from bench.ceiling import ceilings
+    from bench.cpu_identity import hardware_label
     from bench.kernel_tuning import machine_key
-    from bench.machine import hardware_label, machine_info
+    from bench.machine import machine_info
     from bench.results import atomic_write_text
 
     ceilings()  # measured once, before the children read it from the cache

@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,6 +103,38 @@ def spawn(args: list[str], log: Path, prefix: list[str] | None = None) -> subpro
         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
         env=dict(os.environ, COLUMNS="200"),
     )  # fmt: skip
+
+
+def search_worker(url: str, study: str, trials: int, results: Path, *options: str) -> list[str]:
+    """``mlpbench search`` arguments of one worker of ``study`` at ``url``: random search of η
+    (and whatever ``options`` add) with numpy on the stripped problem, 40 epochs (about a
+    second) a trial, until the study holds ``trials`` finished trials; files in ``results``."""
+    return [
+        "search", "--backend", "numpy", "--strip", "--quiet", "--no-plot", "--epochs", "40",
+        "--sampler", "random", "--trials", str(trials), "--space", "eta=log:0.01:10",
+        "--study", study, "--storage", url, "--results-dir", str(results), *options,
+    ]  # fmt: skip
+
+
+def wait_for_trials(
+    url: str,
+    study: str,
+    ready: Callable[[list[optuna.trial.FrozenTrial]], bool],
+    failure: str,
+    timeout: float = 240,
+) -> None:
+    """Poll the trials of ``study`` at ``url`` every 0.2 s until ``ready(trials)``; after
+    ``timeout`` seconds, AssertionError(``failure``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            trials = study_of(url, study).get_trials(deepcopy=False)
+        except Exception:  # the tables or the study may not exist yet
+            continue
+        if ready(trials):
+            return
+    raise AssertionError(failure)
 
 
 def study_of(url: str, name: str) -> optuna.Study:

@@ -9,10 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from machine_fixtures import BENCH_A, BENCH_B, RUN_A, RUN_B
 from rich.console import Console
 
 from bench.cli.main import main
 from bench.config import ConfigError
+from bench.cpu_identity import short_cpu
 from bench.publish.compare import (
     PYTEST_BENCHMARK,
     RUN,
@@ -23,13 +25,9 @@ from bench.publish.compare import (
     load_sources,
     ratio,
     regressions,
-    short_cpu,
 )
 from bench.publish.publish import comparison_table
 
-FIXTURES = Path(__file__).parent / "fixtures"
-BENCH_A, BENCH_B = FIXTURES / "bench_machine_a.json", FIXTURES / "bench_machine_b.json"
-RUN_A, RUN_B = FIXTURES / "run_machine_a.json", FIXTURES / "run_machine_b.json"
 NUMBA_MB10 = "bench_batch_size.py::test_train_steps[numba-float64-mb10-t1]"
 NUMPY_MB10 = "bench_batch_size.py::test_train_steps[numpy-float64-mb10-t1]"
 

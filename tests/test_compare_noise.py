@@ -83,14 +83,21 @@ def three_runs(
     return paths
 
 
+def _gate(
+    old: Path, new: Path, capsys: pytest.CaptureFixture[str], *, status: int
+) -> tuple[str, str, str]:
+    """Run ``mlpbench compare OLD NEW --fail-if-slower 10``, assert it exits with ``status``;
+    its mb=10 row, stdout and stderr."""
+    code = main(["compare", str(old), str(new), "--fail-if-slower", "10", "--width", "250"])
+    out, err = capsys.readouterr()
+    assert code == status, out + err
+    return next(line for line in out.splitlines() if "mb=10" in line), out, err
+
+
 def test_same_code_twice_is_within_noise_and_passes_the_gate(
     three_runs: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    a, b, _ = three_runs
-    code = main(["compare", str(a), str(b), "--fail-if-slower", "10", "--width", "250"])
-    out, err = capsys.readouterr()
-    assert code == 0, out + err
-    row = next(line for line in out.splitlines() if "mb=10" in line)
+    row, out, _ = _gate(three_runs[0], three_runs[1], capsys, status=0)
     assert row.rstrip().endswith("~"), row
     assert "no entry is significantly more than 10 % slower" in out
 
@@ -99,10 +106,7 @@ def test_a_run_slowed_1_5x_is_a_significant_slowdown_and_fails_the_gate(
     three_runs: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, _, slow = three_runs
-    code = main(["compare", str(a), str(slow), "--fail-if-slower", "10", "--width", "250"])
-    out, err = capsys.readouterr()
-    assert code == 1, out + err
-    row = next(line for line in out.splitlines() if "mb=10" in line)
+    row, _, err = _gate(a, slow, capsys, status=1)
     ratio = float(row.split()[-1].rstrip("×"))
     assert ratio > 1.2, row  # time to target: 1.5× slower kernel, noise either way
     assert "significant, Mann-Whitney U p =" in " ".join(err.split())

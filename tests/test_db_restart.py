@@ -9,11 +9,20 @@ every failed trial re-run, and no traceback in any worker's output.
 from __future__ import annotations
 
 import shlex
-import time
 from pathlib import Path
 
 import optuna
-from pg_server import fresh_schema, pg_ctl, server_files, server_url, spawn, states, study_of
+from pg_server import (
+    fresh_schema,
+    pg_ctl,
+    search_worker,
+    server_files,
+    server_url,
+    spawn,
+    states,
+    study_of,
+    wait_for_trials,
+)
 
 from bench.search.study import SURPLUS_ATTR
 
@@ -22,30 +31,21 @@ STUDY = "restart"
 
 
 def search_args(url: str, results: Path) -> list[str]:
-    """One worker: random search of ``TRIALS`` trials of about a second each (40 epochs)."""
-    return [
-        "search", "--backend", "numpy", "--strip", "--quiet", "--no-plot", "--epochs", "40",
-        "--sampler", "random", "--trials", str(TRIALS),
-        "--space", "eta=log:0.01:10", "--space", "lmbda=log:0.01:10",
-        "--study", STUDY, "--storage", url, "--heartbeat", "1", "--grace", "4",
-        "--results-dir", str(results),
-    ]  # fmt: skip
+    """One worker: random search of η and λ, ``TRIALS`` trials of about a second each."""
+    return search_worker(url, STUDY, TRIALS, results, "--space", "lmbda=log:0.01:10",
+                         "--heartbeat", "1", "--grace", "4")  # fmt: skip
 
 
-def wait_for_training(url: str, timeout: float = 240) -> None:
-    """Return once one trial is complete and another is training (both parameters drawn)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        try:
-            trials = study_of(url, STUDY).get_trials(deepcopy=False)
-        except Exception:  # the tables or the study may not exist yet
-            continue
-        done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-        running = [t for t in trials if t.state.name == "RUNNING" and len(t.params) == 2]
-        if done and running:
-            return
-    raise AssertionError("no trial was training within the time limit")
+def training(trials: list[optuna.trial.FrozenTrial]) -> bool:
+    """One trial is complete and another is training (both parameters drawn)."""
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    running = [t for t in trials if t.state.name == "RUNNING" and len(t.params) == 2]
+    return bool(done and running)
+
+
+def wait_for_training(url: str) -> None:
+    """Return once :func:`training` holds for the study."""
+    wait_for_trials(url, STUDY, training, "no trial was training within the time limit")
 
 
 def test_restart_mid_study_loses_nothing(tmp_path: Path) -> None:

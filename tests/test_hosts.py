@@ -16,7 +16,6 @@ import os
 import platform
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,10 +28,12 @@ from pg_server import (
     fresh_schema,
     need,
     pg_ctl,
+    search_worker,
     server_files,
     server_url,
     spawn,
     study_of,
+    wait_for_trials,
 )
 
 from bench.cli.main import main
@@ -101,26 +102,9 @@ def server_reachable_from(link: Link) -> Iterator[None]:
         pg_ctl("restart", "-m", "fast")
 
 
-def search_args(url: str, trials: int, results: Path) -> list[str]:
-    """A worker that stops when the study holds ``trials`` finished trials."""
-    return [
-        "search", "--backend", "numpy", "--strip", "--quiet", "--no-plot", "--epochs", "40",
-        "--sampler", "random", "--trials", str(trials), "--space", "eta=log:0.01:10",
-        "--study", STUDY, "--storage", url, "--results-dir", str(results),
-    ]  # fmt: skip
-
-
-def wait_running(url: str, timeout: float = 240) -> None:
-    """Return once a trial of the study is running."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        try:
-            if study_of(url, STUDY).get_trials(states=(optuna.trial.TrialState.RUNNING,)):
-                return
-        except Exception:  # the tables or the study may not exist yet
-            continue
-    raise AssertionError("the namespaced worker started no trial")
+def running(trials: list[optuna.trial.FrozenTrial]) -> bool:
+    """A trial of the study is running."""
+    return any(t.state == optuna.trial.TrialState.RUNNING for t in trials)
 
 
 def test_a_worker_in_another_namespace_is_another_host(
@@ -135,10 +119,10 @@ def test_a_worker_in_another_namespace_is_another_host(
                   f'hostname {NS_HOST} && exec "$@"', "sh"]  # fmt: skip
         # The namespaced worker stops at 2 finished trials, the local one at 4: started
         # once the first is training, each runs at least one, whatever the start-up skew.
-        far = spawn(search_args(there, 2, tmp_path / "far"), tmp_path / "far.log", inside)
+        far = spawn(search_worker(there, STUDY, 2, tmp_path / "far"), tmp_path / "far.log", inside)
         try:
-            wait_running(url)
-            near = spawn(search_args(url, 4, tmp_path / "near"), tmp_path / "near.log")
+            wait_for_trials(url, STUDY, running, "the namespaced worker started no trial")
+            near = spawn(search_worker(url, STUDY, 4, tmp_path / "near"), tmp_path / "near.log")
             assert near.wait(timeout=240) == 0, (tmp_path / "near.log").read_text()
             assert far.wait(timeout=240) == 0, (tmp_path / "far.log").read_text()
         finally:

@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +197,18 @@ def fake_source(monkeypatch: pytest.MonkeyPatch, served: dict[str, Any]) -> dict
     return served
 
 
+@pytest.fixture
+def fetch(fake_source: dict[str, Any], tmp_path: Path) -> Callable[..., Path]:
+    """``fetch(NAME)``: the mnist file NAME from the local server, cached in ``tmp_path /
+    "cache"``; ``url=`` fetches from another address instead."""
+
+    def fetch(name: str, *, url: str | None = None) -> Path:
+        base = fake_source["url"] if url is None else url
+        return download.fetch_file("mnist", name, cache_dir=tmp_path / "cache", base_url=base)
+
+    return fetch
+
+
 # The published SHA-256 digests of the original gzip files (as listed by e.g.
 # tensorflow-datasets' checksums for mnist and fashion_mnist).
 PUBLISHED_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -263,7 +275,10 @@ def test_fetch_uses_env_cache_and_url(
 
 
 def test_wrong_hash_raises_checksum_error(
-    fake_source: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_source: dict[str, Any],
+    fetch: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name = "train-labels-idx1-ubyte.gz"
     wrong = "0" * 64
@@ -271,40 +286,35 @@ def test_wrong_hash_raises_checksum_error(
     monkeypatch.setitem(
         download.SOURCES, "mnist", dataclasses.replace(src, sha256={**src.sha256, name: wrong})
     )
-    cache = tmp_path / "cache"
     with pytest.raises(download.ChecksumError) as info:
-        download.fetch_file("mnist", name, cache_dir=cache, base_url=fake_source["url"])
+        fetch(name)
     err = info.value
     msg = str(err)
     assert name in msg and wrong in msg and fake_source["hashes"][name] in msg
     assert "--data-dir" in msg and err.option == "--data-dir"
     assert err.expected == wrong and err.actual == fake_source["hashes"][name]
     assert isinstance(err, ConfigError)
-    assert not (cache / "mnist" / name).exists()  # the bad download is not kept
+    assert not (tmp_path / "cache" / "mnist" / name).exists()  # the bad download is not kept
 
 
 def test_corrupted_cache_is_detected_and_refetched(
-    fake_source: dict[str, Any], tmp_path: Path
+    fake_source: dict[str, Any], fetch: Callable[..., Path]
 ) -> None:
     name = "t10k-images-idx3-ubyte.gz"
-    cache = tmp_path / "cache"
-    path = download.fetch_file("mnist", name, cache_dir=cache, base_url=fake_source["url"])
-    path.write_bytes(b"garbage")
-    again = download.fetch_file("mnist", name, cache_dir=cache, base_url=fake_source["url"])
+    fetch(name).write_bytes(b"garbage")
+    again = fetch(name)
     assert fake_source["hits"][name] == 2
     assert _sha(again) == fake_source["hashes"][name]
     assert read_idx(again).shape == (12, 28, 28)
 
 
 def test_corrupted_cache_offline_gives_download_error(
-    fake_source: dict[str, Any], tmp_path: Path
+    fake_source: dict[str, Any], fetch: Callable[..., Path]
 ) -> None:
     name = "t10k-labels-idx1-ubyte.gz"
-    cache = tmp_path / "cache"
-    path = download.fetch_file("mnist", name, cache_dir=cache, base_url=fake_source["url"])
-    path.write_bytes(gzip.compress(b"damaged"))
+    fetch(name).write_bytes(gzip.compress(b"damaged"))
     with pytest.raises(download.DownloadError, match="--data-dir"):
-        download.fetch_file("mnist", name, cache_dir=cache, base_url=fake_source["url"] + "/gone")
+        fetch(name, url=fake_source["url"] + "/gone")
 
 
 def _closed_port() -> int:
@@ -326,14 +336,11 @@ def test_network_failure_suggests_data_dir(fake_source: dict[str, Any], tmp_path
     assert "MLPBENCH_MNIST_URL" in msg
 
 
-def test_http_404_is_a_download_error(fake_source: dict[str, Any], tmp_path: Path) -> None:
+def test_http_404_is_a_download_error(
+    fake_source: dict[str, Any], fetch: Callable[..., Path]
+) -> None:
     with pytest.raises(download.DownloadError, match="HTTPError"):
-        download.fetch_file(
-            "mnist",
-            "train-labels-idx1-ubyte.gz",
-            cache_dir=tmp_path,
-            base_url=fake_source["url"] + "/missing",
-        )
+        fetch("train-labels-idx1-ubyte.gz", url=fake_source["url"] + "/missing")
 
 
 def test_unknown_source_and_file() -> None:

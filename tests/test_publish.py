@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
+from machine_fixtures import BENCH_A, BENCH_B, RUN_A, RUN_B
 from rich.console import Console
 from rich.table import Table
 
@@ -23,10 +24,6 @@ from bench.publish.publish import (
     to_csv,
     to_markdown,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures"
-BENCH_A, BENCH_B = FIXTURES / "bench_machine_a.json", FIXTURES / "bench_machine_b.json"
-RUN_A, RUN_B = FIXTURES / "run_machine_a.json", FIXTURES / "run_machine_b.json"
 
 
 def parse_markdown(text: str) -> list[list[list[str]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import FAST, wide_console  # noqa: F401 (autouse fixture)
@@ -110,6 +111,14 @@ def test_choose_by_time_and_mean_accuracy() -> None:
     assert mean_accuracy(t, 1e9) == pytest.approx(t.curve[-1].val_accuracy, abs=1e-3)
 
 
+def run_in(tmp_path: Path, argv: list[str]) -> dict[str, Any]:
+    """``mlpbench ARGV --quiet --results-dir TMP_PATH`` in-process, asserting exit status 0;
+    the run JSON it saved."""
+    assert main([*argv, "--quiet", "--results-dir", str(tmp_path)]) == 0
+    run: dict[str, Any] = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
+    return run
+
+
 def test_train_command_round_trips(tmp_path: Path) -> None:
     spec = spec_for(
         (784, 10),
@@ -121,10 +130,7 @@ def test_train_command_round_trips(tmp_path: Path) -> None:
     )
     argv = train_command(spec)
     assert argv[:2] == ["mlpbench", "train"]
-    code = main([*argv[1:], "--quiet", "--no-plot", "--results-dir", str(tmp_path)])
-    assert code == 0
-    run = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
-    cfg = run["trials"][0]["config"]
+    cfg = run_in(tmp_path, [*argv[1:], "--no-plot"])["trials"][0]["config"]
     assert cfg["train"]["eta"] == 0.3 and cfg["train"]["early_stop"] == 10
     assert cfg["data"]["digits"] == [0, 1] and cfg["net"]["sizes"] == [784, 10]
 
@@ -132,26 +138,11 @@ def test_train_command_round_trips(tmp_path: Path) -> None:
 def test_strip_preset_on_sweep_announces_lmbda(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        [
-            "sweep",
-            "--strip",
-            "--backend",
-            FAST,
-            "--epochs",
-            "1",
-            "--batch-sizes",
-            "10",
-            "--quiet",
-            "--no-plot",
-            "--results-dir",
-            str(tmp_path),
-        ]
+    run = run_in(
+        tmp_path, f"sweep --strip --backend {FAST} --epochs 1 --batch-sizes 10 --no-plot".split()
     )
-    assert code == 0
     err = capsys.readouterr().err
     assert "λ rescaled" in err and "ηλ/n" in err
-    run = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
     cfg = run["trials"][0]["config"]
     assert cfg["net"]["sizes"] == [784, 10]
     assert cfg["data"]["digits"] == [0, 1] and cfg["data"]["n_val"] == 100
@@ -159,56 +150,28 @@ def test_strip_preset_on_sweep_announces_lmbda(
     assert cfg["train"]["lmbda"] == pytest.approx(5.0 * cfg["data"]["n_train"] / 4000)
 
 
-@pytest.mark.parametrize("command", ["eta", "lmbda", "batch", "momentum"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "eta --probe-epochs 2 --refine 0",
+        "lmbda --eta 0.5 --refine 0 --epochs 1",
+        "batch --batch-sizes 10,100 --epochs 1",
+        "momentum --mus 0,0.9 --epochs 1",
+    ],
+    ids=lambda command: command.split()[0],
+)
 def test_recipe_commands_run(command: str, tmp_path: Path) -> None:
-    extra = {
-        "eta": ["--probe-epochs", "2", "--refine", "0"],
-        "lmbda": ["--eta", "0.5", "--refine", "0", "--epochs", "1"],
-        "batch": ["--batch-sizes", "10,100", "--epochs", "1"],
-        "momentum": ["--mus", "0,0.9", "--epochs", "1"],
-    }[command]
-    code = main(
-        [command, "--strip", "--backend", FAST, "--quiet", "--results-dir", str(tmp_path), *extra]
-    )
-    assert code == 0
-    assert list((tmp_path / "runs").glob("*.json"))
+    run_in(tmp_path, [*command.split(), "--strip", "--backend", FAST])
     assert list((tmp_path / "runs").glob("*.png"))
 
 
 def test_tune_completes_and_writes_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        [
-            "tune",
-            "--backend",
-            FAST,
-            "--train-size",
-            "500",
-            "--val-size",
-            "200",
-            "--probe-epochs",
-            "1",
-            "--eta-refine",
-            "0",
-            "--lmbda-epochs",
-            "1",
-            "--lmbda-refine",
-            "0",
-            "--batch-sizes",
-            "10,100",
-            "--batch-epochs",
-            "1",
-            "--patience",
-            "2",
-            "--max-epochs",
-            "2",
-            "--quiet",
-            "--results-dir",
-            str(tmp_path),
-        ]
-    )
-    assert code == 0
+    argv = (f"tune --backend {FAST} --train-size 500 --val-size 200 --probe-epochs 1 "
+            "--eta-refine 0 --lmbda-epochs 1 --lmbda-refine 0 --batch-sizes 10,100 "
+            "--batch-epochs 1 --patience 2 --max-epochs 2")  # fmt: skip
+    run_in(tmp_path, argv.split())
     out = capsys.readouterr().out
     assert "mlpbench train --sizes 784,30,10" in out
     reports = list((tmp_path / "tune").glob("*/report.md"))

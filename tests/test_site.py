@@ -1,7 +1,7 @@
 """``mlpbench publish`` and ``report --format html``: the generated HTML parsed back with the
 standard library's parser (cells equal the source JSON, ratios included), every link
 resolves inside the site, the build is byte-for-byte reproducible, and bad input exits 2.
-Also the hardware labels of :mod:`bench.machine`."""
+Also the hardware labels of :mod:`bench.cpu_identity`."""
 
 from __future__ import annotations
 
@@ -12,17 +12,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from machine_fixtures import ALL, BENCH_A, BENCH_B, RUN_A
 
 from bench.cli.main import main
-from bench.machine import hardware_label, isa_level, microarchitecture
+from bench.cpu_identity import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import load_sources
 from bench.publish.publish import peers_table, render, to_markdown
 from bench.publish.site import build_site
-
-FIXTURES = Path(__file__).parent / "fixtures"
-BENCH_A, BENCH_B = FIXTURES / "bench_machine_a.json", FIXTURES / "bench_machine_b.json"
-RUN_A, RUN_B = FIXTURES / "run_machine_a.json", FIXTURES / "run_machine_b.json"
-ALL = [BENCH_A, BENCH_B, RUN_A, RUN_B]
 
 
 class Page(HTMLParser):

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machine_fixtures import ALL
 from needs import missing, require
 
 from bench.cli.main import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
-ALL = [FIXTURES / f for f in ("bench_machine_a.json", "bench_machine_b.json",
-                              "run_machine_a.json", "run_machine_b.json")]  # fmt: skip
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]  # fmt: skip

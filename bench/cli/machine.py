@@ -101,7 +101,8 @@ def _describe(ceil: dict[str, Any], path: Path) -> list[str]:
 def cmd_machine(args: argparse.Namespace) -> int:
     """Print the machine's ceilings (measuring them if the cache has none); plot on request."""
     from bench import ceiling as ce
-    from bench.machine import hardware_label, machine_info
+    from bench.cpu_identity import hardware_label
+    from bench.machine import machine_info
 
     batches = positive_ints("--batch-sizes", args.batch_sizes)
     run = None

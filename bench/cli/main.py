@@ -22,9 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from bench.cli.options import (
-    add_batch_size_option,
     add_batch_sizes_options,
-    add_training_options,
+    add_training_command,
     apply_strip,
     check_results_dir,
     specs_from_args,
@@ -228,24 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sweep = sub.add_parser(
+    sweep = add_training_command(
+        sub,
         "sweep",
-        help="accuracy vs elapsed time over a grid: mini-batch sizes, architectures, η, … "
+        "accuracy vs elapsed time over a grid: mini-batch sizes, architectures, η, … "
         "(the main job)",
+        cmd_sweep,
+        batch=add_batch_sizes_options,
+        grid=True,
     )
-    add_training_options(sweep, grid=True)
-    add_batch_sizes_options(sweep)
     add_storage_options(sweep)
-    sweep.set_defaults(handler=cmd_sweep)
-
-    train = sub.add_parser("train", help="train one configuration")
-    add_training_options(train)
-    add_batch_size_option(train)
-    train.set_defaults(handler=cmd_train)
-
-    data = sub.add_parser("data", help="load (download) a data set and describe it")
-    add_training_options(data)
-    data.set_defaults(handler=cmd_data)
+    add_training_command(sub, "train", "train one configuration", cmd_train)
+    add_training_command(
+        sub, "data", "load (download) a data set and describe it", cmd_data, batch=None
+    )
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

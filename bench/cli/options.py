@@ -191,6 +191,27 @@ def add_batch_sizes_options(
     )  # fmt: skip
 
 
+def add_training_command(
+    sub: Any,
+    name: str,
+    help: str,
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    batch: Callable[[argparse.ArgumentParser], None] | None = add_batch_size_option,
+    grid: bool = False,
+) -> argparse.ArgumentParser:
+    """Add the training command ``name`` to the subparsers ``sub``, run by ``handler``: the
+    training options (:func:`add_training_options`, ``grid`` as there) and its mini-batch
+    options (``batch``: :func:`add_batch_size_option`, :func:`add_batch_sizes_options` or
+    None). Returns the command's parser for its own options."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    add_training_options(p, grid=grid)
+    if batch is not None:
+        batch(p)
+    p.set_defaults(handler=handler)
+    return p
+
+
 def _spec_from(spec_type: type[Any], args: argparse.Namespace, **given: Any) -> Any:
     """A ``spec_type`` from the options its fields declare (``given`` fields as passed)."""
     values: dict[str, Any] = {}

@@ -9,19 +9,21 @@ Registered from :data:`bench.cli.main.COMMAND_MODULES`.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
 from rich.console import Console
 
 from bench.cli.options import (
-    add_batch_size_option,
     add_batch_sizes_options,
-    add_training_options,
+    add_training_command,
     apply_strip,
     check_results_dir,
     specs_from_args,
@@ -29,13 +31,14 @@ from bench.cli.options import (
 from bench.config import ConfigError, TrialSpec
 from bench.plots import save_figure
 from bench.progress import stdout_console
+from bench.recipe.plots import accuracy_vs_lmbda, accuracy_vs_time, cost_vs_epoch
 from bench.recipe.recipe import (
     check_values,
     choose_by_time,
     search_eta,
     search_lmbda,
 )
-from bench.recipe.report import eta_stage, lmbda_stage, stage_panel, time_stage
+from bench.recipe.report import StageReport, eta_stage, lmbda_stage, stage_panel, time_stage
 from bench.results import Run, TrialResult, save_run
 from bench.runner import DataCache, PlannedTrial, QuietObserver, new_run, plan_sweep, run_planned
 
@@ -119,6 +122,19 @@ class _Session:
         save_run(self.run, self.json_path)
         self.out.print(f"run saved: {self.json_path}")
 
+    def conclude(
+        self,
+        name: str,
+        figure: Callable[[], Figure],
+        stage: Callable[[Path | None], StageReport],
+    ) -> int:
+        """End a one-stage command: save ``figure()`` as the run's ``name`` PNG (unless
+        ``--no-plot``), print the panel of ``stage(png path or None)``, save the run; exit 0."""
+        png = None if self.args.no_plot else save_figure(figure(), self.figure_path(name))
+        self.out.print(stage_panel(stage(png)))
+        self.finish()
+        return 0
+
 
 def cmd_eta(args: argparse.Namespace) -> int:
     """``mlpbench eta``: the learning-rate threshold on training cost, with λ = 0."""
@@ -134,14 +150,11 @@ def cmd_eta(args: argparse.Namespace) -> int:
         sink=s.sink,
     )
     s.run.notes.update(threshold=search.threshold, recommended=search.recommended)
-    png = None
-    if not args.no_plot:
-        from bench.recipe.plots import cost_vs_epoch
-
-        png = save_figure(cost_vs_epoch(search), s.figure_path("cost"))
-    s.out.print(stage_panel(eta_stage("Learning-rate threshold (training cost)", search, png)))
-    s.finish()
-    return 0
+    return s.conclude(
+        "cost",
+        lambda: cost_vs_epoch(search),
+        lambda png: eta_stage("Learning-rate threshold (training cost)", search, png),
+    )
 
 
 def cmd_lmbda(args: argparse.Namespace) -> int:
@@ -150,14 +163,11 @@ def cmd_lmbda(args: argparse.Namespace) -> int:
     s = _Session(args, "lmbda", mini_batch=args.batch_size)
     search = search_lmbda(s.spec, s.data, start=args.start, refine_steps=args.refine, sink=s.sink)
     s.run.notes.update(lmbda=search.best, accuracy=search.best_accuracy)
-    png = None
-    if not args.no_plot:
-        from bench.recipe.plots import accuracy_vs_lmbda
-
-        png = save_figure(accuracy_vs_lmbda(search), s.figure_path("lmbda"))
-    s.out.print(stage_panel(lmbda_stage("λ by factors of 10 (validation accuracy)", search, png)))
-    s.finish()
-    return 0
+    return s.conclude(
+        "lmbda",
+        lambda: accuracy_vs_lmbda(search),
+        lambda png: lmbda_stage("λ by factors of 10 (validation accuracy)", search, png),
+    )
 
 
 def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
@@ -172,25 +182,14 @@ def _by_time(s: _Session, trials: list[PlannedTrial], what: str) -> int:
     run_planned(trials, s.run, s.json_path, _Lines(), s.cache)
     choice = choose_by_time(s.run.trials)
     s.run.notes.update(by_target=choice.by_target, by_area=choice.by_area)
-    png = None
-    if not s.args.no_plot:
-        from bench.recipe.plots import accuracy_vs_time
-
-        png = save_figure(
-            accuracy_vs_time(
-                s.run.trials,
-                title=f"{what}: validation accuracy vs time",
-                target=s.spec.train.target,
-            ),
-            s.figure_path(what.replace(" ", "-")),
-        )
-    s.out.print(
-        stage_panel(
-            time_stage(f"{what} by accuracy vs elapsed time", s.run.trials, choice, png, what)
-        )
+    title = f"{what}: validation accuracy vs time"
+    return s.conclude(
+        what.replace(" ", "-"),
+        lambda: accuracy_vs_time(s.run.trials, title=title, target=s.spec.train.target),
+        lambda png: time_stage(
+            f"{what} by accuracy vs elapsed time", s.run.trials, choice, png, what
+        ),
     )
-    s.finish()
-    return 0
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -271,40 +270,38 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add eta, lmbda, batch, momentum and tune to the ``mlpbench`` subparsers."""
-    eta = sub.add_parser("eta", help="learning-rate threshold on training cost (λ = 0)")
-    add_training_options(eta)
-    add_batch_size_option(eta)
+    eta = add_training_command(
+        sub, "eta", "learning-rate threshold on training cost (λ = 0)", cmd_eta
+    )
     eta.add_argument("--start", type=float, default=0.01, help="first η tried (default 0.01)")
     eta.add_argument("--probe-epochs", type=int, default=5, help="epochs per η (default 5)")
     eta.add_argument("--refine", type=int, default=2, help="bisections after the orders (2)")
-    eta.set_defaults(handler=cmd_eta)
 
-    lm = sub.add_parser("lmbda", help="λ by factors of 10 on validation accuracy, refined")
-    add_training_options(lm)
-    add_batch_size_option(lm)
+    lm = add_training_command(
+        sub, "lmbda", "λ by factors of 10 on validation accuracy, refined", cmd_lmbda
+    )
     lm.add_argument("--start", type=float, default=1.0, help="first λ tried (default 1.0)")
     lm.add_argument("--refine", type=int, default=1, help="refinement rounds (default 1)")
-    lm.set_defaults(handler=cmd_lmbda)
 
-    ba = sub.add_parser("batch", help="mini-batch size by validation accuracy vs elapsed time")
-    add_training_options(ba)
-    add_batch_sizes_options(ba)
-    ba.set_defaults(handler=cmd_batch)
-
-    mo = sub.add_parser("momentum", help="momentum μ by validation accuracy vs elapsed time")
-    add_training_options(mo)
-    add_batch_size_option(mo)
+    add_training_command(
+        sub, "batch", "mini-batch size by validation accuracy vs elapsed time", cmd_batch,
+        batch=add_batch_sizes_options,
+    )  # fmt: skip
+    mo = add_training_command(
+        sub, "momentum", "momentum μ by validation accuracy vs elapsed time", cmd_momentum
+    )
     mo.add_argument(
         "--mus",
         type=float_list("--mus"),
         default=[0.0, 0.5, 0.9],
         help="comma-separated μ values (default 0,0.5,0.9)",
     )
-    mo.set_defaults(handler=cmd_momentum)
 
-    tu = sub.add_parser("tune", help="the chapter's whole recipe, with a study report")
-    add_training_options(tu)
-    add_batch_sizes_options(tu, help_sizes="mini-batch sizes compared by time")
+    timed = "mini-batch sizes compared by time"
+    sizes = functools.partial(add_batch_sizes_options, help_sizes=timed)
+    tu = add_training_command(
+        sub, "tune", "the chapter's whole recipe, with a study report", cmd_tune, batch=sizes
+    )
     for flag, default, text in (
         ("--probe-epochs", 4, "epochs per η probe"),
         ("--eta-refine", 2, "η bisections"),
@@ -315,7 +312,6 @@ def register(sub: Any) -> None:
         ("--max-epochs", 30, "epochs cap of the early-stopping run"),
     ):
         tu.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
-    tu.set_defaults(handler=cmd_tune)
 
 
 if __name__ == "__main__":  # pragma: no cover

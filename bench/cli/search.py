@@ -18,8 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.cli.options import (
-    add_batch_size_option,
-    add_training_options,
+    add_training_command,
     apply_strip,
     check_results_dir,
     specs_from_args,
@@ -203,9 +202,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``search`` (and the ``study`` commands) to the ``mlpbench`` subparsers."""
-    p = sub.add_parser("search", help="automated search on Optuna (grid/random/tpe/gp/cmaes)")
-    add_training_options(p)
-    add_batch_size_option(p)
+    p = add_training_command(
+        sub, "search", "automated search on Optuna (grid/random/tpe/gp/cmaes)", cmd_search
+    )
     p.add_argument("--sampler", default="tpe", help=f"{'|'.join(SAMPLERS)} (default tpe)")
     p.add_argument("--pruner", default="none", help=f"{'|'.join(PRUNERS)} (default none)")
     p.add_argument(
@@ -232,5 +231,4 @@ def register(sub: Any) -> None:
         "with the same --study and --storage to add more",
     )  # fmt: skip
     p.add_argument("--top", type=int, default=10, help="rows in the best-trials table")
-    p.set_defaults(handler=cmd_search)
     register_study(sub)

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ConfigError
+from bench.cpu_identity import hardware_label
 from bench.groups import group_trials, peak_share
-from bench.machine import hardware_label
-from bench.machine import short_cpu as short_cpu
 from bench.publish.significance import noise_extra
 from bench.results import Run, TrialResult, run_from_json
 from bench.roofline import BLAS_GEMM, share_text

@@ -30,7 +30,7 @@ from typing import Any
 
 from bench import strict_json
 from bench.config import ConfigError
-from bench.machine import hardware_label, isa_level, microarchitecture
+from bench.cpu_identity import hardware_label, isa_level, microarchitecture
 from bench.publish.compare import PYTEST_BENCHMARK, SITE_MARKER, Entry, Source, ratio
 from bench.publish.html import Block, Cell, HtmlTable, from_rich, page
 from bench.publish.publish import peer_entries, peers_table

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from bench.plots import Line, accuracy_time_figure
+from bench.plots import Line, accuracy_time_figure, label_axes
 from bench.recipe.recipe import FALLS, EtaSearch, LambdaSearch
 from bench.results import TrialResult
 
@@ -39,12 +39,9 @@ def cost_vs_epoch(search: EtaSearch, *, title: str = "") -> Figure:
             ms=3,
             label=f"η={probe.eta:g} ({probe.verdict})",
         )
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training cost (mean per image)")
     thr = f"threshold η={search.threshold:g}" if search.threshold else "no η fell"
-    ax.set_title(title or f"Learning-rate threshold: {thr}", fontsize=10)
-    ax.grid(alpha=0.3, which="both")
+    label_axes(ax, x="epoch", y="training cost (mean per image)",
+               title=title or f"Learning-rate threshold: {thr}", log="y")  # fmt: skip
     ax.legend(fontsize=8)
     return fig
 
@@ -57,11 +54,9 @@ def accuracy_vs_lmbda(search: LambdaSearch, *, title: str = "") -> Figure:
     ax.axhline(100 * search.baseline_accuracy, color="grey", ls=":", label="λ = 0")
     if search.best > 0:
         ax.plot([search.best], [100 * search.best_accuracy], "r*", ms=14, label="chosen")
-    ax.set_xscale("log")
-    ax.set_xlabel("λ (L2 regularisation)")
-    ax.set_ylabel("best validation accuracy, %")
-    ax.set_title(title or f"λ search at η={search.eta:g}: chose λ={search.best:g}", fontsize=10)
-    ax.grid(alpha=0.3, which="both")
+    label_axes(ax, x="λ (L2 regularisation)", y="best validation accuracy, %",
+               title=title or f"λ search at η={search.eta:g}: chose λ={search.best:g}",
+               log="x")  # fmt: skip
     ax.legend(fontsize=8)
     return fig
 
