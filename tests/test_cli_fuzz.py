@@ -20,6 +20,7 @@ from needs import require
 
 import bench.runner
 from bench.cli.main import main
+from bench.data import synthetic
 
 require("hypothesis", "test")  # skips this module where the extra is missing (fails in CI)
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -179,5 +180,6 @@ def test_synthetic_shape_options(rows: int, features: int, classes: int) -> None
                "--sizes": f"{features},{classes}", "--train-size": "20",
                "--val-size": "2"}  # fmt: skip
     with tempfile.TemporaryDirectory() as cache, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLPBENCH_CACHE", cache)  # huge sets are refused, never written here
+        mp.setenv("MLPBENCH_CACHE", cache)  # huge sets are refused, never written here:
+        mp.setattr(synthetic, "physical_memory", lambda: 2**32)  # as on a 4 GiB machine
         check(["train"], options)

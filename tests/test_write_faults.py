@@ -323,3 +323,22 @@ def test_real_full_disk_at_start_fails_before_training(small_disk: Path) -> None
     line = one_line(done.stderr)
     assert f"cannot write {small_disk / '.r.json.lock'}: {NO_SPACE}" in line
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # nothing half-written
+
+
+def test_synthetic_set_larger_than_memory_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A set that cannot stay in memory (every epoch reads it in shuffled order) is a
+    ConfigError naming the sizes and the fix, before the cache folder holds anything."""
+    from bench.config import ConfigError
+    from bench.data import synthetic
+
+    monkeypatch.setenv("MLPBENCH_CACHE", str(tmp_path))
+    need = 300 * (5 * 4 + 8)  # rows × (float32 inputs + int64 label) bytes
+    monkeypatch.setattr(synthetic, "physical_memory", lambda: need - 1)
+    with pytest.raises(ConfigError, match=r"more than this machine's .* use fewer rows"):
+        synthetic._generate_cached(300, 5, 3, 0, "float32")
+    assert not (tmp_path / "synthetic").exists() or not any((tmp_path / "synthetic").iterdir())
+    monkeypatch.setattr(synthetic, "physical_memory", lambda: need)
+    X, _ = synthetic._generate_cached(300, 5, 3, 0, "float32")  # exactly fits: made
+    assert X.shape == (300, 5)

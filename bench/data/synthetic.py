@@ -94,8 +94,26 @@ def _write_npy_atomic(path: Path, fill: npt.NDArray[np.generic] | None, shape: t
     return out
 
 
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (POSIX ``sysconf``); None if unknown."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def _check_room(folder: Path, need: int, rows: int) -> None:
-    """ConfigError unless ``folder`` (created if needed) has ``need`` bytes free."""
+    """ConfigError unless ``need`` bytes fit in this machine's memory (every epoch reads
+    the rows in a shuffled order: a larger set would be read from disk at random) and
+    ``folder`` (created if needed) has them free."""
+    memory = physical_memory()
+    if memory is not None and need > memory:
+        raise ConfigError(
+            "--synthetic-size",
+            f"{rows:,} rows need {need / 2**30:,.1f} GiB, more than this machine's "
+            f"{memory / 2**30:,.1f} GiB of memory (each epoch reads them in shuffled order); "
+            "use fewer rows or features",
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(folder).free
