@@ -13,6 +13,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating]  # the float arrays of a call (float32 or float64)
+IntArray = npt.NDArray[np.int64]  # layer sizes, labels, sample order
 
 
 class Net(NamedTuple):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from kernels.call import Codes, Data, Net, Rule, Steps
+from kernels.call import Array, Codes, Data, IntArray, Net, Rule, Steps
 from kernels.layout import (
     CROSS_ENTROPY,
     LOG_LIKELIHOOD,
@@ -32,9 +32,6 @@ from kernels.layout import (
     views,
     weight_mask,
 )
-
-Array = npt.NDArray[np.floating]
-IntArray = npt.NDArray[np.int64]
 
 
 def sigmoid(z: Array) -> Array:

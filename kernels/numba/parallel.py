@@ -14,21 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numba
-import numpy as np
-import numpy.typing as npt
 
-from kernels.call import Codes, Data, Net, Rule, Steps, named
+from kernels.call import Array, IntArray
 from kernels.numba import serial
-from kernels.numba.checks import check_eval_call, check_train_call
+from kernels.numba.entry import evaluate_of, train_steps_of
 from kernels.numba.evaluate import evaluate_parallel
-from kernels.numba.jit import jit, pjit
+from kernels.numba.jit import pjit
 from kernels.numba.paths import split
-from kernels.numba.slots import RENORM_BELOW, slot_size
-from kernels.numba.specialise import specialised
+from kernels.numba.slots import slot_size
 from kernels.paths import SPLIT_BLAS, SPLIT_LOOPS, SPLIT_REGTILE, default_path
-
-Array = npt.NDArray[np.floating]
-IntArray = npt.NDArray[np.int64]
 
 # The driver of each split path: train(net, data, sizes, hp, start, n_steps, m, n_threads),
 # a template that kernels.numba.specialise compiles once per activation and cost code.
@@ -54,19 +48,22 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     return max_threads() * slot_size(sizes, max(int(mini_batch), 1))
 
 
-def train_steps(
-    net: Net,
-    sizes: IntArray,
-    data: Data,
-    steps: Steps,
-    rule: Rule,
-    codes: Codes,
-    path: str | None = None,
-    *,
-    renorm_below: float = RENORM_BELOW,
-    info: dict[str, int] | None = None,
-    labels_checked: bool = False,
-) -> float:
+def choose(
+    path: str | None, m: int, work: Array, sizes: IntArray
+) -> tuple[Callable[..., Any], tuple[int, ...]]:
+    """The driver of a call (:data:`kernels.numba.entry.Choose`): a ``split-*`` path's, with
+    the thread count; a serial path, or a split one that cannot split (one thread, or one
+    sample), runs the serial choice (:func:`kernels.numba.serial.choose`) on this thread."""
+    threads = n_threads()
+    name = path or default_path("numba-parallel", m, threads)
+    if name not in DRIVERS or min(threads, m) < 2:  # a serial path, on the calling thread
+        return serial.choose(default_path("numba", m) if name in DRIVERS else name, m, work, sizes)
+    return DRIVERS[name], (threads,)
+
+
+train_steps = train_steps_of(
+    choose,
+    workspace_size,
     """Run ``steps`` (SGD updates of a mini-batch each) by ``rule``; return their mean cost.
 
     ``path`` names the implementation (:data:`kernels.paths.PARALLEL_PATHS`; ``None``: the
@@ -74,42 +71,8 @@ def train_steps(
     the calling thread; ``split-*`` split every mini-batch of 2 or more over the threads.
     The groups, ``renorm_below``, ``info`` and ``labels_checked`` as in
     :func:`kernels.numba.serial.train_steps`.
-    """
-    net, data, steps, codes = named(net, data, steps, codes)
-    _, n_steps, m = steps
-    if m < 1 or n_steps < 1:
-        return 0.0
-    need = workspace_size(sizes, m)
-    check_train_call(net, sizes, data, steps, need, codes, renorm_below, labels_checked)
-    threads = n_threads()
-    name = path or default_path("numba-parallel", m, threads)
-    if name not in DRIVERS or min(threads, m) < 2:  # a serial path, on the calling thread
-        serial_path = default_path("numba", m) if name in DRIVERS else name
-        return serial.train_steps(
-            net, sizes, data, steps, rule, codes, serial_path,
-            renorm_below=renorm_below, info=info, labels_checked=True,
-        )  # fmt: skip
-    train = specialised(DRIVERS[name], jit, codes.hidden, codes.output)
-    hp = serial.hyper(net.params, *rule, m, renorm_below)
-    return serial.run_driver(train, net, data, sizes, hp, steps, info, threads)
+    """,
+)
 
 
-def evaluate(
-    params: Array,
-    work: Array,
-    sizes: IntArray,
-    X: Array,
-    y: IntArray,
-    chunk: int,
-    hidden: int,
-    output: int,
-) -> tuple[int, float]:
-    """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
-    chunk = max(1, min(int(chunk), X.shape[0]))
-    need = workspace_size(sizes, chunk)
-    check_eval_call(params, work, sizes, X, y, need, chunk, int(hidden), int(output))
-    if X.shape[0] == 0:
-        return 0, 0.0
-    kernel = specialised(evaluate_parallel, pjit, int(hidden), int(output))
-    correct, cost = kernel(params, work, sizes, X, y, chunk, params.dtype.type(1), n_threads())
-    return int(correct), float(cost)
+evaluate = evaluate_of(evaluate_parallel, pjit, workspace_size, lambda: (n_threads(),))

@@ -1,7 +1,7 @@
 """Single-threaded Numba backend (``numba``): the entry points and the choice of path.
 
-``train_steps`` checks its arguments (grouped as :mod:`kernels.call` defines) and calls
-the ``train`` driver of the caller's ``path`` (:mod:`kernels.paths`), one module each in
+``train_steps`` (:mod:`kernels.numba.entry`) checks its arguments and calls the ``train``
+driver of the caller's ``path`` (:mod:`kernels.paths`), one module each in
 :mod:`kernels.numba.paths`. Each driver is its own compiled function, specialised for the
 activation and cost codes (:mod:`kernels.numba.specialise`): a trial compiles only the path, the
 activation and the cost it runs. Signatures and semantics are those of
@@ -13,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from kernels.call import Codes, Data, Net, Rule, Steps, named
+from kernels.call import Array, IntArray
 from kernels.layout import n_params
-from kernels.numba.checks import check_eval_call, check_train_call
+from kernels.numba.entry import evaluate_of, train_steps_of
 from kernels.numba.evaluate import evaluate_serial
 from kernels.numba.jit import jit
 from kernels.numba.paths import blas, fused_mb1, gemm, gemm_blocked, loops, regtile
-from kernels.numba.slots import RENORM_BELOW, Hyper, slot_size
-from kernels.numba.specialise import specialised
+from kernels.numba.slots import slot_size
 from kernels.paths import (
     BLAS,
     FUSED_MB1,
@@ -34,9 +30,6 @@ from kernels.paths import (
     REGTILE,
     default_path,
 )
-
-Array = npt.NDArray[np.floating]
-IntArray = npt.NDArray[np.int64]
 
 # The driver of each path: train(net, data, sizes, hp, start, n_steps, m), a template that
 # kernels.numba.specialise compiles once per activation and cost code.
@@ -57,12 +50,6 @@ BLOCKED: dict[str, Callable[..., Any]] = {
 def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     """Scratch elements: one slot (inputs, activations, deltas, gradient) for the batch."""
     return slot_size(sizes, max(int(mini_batch), 1))
-
-
-def hyper(params: Array, eta: float, lmbda_n: float, mu: float, m: int, renorm: float) -> Hyper:
-    """The :class:`~kernels.numba.slots.Hyper` of a call, in the parameters' dtype."""
-    dt = params.dtype.type
-    return Hyper(dt(eta), dt(lmbda_n), dt(mu), dt(1), dt(1.0 / m), dt(renorm))
 
 
 def driver(
@@ -86,19 +73,20 @@ def check_serial_path(name: str, m: int) -> None:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")
 
 
-def train_steps(
-    net: Net,
-    sizes: IntArray,
-    data: Data,
-    steps: Steps,
-    rule: Rule,
-    codes: Codes,
-    path: str | None = None,
-    *,
-    renorm_below: float = RENORM_BELOW,
-    info: dict[str, int] | None = None,
-    labels_checked: bool = False,
-) -> float:
+def choose(
+    path: str | None, m: int, work: Array, sizes: IntArray
+) -> tuple[Callable[..., Any], tuple[int, ...]]:
+    """The driver of a call (:data:`kernels.numba.entry.Choose`): ``path``, or the
+    documented default for ``m`` samples when ``None``; ``ValueError`` for a path this
+    backend cannot run with ``m`` samples."""
+    name = default_path("numba", m) if path is None else path
+    check_serial_path(name, m)
+    return driver(name, m, work, sizes)
+
+
+train_steps = train_steps_of(
+    choose,
+    workspace_size,
     """Run ``steps`` (SGD updates of a mini-batch each) by ``rule``; return their mean cost.
 
     The groups are those of :mod:`kernels.call`. ``path`` names the implementation
@@ -108,53 +96,8 @@ def train_steps(
     (in ``(0, 1]``). ``info``, when given, receives ``"renorms"``: how many times that
     happened in this call. ``labels_checked``: every label of ``y`` is known to lie in
     range (a session checks them once, at upload).
-    """
-    net, data, steps, codes = named(net, data, steps, codes)
-    _, n_steps, m = steps
-    if m < 1 or n_steps < 1:
-        return 0.0
-    name = default_path("numba", m) if path is None else path
-    check_serial_path(name, m)
-    need = workspace_size(sizes, m)
-    check_train_call(net, sizes, data, steps, need, codes, renorm_below, labels_checked)
-    template, extra = driver(name, m, net.work, sizes)
-    train = specialised(template, jit, codes.hidden, codes.output)
-    hp = hyper(net.params, *rule, m, renorm_below)
-    return run_driver(train, net, data, sizes, hp, steps, info, *extra)
+    """,
+)
 
 
-def run_driver(
-    train: Callable[..., Any], net: Net, data: Data, sizes: IntArray, hp: Hyper, steps: Steps,
-    info: dict[str, int] | None, *extra: int,
-) -> float:  # fmt: skip
-    """Run the compiled driver ``train`` over checked arguments (in its own order, ``extra``
-    last: a block, a thread count); return the mean cost per sample of ``steps`` and put
-    the number of renormalisations in ``info``."""
-    start, n_steps, m = steps
-    total, renorms = train(net, data, sizes, hp, start, n_steps, m, *extra)
-    if info is not None:
-        info["renorms"] = int(renorms)
-    return float(total) / (n_steps * m)
-
-
-def evaluate(
-    params: Array,
-    work: Array,
-    sizes: IntArray,
-    X: Array,
-    y: IntArray,
-    chunk: int,
-    hidden: int,
-    output: int,
-) -> tuple[int, float]:
-    """``(number classified correctly, summed per-sample cost)`` over ``X``, ``y``."""
-    chunk = max(1, min(int(chunk), X.shape[0]))
-    check_eval_call(
-        params, work, sizes, X, y, workspace_size(sizes, chunk), chunk, int(hidden), int(output)
-    )
-    if X.shape[0] == 0:
-        return 0, 0.0
-    one = params.dtype.type(1)
-    kernel = specialised(evaluate_serial, jit, int(hidden), int(output))
-    correct, cost = kernel(params, work, sizes, X, y, chunk, one)
-    return int(correct), float(cost)
+evaluate = evaluate_of(evaluate_serial, jit, workspace_size, lambda: ())
