@@ -92,7 +92,7 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=20000, help="samples per timed call")
     ap.add_argument("--only", choices=("native", "avx2"), help="measure one class only")
     args = ap.parse_args()
-    from bench.machine import cpu_model
+    from bench.cpu_identity import cpu_model
     from bench.results import atomic_write_text
 
     runs = {"native": {}, "avx2": avx2_env()}

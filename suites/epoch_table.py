@@ -28,7 +28,8 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bench.machine import cpu_model, gemm_peak_gflops
+from bench.cpu_identity import cpu_model
+from bench.machine import gemm_peak_gflops
 from bench.results import atomic_write_text
 from kernels import layout, open_session
 
