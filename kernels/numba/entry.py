@@ -1,4 +1,4 @@
-"""The ``train_steps`` of the Numba backends, written once.
+"""The ``train_steps`` and ``evaluate`` of the Numba backends, written once.
 
 Both Numba backends run a call the same way: the arguments grouped and checked
 (:mod:`kernels.call`, :mod:`kernels.numba.checks`) before any compiled code runs, then the
@@ -21,9 +21,10 @@ from kernels.numba.jit import jit
 from kernels.numba.slots import RENORM_BELOW, Hyper
 from kernels.numba.specialise import specialised
 
-# choose(path, m, work, sizes) -> (driver template, its extra arguments): ValueError for a
-# path the backend cannot run with m samples
-Choose = Callable[[str | None, int, Array, IntArray], tuple[Callable[..., Any], tuple[int, ...]]]
+# (driver template, its extra arguments after m: a block, a thread count)
+Driver = tuple[Callable[..., Any], tuple[int, ...]]
+# choose(path, m, work, sizes) -> Driver; ValueError for a path the backend cannot run with m
+Choose = Callable[[str | None, int, Array, IntArray], Driver]
 
 
 def hyper(params: Array, rule: Rule, m: int, renorm: float) -> Hyper:

@@ -17,7 +17,7 @@ import numba
 
 from kernels.call import Array, IntArray
 from kernels.numba import serial
-from kernels.numba.entry import evaluate_of, train_steps_of
+from kernels.numba.entry import Driver, evaluate_of, train_steps_of
 from kernels.numba.evaluate import evaluate_parallel
 from kernels.numba.jit import pjit
 from kernels.numba.paths import split
@@ -48,9 +48,7 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     return max_threads() * slot_size(sizes, max(int(mini_batch), 1))
 
 
-def choose(
-    path: str | None, m: int, work: Array, sizes: IntArray
-) -> tuple[Callable[..., Any], tuple[int, ...]]:
+def choose(path: str | None, m: int, work: Array, sizes: IntArray) -> Driver:
     """The driver of a call (:data:`kernels.numba.entry.Choose`): a ``split-*`` path's, with
     the thread count; a serial path, or a split one that cannot split (one thread, or one
     sample), runs the serial choice (:func:`kernels.numba.serial.choose`) on this thread."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from kernels.call import Array, IntArray
 from kernels.layout import n_params
-from kernels.numba.entry import evaluate_of, train_steps_of
+from kernels.numba.entry import Driver, evaluate_of, train_steps_of
 from kernels.numba.evaluate import evaluate_serial
 from kernels.numba.jit import jit
 from kernels.numba.paths import blas, fused_mb1, gemm, gemm_blocked, loops, regtile
@@ -52,9 +52,7 @@ def workspace_size(sizes: IntArray, mini_batch: int) -> int:
     return slot_size(sizes, max(int(mini_batch), 1))
 
 
-def driver(
-    path: str, m: int, work: Array, sizes: IntArray
-) -> tuple[Callable[..., Any], tuple[int, ...]]:
+def driver(path: str, m: int, work: Array, sizes: IntArray) -> Driver:
     """``(driver, extra arguments)`` of ``path`` for ``m`` samples: the blocked driver (and
     its block) when ``m`` exceeds ``GEMM_BLOCK`` and ``work`` holds a block's slot and the
     accumulator; otherwise the path's own."""
@@ -73,9 +71,7 @@ def check_serial_path(name: str, m: int) -> None:
         raise ValueError(f"kernel path {FUSED_MB1!r} runs mini-batch 1 only, not {m}")
 
 
-def choose(
-    path: str | None, m: int, work: Array, sizes: IntArray
-) -> tuple[Callable[..., Any], tuple[int, ...]]:
+def choose(path: str | None, m: int, work: Array, sizes: IntArray) -> Driver:
     """The driver of a call (:data:`kernels.numba.entry.Choose`): ``path``, or the
     documented default for ``m`` samples when ``None``; ``ValueError`` for a path this
     backend cannot run with ``m`` samples."""
