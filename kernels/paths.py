@@ -110,6 +110,11 @@ ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
     # (results/benchmarks/peers-by-core.md, 27-28 Nov 2026: fused-mb1 at 1, regtile at 10
     # (float64), 100 and 1000 on one core, gemm at 10 (float32), split-regtile at 100 and
     # 1000 on two threads) and issue 19's Zen 5 (regtile 1.5x loops at float64 mb 100).
+    # Confirmed on an AMD EPYC Zen 5 (family 26 model 2, znver5, 2 vCPUs, 2 Dec 2026):
+    # scripts/measure_isa_defaults.py (results/kernel-defaults/avx512.json) found these
+    # defaults the fastest path in all 16 shapes (float32/64 x mini-batch 1/10/100/1000 x
+    # numba on one thread / numba-parallel on two); the nearest runner-up was regtile at
+    # float64 mb 10 (0.95x gemm) and blas at float64 mb 100 (0.93x regtile).
     # Mini-batch 10: one interleaved A/B on a pinned core of a 2-vCPU Zen 4 (1 Dec 2026,
     # 23:55 UTC, load ~3 from other work: noisy; best of 5 calls of 20,000 samples, [784, 30,
     # 10]): float32 gemm 573 k samples/s, regtile 466 k, loops 415 k; float64 gemm 299 k,
@@ -133,7 +138,12 @@ ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
     },
     # AVX2 — provenance: the thresholds the kernels were first tuned with on an AMD EPYC
     # Zen 2 (loops below 128, blas from 128, split-loops from 32 on two threads), measured
-    # before regtile and gemm existed: those are unmeasured here, so timed at first use.
+    # before regtile and gemm existed, with the runners-up timed at first use. Checked on
+    # the Zen 5 above compiling for Haswell (results/kernel-defaults/avx2.json): the paths
+    # vary by dtype (float64 mb 10: loops 1.00, regtile 0.89; float32: regtile 1.00, loops
+    # 0.77), so a brief tune is kept in every band; among each band's default and
+    # runners-up it finds >= 0.98x of the fastest path in every shape once blas is a
+    # runner-up on two threads below 32 (float64 mb 10: blas 1.00, loops 0.92).
     "avx2": {
         "serial": (
             (1, FUSED_MB1, ()),
@@ -142,7 +152,7 @@ ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
         ),
         "split": (
             (1, FUSED_MB1, ()),
-            (2, LOOPS, (REGTILE, GEMM)),
+            (2, LOOPS, (REGTILE, GEMM, BLAS)),
             (DEFAULT_SPLIT_FROM, SPLIT_LOOPS, (SPLIT_REGTILE, SPLIT_BLAS)),
         ),
     },
