@@ -89,13 +89,14 @@ SWEEP_CHILD = """
 import json, sys, time
 import numpy as np
 from kernels import load_backend
+from kernels.call import Codes, Data, Net, Rule, Steps
 from kernels.layout import init_params, sizes_array
 from kernels.paths import default_path
 k = load_backend("numba")
-sizes = (784, 30, 10)
+sizes = (int(sys.argv[1]), 30, 10)
 sz = sizes_array(sizes)
 rng = np.random.default_rng(0)
-X = rng.random((200, 784))
+X = rng.random((200, sizes[0]))
 y = rng.integers(0, 10, 200).astype(np.int64)
 order = np.arange(200, dtype=np.int64)
 p = init_params(sizes, "default", rng, np.float64)
@@ -120,13 +121,17 @@ print(json.dumps({"shapes": out, "kernels": kernels}))
 """
 
 
-def run_sweep_child(cache_dir: Path, root: Path) -> dict[str, Any]:
+def run_sweep_child(cache_dir: Path, root: Path, *, jit: bool = True) -> dict[str, Any]:
     """Compile seconds of the default sweep's shapes in a fresh process on ``root``'s
-    ``kernels/`` with the cache ``cache_dir`` (``{"shapes": …, "kernels": …}``)."""
+    ``kernels/`` with the cache ``cache_dir`` (``{"shapes": …, "kernels": …}``); with
+    ``jit`` off, the same calls as plain Python on 16 inputs (a check of the child)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(root))
     env.pop("NUMBA_DISABLE_JIT", None)
+    if not jit:
+        env["NUMBA_DISABLE_JIT"] = "1"
     out = subprocess.run(
-        [sys.executable, "-c", SWEEP_CHILD], capture_output=True, text=True, env=env,
+        [sys.executable, "-c", SWEEP_CHILD, "784" if jit else "16"], capture_output=True,
+        text=True, env=env,
         check=True, timeout=1200, cwd=str(root),
     )  # fmt: skip
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -138,9 +143,11 @@ def test_compile_default_sweep(benchmark: Any, tmp_path_factory: Any) -> None:
     """Cold-cache compile seconds of the default sweep, per shape and per kernel (one round;
     with ``MLPBENCH_COMPILE_BEFORE``, the other tree first, then this one)."""
     benchmark.group = "compile default sweep"
-    if benchmark.disabled:  # --benchmark-disable: exercise the child under NUMBA_DISABLE_JIT
-        pytest.skip("a cold compile takes minutes: run with benchmarks enabled")
     root = Path(__file__).resolve().parent.parent
+    if benchmark.disabled:  # --benchmark-disable: check the child runs, as plain Python
+        shapes = run_sweep_child(tmp_path_factory.mktemp("nojit"), root, jit=False)["shapes"]
+        assert sorted(shapes) == ["mb1 fused-mb1", "mb10 gemm", "mb100 regtile"]
+        return
     before_tree = os.environ.get("MLPBENCH_COMPILE_BEFORE")
     results: dict[str, Any] = {}
 

@@ -108,7 +108,10 @@ def test_damaged_synthetic_cache_is_generated_again_with_the_same_bits(
     assert sorted(p.name for p in x_path.parent.iterdir()) == sorted([x_path.name, y_path.name])
 
 
-SAVE_ONE = "from kernels.numba.steps import scale_mode; scale_mode(0.1, 0.01, 0.0, 1.0)"
+SAVE_ONE = (
+    "from kernels.numba.jit import from_python; from kernels.numba.steps import scale_mode; "
+    "from_python(scale_mode)(0.1, 0.01, 0.0, 1.0)"
+)
 
 
 def test_a_cache_entry_is_saved_only_under_the_save_lock(tmp_path: Path) -> None:

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from numba.core import config as numba_config
 
-from kernels.numba.blocks.grads import grad_tiles
+from kernels.numba.blocks.grads import grad_tiles as grad_tiles_block
 from kernels.numba.blocks.microkernels import COLS
-from kernels.numba.jit import tile_jit, with_slp
+from kernels.numba.jit import from_python, tile_jit, with_slp
+
+grad_tiles = from_python(grad_tiles_block)  # a building block: called from Python this way
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,9 +97,10 @@ import numpy as np
 from numba import njit
 from kernels.numba.jit import TILE_FASTMATH
 from kernels.numba.blocks.microkernels import grad_tile_6
+from kernels.numba.jit import from_python
 D = np.ones((8, 6)); A = np.ones((8, {COLS})); G = np.zeros((6, {COLS}))
 rows = np.arange(8)
-grad_tile_6(D, A, rows, 0, G, 0, 0, 8)
+from_python(grad_tile_6)(D, A, rows, 0, G, 0, 0, 8)
 plain = njit(fastmath=TILE_FASTMATH)(grad_tile_6.py_func)
 plain(D, A, rows, 0, G, 0, 0, 8)
 for f in (grad_tile_6, plain):
@@ -122,7 +125,7 @@ def test_slp_switch_is_restored_and_scoped() -> None:
     def probe(x: float) -> float:
         return x + 1.0
 
-    kernel = tile_jit(probe)
+    kernel = tile_jit(probe, python=True)
     original = kernel.compile
 
     def spy(sig: Any) -> Any:
@@ -145,13 +148,14 @@ def test_forward_in_place_prefetches_and_gathered_forward_agrees(tmp_path: Path)
     code = """
 import numpy as np
 from kernels.numba.blocks.dense import fwd_loops, fwd_rows
+from kernels.numba.jit import from_python
 rng = np.random.default_rng(0)
 X = rng.standard_normal((50, 100)).astype(np.float32); order = rng.permutation(50)
 W = rng.standard_normal((30, 100)).astype(np.float32); b = np.ones(30, np.float32)
 Z1 = np.zeros((13, 30), np.float32); Z2 = np.zeros((13, 30), np.float32)
 one = np.float32(1)
-fwd_rows(X, order, 35, W, b, Z1, one, 13, 100, 30)
-fwd_loops(X[order[35:48]].copy(), W, b, Z2, one, 13, 100, 30)
+from_python(fwd_rows)(X, order, 35, W, b, Z1, one, 13, 100, 30)
+from_python(fwd_loops)(X[order[35:48]].copy(), W, b, Z2, one, 13, 100, 30)
 asm = "".join(fwd_rows.inspect_asm().values())
 print(int("prefetch" in asm), int(np.array_equal(Z1, Z2)))
 """

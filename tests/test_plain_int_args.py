@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from numba.core import types
 
-from kernels.numba.jit import LITERAL_PARAMS, jit
+from kernels.numba.jit import LITERAL_PARAMS, jit, python_entry
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"
@@ -28,7 +28,7 @@ def _callee(a: Any, k: int, hidden: int) -> Any:
     return a[k] + hidden
 
 
-@jit
+@python_entry(jit)
 def _caller(a: Any, n: int) -> Any:
     # the same callee with constant and variable offsets, and a constant code
     return _callee(a, 0, 1) + _callee(a, n, 1) + _callee(a, 2, 1)
@@ -42,3 +42,21 @@ def test_a_kernel_called_with_constant_offsets_is_compiled_once() -> None:
     assert sig[1] == types.int64  # the offset: plain
     assert isinstance(sig[2], types.IntegerLiteral) and sig[2].literal_value == 1  # the code
     assert "hidden" in LITERAL_PARAMS
+
+
+def test_building_blocks_have_no_python_wrapper_and_refuse_python_calls() -> None:
+    """Kernels called only from other kernels are compiled without the CPython and cfunc
+    wrappers (less to compile in every caller); called from Python they raise a one-line
+    TypeError naming ``from_python`` instead of jumping into a missing wrapper."""
+    from kernels.numba.jit import BuildingBlock, from_python
+    from kernels.numba.steps import scale_mode
+
+    assert isinstance(scale_mode, BuildingBlock)
+    assert scale_mode.targetoptions["no_cpython_wrapper"] is True
+    assert scale_mode.targetoptions["no_cfunc_wrapper"] is True
+    with pytest.raises(TypeError, match=r"from_python\(scale_mode\)"):
+        scale_mode(0.1, 0.01, 0.0, 1.0)
+    c, use_scale = from_python(scale_mode)(0.1, 0.01, 0.0, 1.0)
+    assert c == pytest.approx(1 - 0.1 * 0.01) and use_scale
+    assert from_python(_caller) is _caller  # a kernel called from Python keeps its wrapper
+    assert _caller.targetoptions.get("no_cpython_wrapper") is not True

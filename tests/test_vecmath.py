@@ -16,21 +16,28 @@ from numba.core import config as numba_config
 
 from kernels import reference
 from kernels.layout import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC, RELU, SIGMOID, TANH
+from kernels.numba.blocks import vector
 from kernels.numba.blocks.vecmath import exp_neg, log1p_unit
-from kernels.numba.blocks.vector import act_block, output_block, push_down
-from kernels.numba.jit import vec_jit
+from kernels.numba.jit import from_python, python_entry, vec_jit
+
+# building blocks, called from Python through a compiled trampoline
+act_block, output_block, push_down = (
+    from_python(vector.act_block),
+    from_python(vector.output_block),
+    from_python(vector.push_down),
+)
 
 JIT = not numba_config.DISABLE_JIT
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@vec_jit
+@python_entry(vec_jit)
 def _exp_all(x, out, one):
     for i in range(x.shape[0]):
         out[i] = exp_neg(x[i], one)
 
 
-@vec_jit
+@python_entry(vec_jit)
 def _log1p_all(e, out, one):
     for i in range(e.shape[0]):
         out[i] = log1p_unit(e[i], one)
@@ -149,10 +156,11 @@ import numpy as np
 from kernels.layout import CROSS_ENTROPY, SIGMOID
 from kernels.numba.blocks.vector import act_block
 from kernels.numba.blocks.vector import output_block
+from kernels.numba.jit import from_python
 z = np.zeros(64, np.float32); one = np.float32(1)
-act_block(z, 64, SIGMOID, one, True)
+from_python(act_block)(z, 64, SIGMOID, one, True)
 y, order = np.zeros(8, np.int64), np.arange(8, dtype=np.int64)
-output_block(z, z.copy(), z.copy(), y, order, 0, 8, 8, CROSS_ENTROPY, one, True)
+from_python(output_block)(z, z.copy(), z.copy(), y, order, 0, 8, 8, CROSS_ENTROPY, one, True)
 for kernel in (act_block, output_block):
     asm = "".join(kernel.inspect_asm().values())
     print(int("vfmadd" in asm), int("vdivps\t%ymm" in asm or "vdivps\t%zmm" in asm))

@@ -12,6 +12,7 @@ it); every Numba kernel module imports it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from numba.core import config as numba_config
 from numba.core import types as nb_types
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.dispatcher import Dispatcher
+from numba.core.registry import CPUDispatcher
 
 from kernels.numba.cache import cached
 
@@ -104,20 +106,67 @@ def plain_int_args(dispatcher: Any) -> Any:
     return dispatcher
 
 
-def _kernel(fn: Callable[..., Any], **options: Any) -> Any:
+class BuildingBlock(CPUDispatcher):
+    """A kernel compiled to be called from other kernels only: without the CPython and
+    cfunc wrappers that a call from Python needs (:func:`_kernel`). Called from Python it
+    raises instead of jumping into a missing wrapper; :func:`from_python` calls it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = self.py_func.__name__
+        raise TypeError(
+            f"{name} is a kernel building block, compiled to be called from other kernels "
+            f"only; from Python, call kernels.numba.jit.from_python({name})(...)"
+        )
+
+
+def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> Any:
     """``fn`` compiled by ``njit(nogil=True, **options)``, with the SLP vectoriser
     (:func:`with_slp`), plain integer arguments (:func:`plain_int_args`) and the
-    source-keyed on-disk cache (:mod:`kernels.numba.cache`)."""
-    return cached(plain_int_args(with_slp(njit(nogil=True, **options)(fn))))
+    source-keyed on-disk cache (:mod:`kernels.numba.cache`).
+
+    Only a kernel called from Python (``python``: a path's driver, the evaluation) gets
+    Numba's CPython wrapper; the others are :class:`BuildingBlock` s. No kernel gets a cfunc
+    wrapper (mlpbench passes no kernel as a first-class function). Each wrapper is extra
+    code that every caller's compile links, optimises and emits again: without them a
+    cold ``regtile`` compile took 17.2 s instead of 23.4 s (2-vCPU Zen 5, idle). The
+    wrappers are not part of a kernel's own code: the bits are the same.
+    """
+    options = dict(options, no_cfunc_wrapper=True)
+    if not python:
+        options["no_cpython_wrapper"] = True
+    dispatcher = njit(nogil=True, **options)(fn)
+    if not python and isinstance(dispatcher, CPUDispatcher):  # not under NUMBA_DISABLE_JIT
+        dispatcher.__class__ = BuildingBlock
+    return cached(plain_int_args(with_slp(dispatcher)))
 
 
-def jit(fn: Callable[..., Any]) -> Any:
+def from_python(kernel: Any) -> Any:
+    """A compiled function that calls the building block ``kernel`` with its arguments, so
+    that Python (a test, a notebook) can run it; ``kernel`` itself when it is a plain
+    function (``NUMBA_DISABLE_JIT``) or has a Python wrapper. Arguments are typed as
+    Python passes them (no compile-time constants)."""
+    if not isinstance(kernel, BuildingBlock):
+        return kernel
+
+    def call(*args: Any) -> Any:
+        return kernel(*args)
+
+    return njit(nogil=True)(call)
+
+
+def python_entry(decorator: Callable[..., Any]) -> Callable[[Callable[..., Any]], Any]:
+    """``decorator`` (:func:`jit`, :func:`pjit`, …) for a kernel called from Python: it
+    keeps Numba's CPython wrapper (see :func:`_kernel`)."""
+    return functools.partial(decorator, python=True)
+
+
+def jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
     """The decorator of every serial kernel: ``njit`` with :data:`FASTMATH`, cached, SLP on.
 
     The on-disk cache is keyed by the kernel sources and versions (:mod:`kernels.numba.cache`);
-    :func:`with_slp` says why the SLP vectoriser is on.
+    :func:`with_slp` says why the SLP vectoriser is on; ``python``: see :func:`_kernel`.
     """
-    return _kernel(fn, fastmath=FASTMATH)
+    return _kernel(fn, python=python, fastmath=FASTMATH)
 
 
 def inline_jit(fn: Callable[..., Any]) -> Any:
@@ -134,7 +183,7 @@ def inline_jit(fn: Callable[..., Any]) -> Any:
     return njit(nogil=True, fastmath=FASTMATH, inline="always")(fn)
 
 
-def tile_jit(fn: Callable[..., Any]) -> Any:
+def tile_jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
     """The decorator of the register-tiled micro-kernels: as :func:`jit`, but FMA contraction
     only (:data:`TILE_FASTMATH`).
 
@@ -143,10 +192,10 @@ def tile_jit(fn: Callable[..., Any]) -> Any:
     into vector registers (re-association is not needed: each lane is one sum, in order).
     The flags travel with the instructions, so they hold where the tile is inlined too.
     """
-    return _kernel(fn, fastmath=TILE_FASTMATH)
+    return _kernel(fn, python=python, fastmath=TILE_FASTMATH)
 
 
-def vec_jit(fn: Callable[..., Any]) -> Any:
+def vec_jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
     """The decorator of the whole-block kernels (:mod:`kernels.numba.blocks.vector`,
     :func:`kernels.numba.blocks.vector.act_block`): as :func:`jit`, with NumPy's error model.
 
@@ -155,19 +204,19 @@ def vec_jit(fn: Callable[..., Any]) -> Any:
     (the sigmoid ran at 3.8 ns an element instead of 0.5). Only for kernels whose divisors
     cannot be zero (``1 + e``, ``2 + e`` with ``e ≥ 0``).
     """
-    return _kernel(fn, fastmath=FASTMATH, error_model="numpy")
+    return _kernel(fn, python=python, fastmath=FASTMATH, error_model="numpy")
 
 
-def vecmath_jit(fn: Callable[..., Any]) -> Any:
+def vecmath_jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
     """The decorator of :mod:`kernels.numba.blocks.vecmath`: as :func:`vec_jit`, with FMA
     contraction only (:data:`TILE_FASTMATH`): re-association would undo the two-part range
     reduction."""
-    return _kernel(fn, fastmath=TILE_FASTMATH, error_model="numpy")
+    return _kernel(fn, python=python, fastmath=TILE_FASTMATH, error_model="numpy")
 
 
-def pjit(fn: Callable[..., Any]) -> Any:
+def pjit(fn: Callable[..., Any], *, python: bool = False) -> Any:
     """The decorator of the ``parallel=True`` kernels (``prange``); otherwise as :func:`jit`."""
-    return _kernel(fn, fastmath=FASTMATH, parallel=True)
+    return _kernel(fn, python=python, fastmath=FASTMATH, parallel=True)
 
 
 def bind(

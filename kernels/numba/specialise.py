@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kernels.numba.jit import bind
+from kernels.numba.jit import bind, python_entry
 
 _MADE: dict[tuple[Any, ...], Any] = {}
 _SECONDS: dict[str, float] = {}  # name of a copy -> seconds its compiles (or loads) took
@@ -30,7 +30,8 @@ def specialised(template: Callable[..., Any], decorator: Callable[..., Any], hid
     if key not in _MADE:
         module = template.__module__.rsplit(".", 1)[-1]  # the path: loops, split, …
         name = f"{module}_{template.__name__}_h{int(hidden)}_o{int(output)}"
-        made_one = bind(template, decorator, name, HIDDEN=int(hidden), OUTPUT=int(output))
+        made_one = bind(template, python_entry(decorator), name, HIDDEN=int(hidden),
+                        OUTPUT=int(output))  # fmt: skip
         _MADE[key] = _timed(made_one, name)
     return _MADE[key]
 
