@@ -23,4 +23,6 @@ AUTO = "auto"  # not a path: "let the harness choose" (tuning file or default)
 SERIAL_PATHS: tuple[str, ...] = (FUSED_MB1, LOOPS, BLAS, REGTILE, GEMM, GEMM_BLOCKED)
 SPLIT_PATHS: tuple[str, ...] = (SPLIT_LOOPS, SPLIT_BLAS, SPLIT_REGTILE)
 PARALLEL_PATHS: tuple[str, ...] = (*SERIAL_PATHS, *SPLIT_PATHS)
+# the paths whose products run in the BLAS (np.dot): as fast as the BLAS's kernels are wide
+BLAS_PATHS: tuple[str, ...] = (BLAS, GEMM, GEMM_BLOCKED, SPLIT_BLAS)
 ALL_PATHS: tuple[str, ...] = (*PARALLEL_PATHS, NUMPY, TILED)

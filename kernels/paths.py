@@ -43,6 +43,7 @@ from kernels.path_names import (
     ALL_PATHS,
     AUTO,
     BLAS,
+    BLAS_PATHS,
     FUSED_MB1,
     GEMM,
     GEMM_BLOCKED,
@@ -63,6 +64,7 @@ __all__ = [  # the path names are defined in kernels.path_names and exported fro
     "AUTO",
     "BACKEND_PATHS",
     "BLAS",
+    "BLAS_PATHS",
     "DEFAULT_BLAS_FROM",
     "DEFAULT_SPLIT_FROM",
     "FUSED_MB1",
@@ -198,6 +200,16 @@ def isa_default(backend: str, mini_batch: int, threads: int = 1) -> tuple[str, t
     _, path, close = [b for b in ISA_DEFAULTS[isa_class()][kind] if b[0] <= mini_batch][-1]
     path = path if path in ok else LOOPS
     return path, tuple(p for p in close if p in ok and p != path)
+
+
+def blas_free_rival(backend: str, mini_batch: int, threads: int, path: str) -> str | None:
+    """The register-tiled path to time against the BLAS path ``path`` when the BLAS runs
+    narrower kernels than the CPU (``split-regtile`` for ``split-blas``, else ``regtile``),
+    or None when ``path`` does not call the BLAS or the rival cannot run this shape."""
+    if path not in BLAS_PATHS:
+        return None
+    rival = SPLIT_REGTILE if path in SPLIT_PATHS else REGTILE
+    return rival if rival in candidates(backend, mini_batch, threads) else None
 
 
 def target_cpu() -> tuple[str, tuple[str, ...]]:

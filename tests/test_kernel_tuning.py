@@ -245,6 +245,40 @@ def test_an_unsure_default_is_tuned_briefly_once_then_reused(
     assert choose_path(shape) == ("blas", "tuned")  # a thorough tune replaces it
 
 
+def _openblas(arch: str) -> list[dict[str, object]]:
+    """threadpoolctl's answer for an OpenBLAS running ``arch`` kernels (faked)."""
+    return [{"internal_api": "openblas", "architecture": arch, "num_threads": 1}]
+
+
+def test_a_blas_default_is_timed_against_regtile_where_the_blas_runs_narrow(
+    wisdom_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The AVX-512 table is sure of gemm at mini-batch 10 (measured with AVX-512 BLAS
+    kernels); with the BLAS on Haswell kernels (OPENBLAS_CORETYPE=Haswell on an AVX-512
+    CPU) a brief tune times regtile against it, and says why."""
+    monkeypatch.setenv(kt.TUNE_ENV, "brief")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", AVX512)
+    monkeypatch.setattr(kt, "cpu_flags", lambda: {"avx2", "fma", "avx512f", "avx512bw",
+                                                  "avx512cd", "avx512dq", "avx512vl"})  # fmt: skip
+    shape = Shape("numba", TINY, "float64", 1, 10)
+    split = Shape("numba-parallel", TINY, "float32", 2, 100)
+    assert isa_default("numba", 10) == ("gemm", ())
+    monkeypatch.setattr(kt, "blas_info", lambda: _openblas("SkylakeX"))
+    calls: list[str] = []
+    never = counting_timer(calls, {})
+    assert resolve_path(shape, timer=never) == ("gemm", "default:avx512")  # as wide: sure
+    assert kt.unsure_paths(split) == (("split-regtile",), "")  # not a BLAS path
+    monkeypatch.setattr(kt, "blas_info", lambda: _openblas("Haswell"))
+    assert kt.unsure_paths(split) == (("split-regtile",), "")
+    speeds = {"gemm": 0.02, "regtile": 0.01}
+    with caplog.at_level(logging.WARNING, logger="mlpbench.kernels"):
+        got = resolve_path(shape, timer=counting_timer(calls, speeds))
+    assert got == ("regtile", "brief-tune")
+    assert calls == ["gemm", "regtile"] * kt.BRIEF_REPEATS
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "the BLAS runs Haswell kernels, narrower than the CPU" in line
+
+
 def test_no_timing_where_the_table_is_sure_forced_or_tuning_is_off(
     brief_on: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
