@@ -252,6 +252,18 @@ def resolve_path(
     return tuned.chosen, BRIEF
 
 
+def paths_to_compile(shape: Shape, requested: str = AUTO) -> tuple[str, ...]:
+    """The paths a trial of ``shape`` may run, before any timing: the one
+    :func:`choose_path` gives, or, where :func:`resolve_path` would tune briefly, every
+    path that tune times (so they can be compiled ahead, in parallel:
+    :mod:`bench.prewarm`)."""
+    path, source = choose_path(shape, requested)
+    if not source.startswith(DEFAULT) or not tuning_enabled():
+        return (path,)
+    unsure, _ = unsure_paths(shape)
+    return unsure
+
+
 def unsure_paths(shape: Shape) -> tuple[tuple[str, ...], str]:
     """The ISA default of ``shape`` and the paths a brief tune must time against it, and
     why: its close runners-up in the ISA table, and, where the default calls a BLAS that

@@ -9,7 +9,8 @@ two or more kernels to compile and the process may use two or more cores,
 process per core (this one and ``python -m bench.prewarm`` workers, all saving into the
 shared on-disk cache, :mod:`kernels.numba.cache`); the trials' warm-ups then load them.
 Nothing is timed while a worker runs: the first trial starts after every worker has ended.
-The kernel paths are resolved first (a brief tune, if any, runs before any worker starts).
+Where a trial's path is still to be chosen by a brief tune, every path that tune times
+is compiled ahead too (the tune then loads them and only times).
 A worker that fails costs nothing but time: its kernels compile in the trials' warm-ups,
 as without this. ``$MLPBENCH_PREWARM=off`` turns it off.
 """
@@ -29,8 +30,10 @@ from typing import Any
 from bench import strict_json
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
-from bench.train import compile_trial_kernels, trial_batches, trial_path
+from bench.kernel_tuning import paths_to_compile
+from bench.train import compile_trial_kernels, trial_batches, trial_shape
 from kernels import backend_info
+from kernels.paths import GEMM_BLOCK
 
 log = logging.getLogger("mlpbench")
 
@@ -51,10 +54,12 @@ class Unit:
     batches: tuple[int, ...]
 
     def key(self) -> tuple[Any, ...]:
-        """What the compiled code depends on (not the layer sizes or the data)."""
+        """What the compiled code depends on (not the layer sizes, the data or the batch
+        sizes, only whether they are above ``GEMM_BLOCK``: another driver there)."""
         tr, net = self.spec.train, self.spec.net
+        drivers = tuple(sorted({b > GEMM_BLOCK for b in self.batches}))
         return (tr.backend, tr.kernel_path, tr.dtype, tr.threads, net.hidden_code,
-                net.cost_code, self.batches)  # fmt: skip
+                net.cost_code, drivers)  # fmt: skip
 
     def weight(self) -> float:
         """Rough cold compile seconds, to balance the processes."""
@@ -83,16 +88,19 @@ def cache_is_empty() -> bool:
 
 
 def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit]:
-    """One :class:`Unit` per distinct compiled shape of the host-compiled trials, paths
-    resolved (:func:`bench.train.trial_path`), heaviest first."""
+    """One :class:`Unit` per distinct compiled shape of the host-compiled trials, heaviest
+    first: per trial, the path it will run or, where a brief tune will choose it, every
+    path that tune times (:func:`bench.kernel_tuning.paths_to_compile`; nothing is timed
+    here)."""
     units: dict[tuple[Any, ...], Unit] = {}
     for spec, data in zip(specs, sets, strict=True):
         if not backend_info(spec.train.backend).host_jit:
             continue
-        path, _ = trial_path(spec)
-        forced = replace(spec, train=replace(spec.train, kernel_path=path))
-        unit = Unit(forced, trial_batches(data.n_train, spec.train.mini_batch))
-        units.setdefault(unit.key(), unit)
+        batches = trial_batches(data.n_train, spec.train.mini_batch)
+        for path in paths_to_compile(trial_shape(spec), spec.train.kernel_path):
+            forced = replace(spec, train=replace(spec.train, kernel_path=path))
+            unit = Unit(forced, batches)
+            units.setdefault(unit.key(), unit)
     return sorted(units.values(), key=lambda u: -u.weight())
 
 

@@ -101,14 +101,18 @@ def run_trial(
         return _train(spec, data, session, on_checkpoint, label, path)
 
 
+def trial_shape(spec: TrialSpec) -> Shape:
+    """The tuning shape of the trial (backend, sizes, dtype, threads, mini-batch)."""
+    tr = spec.train
+    threads = effective_threads(backend_info(tr.backend), tr.threads)
+    return Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
+
+
 def trial_path(spec: TrialSpec) -> tuple[str, str]:
     """``(kernel path, source)`` for the trial (:func:`bench.kernel_tuning.resolve_path`):
     forced, the tuning file's (``tuned`` or ``brief-tune``), a brief tune now where this
     machine's default is unsure (outside all timings), or the ISA class's default."""
-    tr = spec.train
-    threads = effective_threads(backend_info(tr.backend), tr.threads)
-    shape = Shape(tr.backend, tuple(spec.net.sizes), tr.dtype, threads, tr.mini_batch)
-    return resolve_path(shape, tr.kernel_path)
+    return resolve_path(trial_shape(spec), spec.train.kernel_path)
 
 
 def _validate(

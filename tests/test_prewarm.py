@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import needs
+import pytest
 
 from bench.config import DataSpec, NetSpec, TrainSpec, TrialSpec
 from bench.data.dataset import load
@@ -43,6 +44,30 @@ def test_units_are_one_per_compiled_shape_heaviest_first() -> None:
         ("regtile", (100, 5)),
         ("loops", (10, 5)),
     ]
+
+
+def test_a_brief_tunes_candidates_are_compiled_ahead_once_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a brief tune will choose the path (here: the AVX-512 default gemm at
+    mini-batch 10, under a BLAS on Haswell kernels), every path it times is planned, each
+    compiled shape once (regtile at 10 and at 100 run the same driver); nothing is timed."""
+    from bench import kernel_tuning as kt
+
+    monkeypatch.setenv(kt.WISDOM_ENV, str(tmp_path / "wisdom.json"))
+    monkeypatch.setenv(kt.TUNE_ENV, "brief")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx512f,+avx2,+fma,+sse2")
+    monkeypatch.setattr(kt, "cpu_flags", lambda: {"avx2", "fma", "avx512f", "avx512bw",
+                                                  "avx512cd", "avx512dq", "avx512vl"})  # fmt: skip
+    monkeypatch.setattr(kt, "blas_info", lambda: [
+        {"internal_api": "openblas", "architecture": "Haswell"}])  # fmt: skip
+    monkeypatch.setattr(kt, "brief_tune", None)  # any timing would fail
+    data = load(DataSpec(source="digits", n_train=300, n_val=20), "float64", 0)
+    specs = [_spec("auto", mb=10), _spec("auto", mb=100), _spec("auto", mb=200)]
+    units = plan_units(specs, [data] * len(specs))
+    assert sorted((u.spec.train.kernel_path, u.batches) for u in units) == [
+        ("gemm", (10,)), ("regtile", (10,)), ("regtile", (200, 100))]  # fmt: skip
+    assert not (tmp_path / "wisdom.json").exists()
 
 
 def test_work_is_shared_out_by_weight_this_process_taking_the_evaluation() -> None:
