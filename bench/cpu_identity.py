@@ -8,6 +8,7 @@ answer); nothing here measures. :mod:`bench.machine` puts them into a run's mach
 
 from __future__ import annotations
 
+import functools
 import platform
 import re
 from collections.abc import Iterable, Mapping
@@ -15,7 +16,13 @@ from typing import Any
 
 
 def read_cpuinfo() -> dict[str, Any]:
-    """py-cpuinfo's dict (about a second: it probes the CPU), or {} where it fails."""
+    """py-cpuinfo's dict, or {} where it fails: probed once per process (each probe runs
+    CPUID in a subprocess, about 0.15 s; a sweep asked three times), a copy each call."""
+    return dict(_probe_cpu())
+
+
+@functools.cache
+def _probe_cpu() -> dict[str, Any]:
     try:
         import cpuinfo
 

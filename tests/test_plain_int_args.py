@@ -44,6 +44,28 @@ def test_a_kernel_called_with_constant_offsets_is_compiled_once() -> None:
     assert "hidden" in LITERAL_PARAMS
 
 
+@jit
+def _flagged(a: Any, ahead: bool, vec: bool) -> Any:
+    return a[0] + (1.0 if ahead else 0.0) + (2.0 if vec else 0.0)
+
+
+@python_entry(jit)
+def _flag_caller(a: Any) -> Any:
+    # both values of a runtime flag (ahead) and of a compile-time switch (vec)
+    return _flagged(a, True, True) + _flagged(a, False, True) + _flagged(a, False, False)
+
+
+def test_a_runtime_flag_compiles_once_a_literal_switch_once_per_value() -> None:
+    from kernels.numba.jit import RUNTIME_FLAGS
+
+    assert _flag_caller(np.zeros(1)) == 3.0 + 2.0 + 0.0
+    assert "ahead" in RUNTIME_FLAGS and "vec" not in RUNTIME_FLAGS
+    assert len(_flagged.signatures) == 2, _flagged.signatures  # vec True / False
+    for sig in _flagged.signatures:
+        assert sig[1] == types.boolean  # ahead: plain
+        assert isinstance(sig[2], types.BooleanLiteral)  # vec: the value
+
+
 def test_building_blocks_have_no_python_wrapper_and_refuse_python_calls() -> None:
     """Kernels called only from other kernels are compiled without the CPython and cfunc
     wrappers (less to compile in every caller); called from Python they raise a one-line

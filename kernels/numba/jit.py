@@ -75,6 +75,11 @@ def with_slp(dispatcher: Any) -> Any:
 # codes (kernels.numba.specialise). Every other integer constant a kernel passes to another
 # (an offset 0, a first row 0, one slot) is typed as a plain int64, see plain_int_args.
 LITERAL_PARAMS = frozenset({"hidden", "output"})
+# Boolean switches that one path calls with both values (``_fwd_quad``'s prefetch switch,
+# ``update_range``'s L2 term, both in every ``regtile`` step): typed as plain ``bool``, so
+# each such function compiles once, both branches in it, instead of once per value. Every
+# other constant ``bool`` keeps its literal type (one compiled copy per value).
+RUNTIME_FLAGS = frozenset({"ahead", "weight"})
 
 
 def plain_int_args(dispatcher: Any) -> Any:
@@ -85,18 +90,23 @@ def plain_int_args(dispatcher: Any) -> Any:
     arguments it meets (``Literal[int](0)`` is a type of its own): ``grad_tile_6`` was
     compiled eight times for the 0 or non-0 of its three offsets, and each copy linked into
     each caller, which made the ``regtile`` path's cold compile 2-3× longer for no speed.
-    Constant ``bool`` switches keep their literal type (they select code at compile time).
+    Constant ``bool`` switches keep their literal type (they select code at compile time),
+    except the parameters of :data:`RUNTIME_FLAGS`, typed as plain ``bool``.
     """
     if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
         return dispatcher
     names = list(inspect.signature(dispatcher.py_func).parameters)
-    plain = [name not in LITERAL_PARAMS for name in names]
+    plain = [
+        nb_types.BooleanLiteral if name in RUNTIME_FLAGS else
+        () if name in LITERAL_PARAMS else nb_types.IntegerLiteral
+        for name in names
+    ]  # fmt: skip
     template_of = dispatcher.get_call_template
 
     def get_call_template(args: Any, kws: Any) -> Any:
         args = tuple(
             nb_types.unliteral(a)  # type: ignore[no-untyped-call]
-            if i < len(plain) and plain[i] and isinstance(a, nb_types.IntegerLiteral)
+            if i < len(plain) and isinstance(a, plain[i])
             else a
             for i, a in enumerate(args)
         )
