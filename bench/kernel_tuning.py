@@ -234,10 +234,8 @@ def resolve_path(
     saved to the tuning file (source ``brief-tune``) and reported in one log line.
     """
     path, source = choose_path(shape, requested)
-    if not source.startswith(DEFAULT) or not tuning_enabled():
-        return path, source
-    unsure, why = unsure_paths(shape)
-    if len(unsure) < 2:
+    unsure, why = _brief_tune_due(shape, source)
+    if not unsure:
         return path, source
     t0 = time.perf_counter()
     tuned, timed = brief_tune(shape, unsure, timer=timer or time_call)
@@ -258,10 +256,17 @@ def paths_to_compile(shape: Shape, requested: str = AUTO) -> tuple[str, ...]:
     path that tune times (so they can be compiled ahead, in parallel:
     :mod:`bench.prewarm`)."""
     path, source = choose_path(shape, requested)
+    return _brief_tune_due(shape, source)[0] or (path,)
+
+
+def _brief_tune_due(shape: Shape, source: str) -> tuple[tuple[str, ...], str]:
+    """The paths a brief tune of ``shape`` times (the default first) and why, or
+    ``((), "")`` when none is due: the path was forced or tuned (``source``), tuning is
+    off, or the ISA table is sure of its default."""
     if not source.startswith(DEFAULT) or not tuning_enabled():
-        return (path,)
-    unsure, _ = unsure_paths(shape)
-    return unsure
+        return (), ""
+    unsure, why = unsure_paths(shape)
+    return (unsure, why) if len(unsure) > 1 else ((), "")
 
 
 def unsure_paths(shape: Shape) -> tuple[tuple[str, ...], str]:
@@ -274,16 +279,13 @@ def unsure_paths(shape: Shape) -> tuple[tuple[str, ...], str]:
     samples/s in float64 against ``regtile``'s 380 k (279 k / 509 k in float32)."""
     backend, mb, threads = shape.backend, shape.mini_batch, shape.threads
     default, close = isa_default(backend, mb, threads)
-    why = "runners-up close to the default on this ISA" if close else ""
+    reasons = ["runners-up close to the default on this ISA"] if close else []
     rival = blas_free_rival(backend, mb, threads, default)
-    if rival and rival not in close:
-        arch = narrow_blas(blas_info(), cpu_flags())
-        if arch:
-            close = (*close, rival)
-            why = (
-                why + "; " if why else ""
-            ) + f"the BLAS runs {arch} kernels, narrower than the CPU"
-    return (default, *close), why
+    arch = narrow_blas(blas_info(), cpu_flags()) if rival and rival not in close else None
+    if rival and arch:
+        close = (*close, rival)
+        reasons.append(f"the BLAS runs {arch} kernels, narrower than the CPU")
+    return (default, *close), "; ".join(reasons)
 
 
 def _save_brief(tuned: Tuned) -> str:

@@ -8,29 +8,11 @@ import sys
 from typing import Any
 
 import pytest
+from fake_blas import AVX2, AVX512
+from fake_blas import openblas as _openblas
 
 from bench import blas_coretype as bc
 from bench.cli import entry
-
-AVX512 = {
-    "avx",
-    "avx2",
-    "fma",
-    "avx512f",
-    "avx512bw",
-    "avx512cd",
-    "avx512dq",
-    "avx512vl",
-    "avx512_bf16",
-    "sse4a",
-}  # fmt: skip (a Zen 4/5 without AMX)
-AVX2 = {"avx", "avx2", "fma"}
-
-
-def _openblas(arch: str) -> list[dict[str, Any]]:
-    """What threadpoolctl.threadpool_info() answers for numpy's OpenBLAS (faked)."""
-    lib = {"user_api": "blas", "internal_api": "openblas", "version": "0.3.31"}
-    return [lib | {"architecture": arch, "filepath": "/x/numpy.libs/libscipy_openblas64_.so"}]
 
 
 def test_haswell_kernels_on_an_avx512_cpu_are_recognised_with_the_fix(

@@ -8,6 +8,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+import fake_blas
 import numpy as np
 import pytest
 
@@ -181,7 +182,7 @@ def test_split_paths_train_with_one_blas_thread(
     assert seen == [{blas}]
 
 
-AVX512 = "+avx512f,+avx2,+fma,+sse2"
+AVX512 = fake_blas.NUMBA_AVX512
 AVX2 = "-avx512f,+avx2,+fma,+sse2"
 
 
@@ -245,11 +246,6 @@ def test_an_unsure_default_is_tuned_briefly_once_then_reused(
     assert choose_path(shape) == ("blas", "tuned")  # a thorough tune replaces it
 
 
-def _openblas(arch: str) -> list[dict[str, object]]:
-    """threadpoolctl's answer for an OpenBLAS running ``arch`` kernels (faked)."""
-    return [{"internal_api": "openblas", "architecture": arch, "num_threads": 1}]
-
-
 def test_a_blas_default_is_timed_against_regtile_where_the_blas_runs_narrow(
     wisdom_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -258,17 +254,16 @@ def test_a_blas_default_is_timed_against_regtile_where_the_blas_runs_narrow(
     CPU) a brief tune times regtile against it, and says why."""
     monkeypatch.setenv(kt.TUNE_ENV, "brief")
     monkeypatch.setenv("NUMBA_CPU_FEATURES", AVX512)
-    monkeypatch.setattr(kt, "cpu_flags", lambda: {"avx2", "fma", "avx512f", "avx512bw",
-                                                  "avx512cd", "avx512dq", "avx512vl"})  # fmt: skip
+    monkeypatch.setattr(kt, "cpu_flags", lambda: set(fake_blas.AVX512))
     shape = Shape("numba", TINY, "float64", 1, 10)
     split = Shape("numba-parallel", TINY, "float32", 2, 100)
     assert isa_default("numba", 10) == ("gemm", ())
-    monkeypatch.setattr(kt, "blas_info", lambda: _openblas("SkylakeX"))
+    monkeypatch.setattr(kt, "blas_info", lambda: fake_blas.openblas("SkylakeX"))
     calls: list[str] = []
     never = counting_timer(calls, {})
     assert resolve_path(shape, timer=never) == ("gemm", "default:avx512")  # as wide: sure
     assert kt.unsure_paths(split) == (("split-regtile",), "")  # not a BLAS path
-    monkeypatch.setattr(kt, "blas_info", lambda: _openblas("Haswell"))
+    monkeypatch.setattr(kt, "blas_info", lambda: fake_blas.openblas("Haswell"))
     assert kt.unsure_paths(split) == (("split-regtile",), "")
     speeds = {"gemm": 0.02, "regtile": 0.01}
     with caplog.at_level(logging.WARNING, logger="mlpbench.kernels"):

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import fake_blas
 import needs
 import pytest
 
@@ -56,11 +57,9 @@ def test_a_brief_tunes_candidates_are_compiled_ahead_once_each(
 
     monkeypatch.setenv(kt.WISDOM_ENV, str(tmp_path / "wisdom.json"))
     monkeypatch.setenv(kt.TUNE_ENV, "brief")
-    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx512f,+avx2,+fma,+sse2")
-    monkeypatch.setattr(kt, "cpu_flags", lambda: {"avx2", "fma", "avx512f", "avx512bw",
-                                                  "avx512cd", "avx512dq", "avx512vl"})  # fmt: skip
-    monkeypatch.setattr(kt, "blas_info", lambda: [
-        {"internal_api": "openblas", "architecture": "Haswell"}])  # fmt: skip
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", fake_blas.NUMBA_AVX512)
+    monkeypatch.setattr(kt, "cpu_flags", lambda: set(fake_blas.AVX512))
+    monkeypatch.setattr(kt, "blas_info", lambda: fake_blas.openblas("Haswell"))
     monkeypatch.setattr(kt, "brief_tune", None)  # any timing would fail
     data = load(DataSpec(source="digits", n_train=300, n_val=20), "float64", 0)
     specs = [_spec("auto", mb=10), _spec("auto", mb=100), _spec("auto", mb=200)]
