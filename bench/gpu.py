@@ -12,16 +12,19 @@ far below the card's cuBLAS peak (no register blocking or tensor cores), and is 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import shutil
 import subprocess
 import time
 from typing import Any
 
+from kernels.cuda.presence import cuda_absent
+
 
 def _cuda() -> Any | None:
-    """``numba.cuda`` when numba-cuda is installed and a device (or the simulator) is usable."""
-    if importlib.util.find_spec("numba_cuda") is None:
+    """``numba.cuda`` when numba-cuda is installed and a device (or the simulator) is usable;
+    not imported where no driver library loads and the simulator is off
+    (:func:`kernels.cuda.presence.cuda_absent`)."""
+    if cuda_absent() is not None:
         return None
     cuda: Any = importlib.import_module("numba.cuda")
     return cuda if cuda.is_available() else None

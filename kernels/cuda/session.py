@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kernels.cuda.presence import cuda_absent
 from kernels.layout import n_params, offsets
 from kernels.paths import TILED  # the one kernel path: tiled products (kernels.cuda.kernels)
 from kernels.session import TRAIN, VAL, Array, BackendInfo, IntArray
@@ -42,8 +43,9 @@ def device_problem() -> str | None:
 
     True under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) even without a GPU.
     """
-    if importlib.util.find_spec("numba_cuda") is None:
-        return f"no CUDA device was found (numba-cuda is not installed); {INSTALL_HINT}"
+    absent = cuda_absent()
+    if absent is not None:
+        return f"no CUDA device was found ({absent}); {INSTALL_HINT}"
     cuda: Any = importlib.import_module("numba.cuda")
     if not cuda.is_available():
         return f"no CUDA device was found (numba.cuda.is_available() is False); {INSTALL_HINT}"
