@@ -2,9 +2,9 @@
 
 With a cold kernel cache (the first run after installing, or after a kernel edit or an
 upgrade) a sweep is mostly compiling: each trial's warm-up compiles its own path's driver,
-one after another on one core (about 11 s for ``fused-mb1``, 11 s ``regtile``, 6 s ``gemm``
-and 7 s the evaluation on an idle 2-vCPU Zen 4). When the cache is empty, the sweep has
-two or more kernels to compile and the process may use two or more cores,
+one after another on one core, then the evaluation (see :data:`WEIGHTS`). When the cache
+is empty, the sweep has two or more kernels to compile (a single trial has two: its
+driver and its evaluation) and the process may use two or more cores,
 :func:`compile_ahead` compiles them all before the first trial, spread over up to one
 process per core (this one and ``python -m bench.prewarm`` workers, all saving into the
 shared on-disk cache, :mod:`kernels.numba.cache`); the trials' warm-ups then load them.
@@ -38,32 +38,48 @@ from kernels.paths import GEMM_BLOCK
 log = logging.getLogger("mlpbench")
 
 PREWARM_ENV = "MLPBENCH_PREWARM"
-# Cold compile seconds of a path's driver (AMD EPYC Zen 4, idle, Dec 2026): only used to
-# share the work out evenly; the evaluation (7 s) is compiled by this process.
-WEIGHTS = {"fused-mb1": 11.0, "regtile": 11.0, "split-regtile": 11.0, "gemm-blocked": 7.0}
-EVALUATE_WEIGHT = 7.0
-DEFAULT_WEIGHT = 6.0
+# Cold compile seconds on an idle 2-vCPU Zen 5 (Dec 2026), only used to share the work out
+# evenly: a path's driver and the evaluation as compiled in a sweep, after or beside kernels
+# that compiled some of the same blocks (alone: regtile 11.6, loops 10.8, blas 8.5,
+# gemm-blocked 5.8, fused-mb1 5.6, gemm 5.5, the evaluation 5.0); a worker's start (python,
+# numpy, numba and the kernel modules imported).
+WEIGHTS = {"regtile": 9.0, "split-regtile": 9.0, "loops": 8.5, "split-loops": 8.5,
+           "blas": 6.5, "split-blas": 6.5, "fused-mb1": 5.0, "gemm-blocked": 4.5}  # fmt: skip
+DEFAULT_WEIGHT = 3.0  # gemm: 2.6
+EVALUATE_WEIGHT = 2.0
+WORKER_START = 0.5
 
 
 @dataclass(frozen=True)
 class Unit:
     """The kernels of one trial shape: its spec (the kernel path resolved and forced) and
-    the batch sizes its calls use (:func:`bench.train.trial_batches`)."""
+    the batch sizes its calls use (:func:`bench.train.trial_batches`); or, with
+    ``evaluation``, only the evaluation kernel of that shape (``batches`` empty)."""
 
     spec: TrialSpec
     batches: tuple[int, ...]
+    evaluation: bool = False
 
     def key(self) -> tuple[Any, ...]:
         """What the compiled code depends on (not the layer sizes, the data or the batch
-        sizes, only whether they are above ``GEMM_BLOCK``: another driver there)."""
+        sizes, only whether they are above ``GEMM_BLOCK``: another driver there; the
+        evaluation does not depend on the kernel path)."""
         tr, net = self.spec.train, self.spec.net
+        common = (tr.backend, tr.dtype, tr.threads, net.hidden_code, net.cost_code)
+        if self.evaluation:
+            return (*common, "evaluation")
         drivers = tuple(sorted({b > GEMM_BLOCK for b in self.batches}))
-        return (tr.backend, tr.kernel_path, tr.dtype, tr.threads, net.hidden_code,
-                net.cost_code, drivers)  # fmt: skip
+        return (*common, tr.kernel_path, drivers)
 
     def weight(self) -> float:
         """Rough cold compile seconds, to balance the processes."""
+        if self.evaluation:
+            return EVALUATE_WEIGHT
         return WEIGHTS.get(self.spec.train.kernel_path, DEFAULT_WEIGHT)
+
+    def compile(self) -> dict[str, float]:
+        """Compile (or load) this unit's kernels; the seconds per compiled kernel."""
+        return compile_trial_kernels(self.spec, self.batches, evaluate=self.evaluation)
 
 
 def prewarm_enabled() -> bool:
@@ -88,10 +104,10 @@ def cache_is_empty() -> bool:
 
 
 def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit]:
-    """One :class:`Unit` per distinct compiled shape of the host-compiled trials, heaviest
-    first: per trial, the path it will run or, where a brief tune will choose it, every
-    path that tune times (:func:`bench.kernel_tuning.paths_to_compile`; nothing is timed
-    here)."""
+    """One :class:`Unit` per distinct compiled shape of the host-compiled trials, and one
+    per distinct evaluation, heaviest first: per trial, the path it will run or, where a
+    brief tune will choose it, every path that tune times
+    (:func:`bench.kernel_tuning.paths_to_compile`; nothing is timed here)."""
     units: dict[tuple[Any, ...], Unit] = {}
     for spec, data in zip(specs, sets, strict=True):
         if not backend_info(spec.train.backend).host_jit:
@@ -99,16 +115,17 @@ def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit
         batches = trial_batches(data.n_train, spec.train.mini_batch)
         for path in paths_to_compile(trial_shape(spec), spec.train.kernel_path):
             forced = replace(spec, train=replace(spec.train, kernel_path=path))
-            unit = Unit(forced, batches)
-            units.setdefault(unit.key(), unit)
+            for unit in (Unit(forced, batches), Unit(forced, (), evaluation=True)):
+                units.setdefault(unit.key(), unit)
     return sorted(units.values(), key=lambda u: -u.weight())
 
 
 def share_out(units: Sequence[Unit], processes: int) -> list[list[Unit]]:
-    """``units`` in ``processes`` groups of about equal weight (greedy, heaviest first);
-    group 0, this process's, also compiles the evaluation."""
+    """``units`` in ``processes`` groups of about equal weight (greedy, heaviest first, each
+    to the group that would finish first); group 0 is this process's, the others start
+    :data:`WORKER_START` seconds late."""
     groups: list[list[Unit]] = [[] for _ in range(processes)]
-    load = [EVALUATE_WEIGHT] + [0.0] * (processes - 1)
+    load = [0.0] + [WORKER_START] * (processes - 1)
     for unit in sorted(units, key=lambda u: -u.weight()):
         i = min(range(processes), key=lambda g: load[g])
         groups[i].append(unit)
@@ -139,7 +156,7 @@ def compile_ahead(
     workers = [_start_worker(g) for g in groups[1:]]
     kernels: dict[str, float] = {}
     for unit in groups[0]:
-        _add(kernels, compile_trial_kernels(unit.spec, unit.batches, evaluate=True))
+        _add(kernels, unit.compile())
     for proc in workers:
         _add(kernels, _finish_worker(proc))
     return {"seconds": time.perf_counter() - t0, "processes": len(groups), "kernels": kernels}
@@ -152,9 +169,10 @@ def _add(total: dict[str, float], more: dict[str, float]) -> None:
 
 def _start_worker(units: list[Unit]) -> subprocess.Popen[str]:
     """A ``python -m bench.prewarm UNITS`` process compiling ``units`` (JSON)."""
-    payload = strict_json.dumps(
-        [{"spec": u.spec.to_dict(), "batches": list(u.batches)} for u in units]
-    )
+    payload = strict_json.dumps([
+        {"spec": u.spec.to_dict(), "batches": list(u.batches), "evaluation": u.evaluation}
+        for u in units
+    ])  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "bench.prewarm", payload], stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -176,12 +194,12 @@ def _finish_worker(proc: subprocess.Popen[str]) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    """Worker: compile the units given as JSON in ``argv[0]`` (no evaluation: the parent
-    compiles it); print the per-kernel seconds as one JSON line."""
+    """Worker: compile the units given as JSON in ``argv[0]``; print the per-kernel seconds
+    as one JSON line."""
     kernels: dict[str, float] = {}
     for item in json.loads(argv[0]):
         spec = TrialSpec.from_dict(item["spec"])
-        _add(kernels, compile_trial_kernels(spec, tuple(item["batches"]), evaluate=False))
+        _add(kernels, Unit(spec, tuple(item["batches"]), bool(item["evaluation"])).compile())
     print(strict_json.dumps(kernels))
     return 0
 

@@ -209,15 +209,16 @@ def compile_trial_kernels(
     spec: TrialSpec, batches: tuple[int, ...], *, evaluate: bool = True
 ) -> dict[str, float]:
     """Compile (or load) the kernels a trial of ``spec`` calls for mini-batches of
-    ``batches`` (and, with ``evaluate``, its evaluation), on zero data of the trial's shape,
-    outside any trial (:mod:`bench.prewarm`); the seconds per compiled kernel.
+    ``batches`` (none: only the evaluation) and, with ``evaluate``, its evaluation, on zero
+    data of the trial's shape, outside any trial (:mod:`bench.prewarm`); the seconds per
+    compiled kernel.
     ``spec.train.kernel_path`` must name a path (resolved, not ``auto``)."""
     tr, net = spec.train, spec.net
     session = open_session(
         tr.backend, sizes=tuple(net.sizes), dtype=tr.dtype, mini_batch=tr.mini_batch,
         threads=tr.threads, hidden=net.hidden_code, output=net.cost_code, path=tr.kernel_path,
     )  # fmt: skip
-    dt, n = np.dtype(tr.dtype), max(batches)
+    dt, n = np.dtype(tr.dtype), max(batches, default=2)
     params = init_params(net.sizes, net.init, np.random.default_rng(0), dt)
     session.load(params, np.zeros_like(params))
     X, y = np.zeros((n, net.sizes[0]), dtype=dt), np.zeros(n, dtype=np.int64)

@@ -40,11 +40,15 @@ def test_units_are_one_per_compiled_shape_heaviest_first() -> None:
     specs = [_spec("loops"), _spec("loops", eta=3.0), _spec("regtile", mb=100),
              _spec("numpy", backend="numpy")]  # fmt: skip
     units = plan_units(specs, [data] * len(specs))
-    # η does not change the compiled code; numpy compiles nothing
-    assert [(u.spec.train.kernel_path, u.batches) for u in units] == [
-        ("regtile", (100, 5)),
-        ("loops", (10, 5)),
+    # η does not change the compiled code; numpy compiles nothing; one evaluation (the
+    # same kernel whatever the path), planned with the first trial's spec
+    assert [(u.spec.train.kernel_path, u.batches, u.evaluation) for u in units] == [
+        ("regtile", (100, 5), False),
+        ("loops", (10, 5), False),
+        ("loops", (), True),
     ]
+    float32 = replace(specs[0], train=replace(specs[0].train, dtype="float32"))
+    assert sum(u.evaluation for u in plan_units([*specs, float32], [data] * 5)) == 2
 
 
 def test_a_brief_tunes_candidates_are_compiled_ahead_once_each(
@@ -64,19 +68,22 @@ def test_a_brief_tunes_candidates_are_compiled_ahead_once_each(
     data = load(DataSpec(source="digits", n_train=300, n_val=20), "float64", 0)
     specs = [_spec("auto", mb=10), _spec("auto", mb=100), _spec("auto", mb=200)]
     units = plan_units(specs, [data] * len(specs))
-    assert sorted((u.spec.train.kernel_path, u.batches) for u in units) == [
+    assert sorted((u.spec.train.kernel_path, u.batches) for u in units if not u.evaluation) == [
         ("gemm", (10,)), ("regtile", (10,)), ("regtile", (200, 100))]  # fmt: skip
+    assert sum(u.evaluation for u in units) == 1
     assert not (tmp_path / "wisdom.json").exists()
 
 
-def test_work_is_shared_out_by_weight_this_process_taking_the_evaluation() -> None:
+def test_work_is_shared_out_by_weight_the_workers_starting_late() -> None:
     units = [Unit(_spec(p, mb=1 if p == "fused-mb1" else 10), (10,))
-             for p in ("fused-mb1", "regtile", "gemm", "loops")]  # fmt: skip
+             for p in ("fused-mb1", "regtile", "gemm")]  # fmt: skip
+    units.append(Unit(_spec("gemm"), (), evaluation=True))
     groups = share_out(units, 2)
-    names = [[u.spec.train.kernel_path for u in g] for g in groups]
-    # weights 11, 11, 6, 6, heaviest first, each to the lighter group; group 0 starts at 7
-    # (the evaluation): fused-mb1 -> 1 (0+11), regtile -> 0 (7+11), gemm -> 1 (17), loops -> 1
-    assert names == [["regtile"], ["fused-mb1", "gemm", "loops"]]
+    names = [[u.spec.train.kernel_path + "/eval" * u.evaluation for u in g] for g in groups]
+    # weights 9, 5, 3, 2, heaviest first, each to the group that would finish first; the
+    # worker starts at 0.5: regtile -> 0 (9), fused-mb1 -> 1 (5.5), gemm -> 1 (8.5), the
+    # evaluation -> 1 (10.5)
+    assert names == [["regtile"], ["fused-mb1", "gemm", "gemm/eval"]]
     assert share_out(units[:1], 2) == [[units[0]]]  # no empty group
 
 
