@@ -46,6 +46,10 @@ DTYPES = ("float64", "float32")
 GEMM_N = 1536  # matrix size: >= 0.05 s a product at 150 GFLOP/s float64, still in the plateau
 REPEATS = 3
 CHILD_TIMEOUT_S = 180.0
+# OpenBLAS's thread-count settings (its own and the ones it reads as fallbacks)
+THREAD_COUNT_ENV = frozenset(
+    {"OPENBLAS_NUM_THREADS", "OPENBLAS_DEFAULT_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}
+)
 FMA_SECONDS = 0.02  # one timed FMA call: short, so a busy machine preempts few of them
 FMA_REPEATS = 10
 LLC_FALLBACK = 32 * 2**20
@@ -107,7 +111,6 @@ def cache_key() -> dict[str, Any]:
     features = sorted(
         f[1:] for f in llvm.get_host_cpu_features().flatten().split(",") if f[:1] == "+"
     )
-    user = bc.user_environment()
     source = hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()[:16]
     return {
         "cpu": cpu_model(),
@@ -122,9 +125,20 @@ def cache_key() -> dict[str, Any]:
         ),
         "numba": numba.__version__,
         "llvmlite": llvmlite.__version__,
-        "openblas_env": {k: v for k, v in sorted(user.items()) if k.startswith("OPENBLAS_")},
+        "openblas_env": {k: v for k, v in sorted(measure_environment().items())
+                         if k.startswith("OPENBLAS_")},  # fmt: skip
         "method": source,
     }
+
+
+def measure_environment() -> dict[str, str]:
+    """The environment the BLAS measurements run in: the user's
+    (:func:`bench.blas_coretype.user_environment`) without the thread-count settings of
+    :data:`THREAD_COUNT_ENV`. Each measurement sets its own thread count (pinned CPUs and
+    ``threadpool_limits``), so they change no ceiling; they do not key the cache either, so
+    a process that sets them (the peers table's children) finds the ceilings measured
+    without them."""
+    return {k: v for k, v in bc.user_environment().items() if k not in THREAD_COUNT_ENV}
 
 
 def _key_id(key: dict[str, Any]) -> str:
@@ -209,7 +223,7 @@ def measure(threads: Sequence[int] | None = None) -> dict[str, Any]:
 
 def _measure_blas(threads: list[int]) -> dict[str, Any]:
     """GEMM GFLOP/s per core type (``"detected"``: as installed), one child each."""
-    user = bc.user_environment()
+    user = measure_environment()
     out: dict[str, Any] = {}
     seen: list[str] = []
     names = [None, *bc.coretype_for(bc.cpu_flags())]

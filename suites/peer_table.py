@@ -255,7 +255,10 @@ def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _pct(rate: float, flops: float, peak: float) -> str:
-    return f"{rate * flops / 1e9 / peak:.0%}"
+    """The share of ``peak``; above 100 % marked ``!`` (:func:`bench.roofline.share_text`)."""
+    from bench.roofline import CEILING, share_text
+
+    return share_text(rate * flops / 1e9 / peak, CEILING)
 
 
 def _peer_text(peer: str, v: dict[str, Any] | None) -> str:

@@ -188,6 +188,29 @@ def test_cache_is_used_rebuilt_when_damaged_and_never_trusted_across_keys(
     assert len(calls) == 4
 
 
+def test_thread_counts_do_not_key_the_cache_but_the_core_type_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The peers table's children set ``OPENBLAS_NUM_THREADS``: they must find the ceilings
+    their parent measured (they fell back to the BLAS GEMM, and printed 110 %); another
+    OpenBLAS core type is another machine for the BLAS and must not."""
+
+    def key() -> dict[str, Any]:
+        ce.cache_key.cache_clear()
+        return dict(ce.cache_key())
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    plain = key()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert key() == plain
+    assert "OPENBLAS_NUM_THREADS" not in ce.measure_environment()
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")
+    assert key()["openblas_env"] != plain["openblas_env"]
+    ce.cache_key.cache_clear()
+
+
 def test_switched_off_records_no_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
     from bench.machine import machine_info
 
