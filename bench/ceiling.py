@@ -125,8 +125,9 @@ def cache_key() -> dict[str, Any]:
         ),
         "numba": numba.__version__,
         "llvmlite": llvmlite.__version__,
-        "openblas_env": {k: v for k, v in sorted(measure_environment().items())
-                         if k.startswith("OPENBLAS_")},  # fmt: skip
+        "openblas_env": {
+            k: v for k, v in sorted(measure_environment().items()) if k.startswith("OPENBLAS_")
+        },
         "method": source,
     }
 

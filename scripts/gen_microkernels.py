@@ -23,6 +23,8 @@ ROWS = (1, TILE_ROWS)  # 1: layers of fewer rows than one tile (every other heig
 # compile of its own, seconds each, for the few rows at a layer's end)
 PUSH_ROWS = (1, 4)  # samples per push-down tile: 4 share each W load; 1 finishes a batch
 COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
+WIDE_COLS = 32  # the float32 gradient tile: 6 × 32 sums are 12 zmm accumulators (6 × 16
+# are 6, too few to hide the FMA latency on two FMA pipes); float64 keeps 6 × 16 (12 zmm)
 
 HEADER = '''# mypy: allow-untyped-defs
 """Register-tiled micro-kernels of the ``regtile`` paths (generated: do not edit).
@@ -33,7 +35,8 @@ Written by ``scripts/gen_microkernels.py``; edit that script and rerun it.
 (``m × n_out``) and the rows ``rows[r0:r0+m]`` of ``A`` (the training inputs, read in place
 through the shuffled order, or a slot's activations with ``rows`` the identity): the
 ``R × {cols}`` sums stay in registers for the whole sample loop
-(SLP-vectorised: :func:`kernels.numba.jit.tile_jit` says how).
+(SLP-vectorised: :func:`kernels.numba.jit.tile_jit` says how). ``grad_tile_6x{wide}`` is
+the same over ``{wide}`` columns, for float32 (:func:`kernels.numba.blocks.grads.grad_tiles`).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+{cols}]`` to
 ``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way.
 """
@@ -43,6 +46,7 @@ from __future__ import annotations
 from kernels.numba.jit import tile_jit
 
 COLS = {cols}
+WIDE_COLS = {wide}
 TILE_ROWS = {tile_rows}
 '''
 
@@ -71,9 +75,11 @@ def _register_tile(head: str, zero: str, loop: list[str], vec: str, rows: int, c
 
 
 def tile_source(rows: int, cols: int) -> str:
-    """The source of ``grad_tile_<rows>`` (``cols`` columns)."""
+    """The source of ``grad_tile_<rows>`` (``cols`` columns; ``grad_tile_<rows>x<cols>``
+    when that is not :data:`COLS`)."""
+    name = f"grad_tile_{rows}" + ("" if cols == COLS else f"x{cols}")
     head = (
-        f"def grad_tile_{rows}(D, A, rows, r0, G, j0, k0, m):\n"
+        f"def {name}(D, A, rows, r0, G, j0, k0, m):\n"
         f'    """``G[j0:j0+{rows}, k0:k0+{cols}] = Σ_s D[s, j0:j0+{rows}]ᵀ'
         f'·A[rows[r0+s], k0:k0+{cols}]``"""'
     )
@@ -97,8 +103,9 @@ def push_source(rows: int, cols: int) -> str:
 def source() -> str:
     """The whole generated module."""
     return (
-        HEADER.format(cols=COLS, tile_rows=TILE_ROWS)
+        HEADER.format(cols=COLS, tile_rows=TILE_ROWS, wide=WIDE_COLS)
         + "".join(tile_source(r, COLS) for r in ROWS)
+        + tile_source(TILE_ROWS, WIDE_COLS)
         + "".join(push_source(r, COLS) for r in PUSH_ROWS)
     )
 

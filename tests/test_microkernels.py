@@ -13,7 +13,8 @@ import pytest
 from numba.core import config as numba_config
 
 from kernels.numba.blocks.grads import grad_tiles as grad_tiles_block
-from kernels.numba.blocks.microkernels import COLS
+from kernels.numba.blocks.grads import strip_cols
+from kernels.numba.blocks.microkernels import COLS, grad_tile_6, grad_tile_6x32
 from kernels.numba.jit import from_python, tile_jit, with_slp
 
 grad_tiles = from_python(grad_tiles_block)  # a building block: called from Python this way
@@ -32,7 +33,7 @@ def _offset_rows(n: int, cols: int, dtype: Any, offset_bytes: int, rng: Any) -> 
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_in", [5, 16, 37, 48, 784])
+@pytest.mark.parametrize("n_in", [5, 16, 20, 32, 37, 48, 784])
 @pytest.mark.parametrize("offset", [0, 16, 40])
 def test_grad_tiles_equals_dt_a(dtype: Any, n_in: int, offset: int) -> None:
     """``G = Dᵀ·A[rows]`` for narrow, exact, ragged and line-multiple widths, every row
@@ -70,6 +71,30 @@ def test_grad_tiles_bits_do_not_depend_on_alignment(dtype: Any) -> None:
         grad_tiles(D, A, rows, 0, G, m, n_in, n_out)
         got.append(G.tobytes())
     assert len(set(got)) == 1
+
+
+def test_wide_float32_tiles_give_the_bits_of_the_narrow_ones() -> None:
+    """float32 strips are 6 × 32 tiles (``grad_tile_6x32``); each column is the same sum
+    over the samples, in the same order, as in the 6 × 16 tile that float64 (and float32
+    before) uses, so the gradient has the same bits."""
+    m, n_in, n_out = 41, 784, 30
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((m, n_in)).astype(np.float32)
+    D = rng.standard_normal((m, n_out)).astype(np.float32)
+    rows = rng.permutation(m).astype(np.int64)
+    G = np.empty((n_out, n_in), np.float32)
+    grad_tiles(D, A, rows, 0, G, m, n_in, n_out)
+    narrow = np.empty_like(G)
+    tile = from_python(grad_tile_6)
+    for j0 in range(0, n_out, 6):
+        for k0 in range(0, n_in, COLS):
+            tile(D, A, rows, 0, narrow, j0, k0, m)
+    assert G.tobytes() == narrow.tobytes()
+    assert strip_cols(A) == 32 and strip_cols(A.astype(np.float64)) == COLS
+    wide = from_python(grad_tile_6x32)
+    G[:] = np.nan
+    wide(D, A, rows, 0, G, 0, 32, m)
+    assert G[:6, 32:64].tobytes() == narrow[:6, 32:64].tobytes()
 
 
 def test_generated_module_is_current() -> None:

@@ -13,7 +13,20 @@ whole parameter ranges (:mod:`kernels.numba.blocks.update`).
 
 from __future__ import annotations
 
-from kernels.numba.blocks.microkernels import COLS, TILE_ROWS, grad_tile_1, grad_tile_6
+from typing import Any
+
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from kernels.numba.blocks.microkernels import (
+    COLS,
+    TILE_ROWS,
+    WIDE_COLS,
+    grad_tile_1,
+    grad_tile_6,
+    grad_tile_6x32,
+)
 from kernels.numba.jit import jit
 
 
@@ -138,53 +151,89 @@ def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, hp):
             apply_row(G[j], W[j], V[j], n_in, mode, alpha, hp)
 
 
+def strip_cols(A: Any) -> int:
+    """Columns per gradient strip for ``A``'s dtype, a compile-time constant:
+    :data:`WIDE_COLS` in float32 (a 6-row tile over 16 float32 columns holds only 6 zmm
+    accumulators, too few to hide the FMA latency), :data:`COLS` otherwise."""
+    return WIDE_COLS if A.dtype == np.float32 else COLS
+
+
+def tile6(D: Any, A: Any, rows: Any, r0: int, G: Any, j0: int, k0: int, m: int) -> None:
+    """The 6-row gradient micro-kernel over :func:`strip_cols` columns, chosen by
+    ``A``'s dtype at compile time (``grad_tile_6x32`` or ``grad_tile_6``)."""
+    tile = grad_tile_6x32 if A.dtype == np.float32 else grad_tile_6
+    tile(D, A, rows, r0, G, j0, k0, m)
+
+
+@overload(strip_cols)
+def _strip_cols_typed(A):
+    cols = WIDE_COLS if A.dtype == types.float32 else COLS
+    return lambda A: cols
+
+
+@overload(tile6)
+def _tile6_typed(D, A, rows, r0, G, j0, k0, m):
+    if A.dtype == types.float32:
+        return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6x32(D, A, rows, r0, G, j0, k0, m)
+    return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6(D, A, rows, r0, G, j0, k0, m)
+
+
 @jit
 def grad_tiles(D, A, rows, r0, G, m, n_in, n_out):
     """``G = Dᵀ·A`` with the register-tiled micro-kernels (``regtile`` path).
 
     Row ``s`` of the ``m × n_in`` operand is ``A[rows[r0 + s]]`` (the training inputs in
-    place, or a slot's activations with ``rows`` the identity). Strips of ``COLS`` columns,
-    each cut into tiles of ``TILE_ROWS`` rows (the last one overlapping its neighbour) summed
-    over all ``m`` samples in registers and stored once; a strip of ``A`` (``m × COLS``)
-    stays in cache for all its row tiles. When every row starts at the same offset within a
-    64-byte line the strips start at a line boundary (no load splits two lines); the ragged
-    first and last strips overlap their neighbours instead of running scalar loops (``G``
-    is set, not added to, and a column is computed the same way in either strip). Layers
-    narrower than ``COLS`` use plain loops.
+    place, or a slot's activations with ``rows`` the identity). Strips of
+    :func:`strip_cols` columns (:data:`COLS` where the layer is narrower than that), each
+    cut into tiles of ``TILE_ROWS`` rows (the last one overlapping its neighbour) summed
+    over all ``m`` samples in registers and stored once; a strip of ``A`` (``m × cols``)
+    stays in cache for all its row tiles. When every row starts at the same offset within
+    a 64-byte line the strips start at a line boundary (no load splits two lines); the
+    ragged first and last strips overlap their neighbours instead of running scalar loops
+    (``G`` is set, not added to). Every column is the same sum over the samples, in the
+    same order, in any strip and either tile width: the same bits. Layers narrower than
+    ``COLS`` use plain loops (11× slower than a tile at 30 columns: only for those).
     """
     if n_in < COLS:
         _grad_cols(D, A, rows, r0, G, m, n_out, 0, n_in)
         return
+    wide = n_in >= strip_cols(A)
+    cols = strip_cols(A) if wide else COLS
     it = A.itemsize
     head = 0  # columns before the first 64-byte line boundary, when every row shares it
     if (n_in * it) % 64 == 0 and A.ctypes.data % it == 0:
         head = ((64 - A.ctypes.data % 64) % 64) // it
     if head > 0:
-        _grad_strip(D, A, rows, r0, G, m, n_out, 0)
+        _grad_strip(D, A, rows, r0, G, m, n_out, 0, wide)
     k0 = head
-    while k0 + COLS <= n_in:
-        _grad_strip(D, A, rows, r0, G, m, n_out, k0)
-        k0 += COLS
+    while k0 + cols <= n_in:
+        _grad_strip(D, A, rows, r0, G, m, n_out, k0, wide)
+        k0 += cols
     if k0 < n_in:
-        _grad_strip(D, A, rows, r0, G, m, n_out, n_in - COLS)
+        _grad_strip(D, A, rows, r0, G, m, n_out, n_in - cols, wide)
 
 
 @jit
-def _grad_strip(D, A, rows, r0, G, m, n_out, k0):
-    """Columns ``k0 … k0+COLS-1`` of :func:`grad_tiles`: tiles of ``TILE_ROWS`` rows; the
-    ragged last rows by one more tile that overlaps the one before it (a row is summed the
-    same way in either, so the rows computed twice get the same bits), or, in a layer of
-    fewer rows than one tile, one row at a time. Only two micro-kernels to compile."""
+def _grad_strip(D, A, rows, r0, G, m, n_out, k0, wide):
+    """Columns ``k0 …`` of :func:`grad_tiles`, :func:`strip_cols` of them where ``wide``,
+    else ``COLS``: tiles of ``TILE_ROWS`` rows; the ragged last rows by one more tile that
+    overlaps the one before it (a row is summed the same way in either, so the rows
+    computed twice get the same bits), or, in a layer of fewer rows than one tile, one row
+    of ``COLS`` columns at a time."""
+    cols = strip_cols(A) if wide else COLS
     if n_out < TILE_ROWS:
-        for j in range(n_out):
-            grad_tile_1(D, A, rows, r0, G, j, k0, m)
+        for c in range(0, cols, COLS):
+            for j in range(n_out):
+                grad_tile_1(D, A, rows, r0, G, j, k0 + c, m)
         return
     j = 0
-    while j + TILE_ROWS <= n_out:
-        grad_tile_6(D, A, rows, r0, G, j, k0, m)
+    while j < n_out:
+        j0 = min(j, n_out - TILE_ROWS)
+        if wide:
+            tile6(D, A, rows, r0, G, j0, k0, m)
+        else:
+            grad_tile_6(D, A, rows, r0, G, j0, k0, m)
         j += TILE_ROWS
-    if j < n_out:
-        grad_tile_6(D, A, rows, r0, G, n_out - TILE_ROWS, k0, m)
 
 
 @jit
