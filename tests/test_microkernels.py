@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import fake_blas
 import numpy as np
 import pytest
 from numba.core import config as numba_config
 
 from kernels.numba.blocks.grads import grad_tiles as grad_tiles_block
-from kernels.numba.blocks.grads import strip_cols
+from kernels.numba.blocks.grads import strip_cols, wide_tiles
 from kernels.numba.blocks.microkernels import COLS, grad_tile_6, grad_tile_6x32
 from kernels.numba.jit import from_python, tile_jit, with_slp
+from kernels.paths import isa_class
 
 grad_tiles = from_python(grad_tiles_block)  # a building block: called from Python this way
 
@@ -90,11 +92,23 @@ def test_wide_float32_tiles_give_the_bits_of_the_narrow_ones() -> None:
         for k0 in range(0, n_in, COLS):
             tile(D, A, rows, 0, narrow, j0, k0, m)
     assert G.tobytes() == narrow.tobytes()
-    assert strip_cols(A) == 32 and strip_cols(A.astype(np.float64)) == COLS
+    assert strip_cols(A) == (32 if isa_class() == "avx512" else COLS)
+    assert strip_cols(A.astype(np.float64)) == COLS
     wide = from_python(grad_tile_6x32)
     G[:] = np.nan
     wide(D, A, rows, 0, G, 0, 32, m)
     assert G[:6, 32:64].tobytes() == narrow[:6, 32:64].tobytes()
+
+
+def test_wide_tiles_only_for_float32_where_there_are_32_vector_registers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """6 × 32 float32 tiles need 12 of AVX-512's 32 registers; on AVX2 (16 registers) they
+    would spill, so the target's ISA decides (Numba's ``NUMBA_CPU_FEATURES`` here)."""
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", fake_blas.NUMBA_AVX512)
+    assert wide_tiles("float32") and not wide_tiles("float64")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx2,+fma,+sse2,-avx512f")
+    assert not wide_tiles("float32") and not wide_tiles("float64")
 
 
 def test_generated_module_is_current() -> None:

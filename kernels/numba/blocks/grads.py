@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from numba import types
 from numba.extending import overload
 
 from kernels.numba.blocks.microkernels import (
@@ -28,6 +26,7 @@ from kernels.numba.blocks.microkernels import (
     grad_tile_6x32,
 )
 from kernels.numba.jit import jit
+from kernels.paths import isa_class
 
 
 @jit
@@ -151,29 +150,37 @@ def grad_loops(D, A, G, W, V, m, n_in, n_out, mode, alpha, hp):
             apply_row(G[j], W[j], V[j], n_in, mode, alpha, hp)
 
 
+def wide_tiles(dtype: Any) -> bool:
+    """Whether gradient strips of ``dtype`` (numpy or Numba) are :data:`WIDE_COLS` wide:
+    float32 on a target with AVX-512 (:func:`kernels.paths.isa_class`). A 6-row tile over
+    16 float32 columns holds only 6 zmm accumulators there, too few to hide the FMA
+    latency; 6 × 32 holds 12 of the 32 registers. AVX2 has 16: 6 × 32 float32 sums would
+    be 24 ymm, so it keeps 6 × 16 (12 ymm)."""
+    return str(dtype) == "float32" and isa_class() == "avx512"
+
+
 def strip_cols(A: Any) -> int:
-    """Columns per gradient strip for ``A``'s dtype, a compile-time constant:
-    :data:`WIDE_COLS` in float32 (a 6-row tile over 16 float32 columns holds only 6 zmm
-    accumulators, too few to hide the FMA latency), :data:`COLS` otherwise."""
-    return WIDE_COLS if A.dtype == np.float32 else COLS
+    """Columns per gradient strip for ``A``'s dtype on this target (:func:`wide_tiles`),
+    a compile-time constant in compiled code."""
+    return WIDE_COLS if wide_tiles(A.dtype) else COLS
 
 
 def tile6(D: Any, A: Any, rows: Any, r0: int, G: Any, j0: int, k0: int, m: int) -> None:
-    """The 6-row gradient micro-kernel over :func:`strip_cols` columns, chosen by
-    ``A``'s dtype at compile time (``grad_tile_6x32`` or ``grad_tile_6``)."""
-    tile = grad_tile_6x32 if A.dtype == np.float32 else grad_tile_6
+    """The 6-row gradient micro-kernel over :func:`strip_cols` columns, chosen at compile
+    time (``grad_tile_6x32`` or ``grad_tile_6``)."""
+    tile = grad_tile_6x32 if wide_tiles(A.dtype) else grad_tile_6
     tile(D, A, rows, r0, G, j0, k0, m)
 
 
 @overload(strip_cols)
 def _strip_cols_typed(A):
-    cols = WIDE_COLS if A.dtype == types.float32 else COLS
+    cols = WIDE_COLS if wide_tiles(A.dtype) else COLS
     return lambda A: cols
 
 
 @overload(tile6)
 def _tile6_typed(D, A, rows, r0, G, j0, k0, m):
-    if A.dtype == types.float32:
+    if wide_tiles(A.dtype):
         return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6x32(D, A, rows, r0, G, j0, k0, m)
     return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6(D, A, rows, r0, G, j0, k0, m)
 
