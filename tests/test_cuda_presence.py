@@ -13,11 +13,13 @@ from kernels.cuda import presence
 
 def test_no_driver_no_simulator_means_no_numba_cuda_import() -> None:
     """A machine record on a machine without libcuda: ``cuda`` is None and ``numba.cuda``
-    was never imported (the driver search is pointed at a file that does not exist)."""
+    was never imported (numba-cuda counted as installed, the driver search pointed at a
+    file that does not exist)."""
     code = textwrap.dedent("""
         import os, sys
         os.environ.pop("NUMBA_ENABLE_CUDASIM", None)
         from kernels.cuda import presence
+        presence.installed = lambda: True  # as with the cuda extra, installed or not here
         presence._driver_candidates = lambda: ["/nonexistent/libcuda.so.1"]
         from bench.gpu import gpu_record
         from kernels.cuda.session import device_problem
