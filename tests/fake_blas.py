@@ -21,6 +21,7 @@ AVX512 = {
 }  # fmt: skip (a Zen 4/5 without AMX)
 AVX2 = {"avx", "avx2", "fma"}
 NUMBA_AVX512 = "+avx512f,+avx2,+fma,+sse2"  # NUMBA_CPU_FEATURES of an AVX-512 target
+NUMBA_AVX2 = "+avx2,+fma,+sse2,-avx512f"  # NUMBA_CPU_FEATURES of an AVX2 target
 
 
 def openblas(arch: str) -> list[dict[str, Any]]:

@@ -159,30 +159,34 @@ def wide_tiles(dtype: Any) -> bool:
     return str(dtype) == "float32" and isa_class() == "avx512"
 
 
+def _tile_for(dtype: Any) -> tuple[int, Any]:
+    """The strip width and the 6-row micro-kernel of ``dtype`` on this target
+    (:func:`wide_tiles`): the one choice behind :func:`strip_cols` and :func:`tile6`."""
+    return (WIDE_COLS, grad_tile_6x32) if wide_tiles(dtype) else (COLS, grad_tile_6)
+
+
 def strip_cols(A: Any) -> int:
     """Columns per gradient strip for ``A``'s dtype on this target (:func:`wide_tiles`),
     a compile-time constant in compiled code."""
-    return WIDE_COLS if wide_tiles(A.dtype) else COLS
+    return int(_tile_for(A.dtype)[0])
 
 
 def tile6(D: Any, A: Any, rows: Any, r0: int, G: Any, j0: int, k0: int, m: int) -> None:
     """The 6-row gradient micro-kernel over :func:`strip_cols` columns, chosen at compile
     time (``grad_tile_6x32`` or ``grad_tile_6``)."""
-    tile = grad_tile_6x32 if wide_tiles(A.dtype) else grad_tile_6
-    tile(D, A, rows, r0, G, j0, k0, m)
+    _tile_for(A.dtype)[1](D, A, rows, r0, G, j0, k0, m)
 
 
 @overload(strip_cols)
 def _strip_cols_typed(A):
-    cols = WIDE_COLS if wide_tiles(A.dtype) else COLS
+    cols = _tile_for(A.dtype)[0]
     return lambda A: cols
 
 
 @overload(tile6)
 def _tile6_typed(D, A, rows, r0, G, j0, k0, m):
-    if wide_tiles(A.dtype):
-        return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6x32(D, A, rows, r0, G, j0, k0, m)
-    return lambda D, A, rows, r0, G, j0, k0, m: grad_tile_6(D, A, rows, r0, G, j0, k0, m)
+    tile = _tile_for(A.dtype)[1]
+    return lambda D, A, rows, r0, G, j0, k0, m: tile(D, A, rows, r0, G, j0, k0, m)
 
 
 @jit
@@ -204,30 +208,28 @@ def grad_tiles(D, A, rows, r0, G, m, n_in, n_out):
     if n_in < COLS:
         _grad_cols(D, A, rows, r0, G, m, n_out, 0, n_in)
         return
-    wide = n_in >= strip_cols(A)
-    cols = strip_cols(A) if wide else COLS
+    cols = strip_cols(A) if n_in >= strip_cols(A) else COLS
     it = A.itemsize
     head = 0  # columns before the first 64-byte line boundary, when every row shares it
     if (n_in * it) % 64 == 0 and A.ctypes.data % it == 0:
         head = ((64 - A.ctypes.data % 64) % 64) // it
     if head > 0:
-        _grad_strip(D, A, rows, r0, G, m, n_out, 0, wide)
+        _grad_strip(D, A, rows, r0, G, m, n_out, 0, cols)
     k0 = head
     while k0 + cols <= n_in:
-        _grad_strip(D, A, rows, r0, G, m, n_out, k0, wide)
+        _grad_strip(D, A, rows, r0, G, m, n_out, k0, cols)
         k0 += cols
     if k0 < n_in:
-        _grad_strip(D, A, rows, r0, G, m, n_out, n_in - cols, wide)
+        _grad_strip(D, A, rows, r0, G, m, n_out, n_in - cols, cols)
 
 
 @jit
-def _grad_strip(D, A, rows, r0, G, m, n_out, k0, wide):
-    """Columns ``k0 …`` of :func:`grad_tiles`, :func:`strip_cols` of them where ``wide``,
-    else ``COLS``: tiles of ``TILE_ROWS`` rows; the ragged last rows by one more tile that
-    overlaps the one before it (a row is summed the same way in either, so the rows
-    computed twice get the same bits), or, in a layer of fewer rows than one tile, one row
-    of ``COLS`` columns at a time."""
-    cols = strip_cols(A) if wide else COLS
+def _grad_strip(D, A, rows, r0, G, m, n_out, k0, cols):
+    """Columns ``k0 … k0+cols-1`` of :func:`grad_tiles` (``cols``: :func:`strip_cols`, or
+    ``COLS`` in a layer narrower than that): tiles of ``TILE_ROWS`` rows; the ragged last
+    rows by one more tile that overlaps the one before it (a row is summed the same way in
+    either, so the rows computed twice get the same bits), or, in a layer of fewer rows
+    than one tile, one row of ``COLS`` columns at a time."""
     if n_out < TILE_ROWS:
         for c in range(0, cols, COLS):
             for j in range(n_out):
@@ -236,10 +238,10 @@ def _grad_strip(D, A, rows, r0, G, m, n_out, k0, wide):
     j = 0
     while j < n_out:
         j0 = min(j, n_out - TILE_ROWS)
-        if wide:
-            tile6(D, A, rows, r0, G, j0, k0, m)
-        else:
+        if cols == COLS:
             grad_tile_6(D, A, rows, r0, G, j0, k0, m)
+        else:
+            tile6(D, A, rows, r0, G, j0, k0, m)
         j += TILE_ROWS
 
 
