@@ -6,7 +6,8 @@ which LLVM's SLP vectoriser turns into ``R·C/lanes`` vector registers (one broa
 ``D[s, j]`` and ``C/lanes`` loads of ``A[s]`` per ``R·C/lanes`` FMAs). Written out by this
 script because Numba has no vector types. ``push_tile_R`` does the same for the deltas
 pushed one layer down, ``P[s0:s0+R, k0:k0+C] = D[s0:s0+R]·W[:, k0:k0+C]`` (R samples, the
-sum over the layer's ``n`` units). ``tests/test_microkernels.py`` checks the
+sum over the layer's ``n`` units), ``fwd_tile_6x32`` the first layer's forward products
+on the transposed weights. ``tests/test_microkernels.py`` checks the
 committed file is what this script writes.
 
 Usage: ``python scripts/gen_microkernels.py [--check]``.
@@ -38,7 +39,10 @@ through the shuffled order, or a slot's activations with ``rows`` the identity):
 (SLP-vectorised: :func:`kernels.numba.jit.tile_jit` says how). ``grad_tile_6x{wide}`` is
 the same over ``{wide}`` columns, for float32 (:func:`kernels.numba.blocks.grads.grad_tiles`).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+{cols}]`` to
-``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way.
+``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way, and
+``fwd_tile_6x{wide}(A, rows, r0, WT, P, s0, j0, n)`` sets ``P[s0:s0+6, j0:j0+{wide}]`` to
+``A[rows[r0+s0:r0+s0+6], :n]·WT[:n, j0:j0+{wide}]`` (a first-layer forward on the transposed
+weights, AVX-512: :func:`kernels.numba.blocks.dense.fwd_rows_cols`).
 """
 
 from __future__ import annotations
@@ -100,6 +104,19 @@ def push_source(rows: int, cols: int) -> str:
     return _register_tile(head, "W[0, 0]", loop, "w", rows, cols, "D[s0 + {r}, j]", out)
 
 
+def fwd_source(rows: int, cols: int) -> str:
+    """The source of ``fwd_tile_<rows>x<cols>``: forward products by outer products on ``Wᵀ``."""
+    head = (
+        f"def fwd_tile_{rows}x{cols}(A, rows, r0, WT, P, s0, j0, n):\n"
+        f'    """``P[s0:s0+{rows}, j0:j0+{cols}] = A[rows[r0+s0:r0+s0+{rows}], :n]'
+        f'·WT[:n, j0:j0+{cols}]``"""'
+    )
+    loop = [f"    a{r} = A[rows[r0 + s0 + {r}]]" for r in range(rows)]
+    loop += ["    for k in range(n):", f"        w = WT[k, j0 : j0 + {cols}]"]
+    out = (f"P[s0 + {{r}}, j0 : j0 + {cols}]", "q")
+    return _register_tile(head, "WT[0, 0]", loop, "w", rows, cols, "a{r}[k]", out)
+
+
 def source() -> str:
     """The whole generated module."""
     return (
@@ -107,6 +124,7 @@ def source() -> str:
         + "".join(tile_source(r, COLS) for r in ROWS)
         + tile_source(TILE_ROWS, WIDE_COLS)
         + "".join(push_source(r, COLS) for r in PUSH_ROWS)
+        + fwd_source(TILE_ROWS, WIDE_COLS)
     )
 
 

@@ -88,7 +88,7 @@ GRID = [
         if p == LOOPS
         else (300,)
         if p == GEMM_BLOCKED
-        else (6, 300)
+        else (6, 100, 130, 300)  # 100: the first layer on Wᵀ; 130: a last block of 2
         if p == REGTILE
         else (6,)
     )

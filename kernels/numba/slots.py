@@ -7,7 +7,8 @@ samples), carved from the ``work`` array:
 * ``a_0 … a_L``: activations, ``cap × n_l`` each (``a_0`` is the gathered input batch);
 * ``d_1 … d_L``: deltas, ``cap × n_l`` each;
 * ``z``: output pre-activations, ``cap × n_L``;
-* ``g``: gradient sums in the flat parameter layout.
+* ``g``: gradient sums in the flat parameter layout;
+* ``t``: scratch for the forward products on transposed weights (:func:`scratch_size`).
 
 The per-call constants travel as named tuples (Numba types them as records of their
 fields), so no kernel takes a long list of positional scalars: ``Net`` and ``Data`` of
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba.extending import register_jitable
 
 from kernels.layout import n_params
 from kernels.numba.jit import jit
@@ -54,12 +56,34 @@ class Hyper(NamedTuple):
     renorm_below: Any
 
 
+T_COLS = 32  # the transposed weights' rows are padded to a multiple of this
+
+
+@register_jitable
+def padded(n):
+    """``n`` columns rounded up to a multiple of :data:`T_COLS`."""
+    return (n + T_COLS - 1) // T_COLS * T_COLS
+
+
+@register_jitable
+def scratch_size(sizes, cap):
+    """Elements of a slot's ``t`` scratch for the forward products on transposed weights
+    (:mod:`kernels.numba.blocks.dense`): the first layer's ``Wᵀ`` (``n_0`` rows of
+    :func:`padded` ``n_1`` columns, kept for every block of a mini-batch), then room for
+    any layer's ``Wᵀ`` and its products for ``cap`` samples. Compiled and pure Python
+    alike."""
+    n = 0
+    for li in range(1, len(sizes)):
+        n = max(n, (sizes[li - 1] + cap) * padded(sizes[li]))
+    return sizes[0] * padded(sizes[1]) + n
+
+
 def slot_size(sizes: object, cap: int) -> int:
     """Elements of one scratch slot for ``cap`` samples (pure Python)."""
     s = [int(v) for v in sizes]  # type: ignore[attr-defined]
     if len(s) < 2:
         raise ValueError("sizes needs at least two layers")
-    return cap * (s[0] + 2 * sum(s[1:]) + s[-1]) + n_params(s)
+    return cap * (s[0] + 2 * sum(s[1:]) + s[-1]) + n_params(s) + int(scratch_size(s, cap))
 
 
 @jit
@@ -79,9 +103,10 @@ def param_offsets(sizes):
 
 @jit
 def slot_offsets(sizes, cap):
-    """Offsets in a slot: a_0..a_L at [0..L], d_l at [L+li], z at 2L+1, g at 2L+2, size 2L+3."""
+    """Offsets in a slot: a_0..a_L at [0..L], d_l at [L+li], z at 2L+1, g at 2L+2, t at
+    2L+4; the slot's size at 2L+3."""
     L = sizes.shape[0] - 1
-    so = np.empty(2 * L + 4, np.int64)
+    so = np.empty(2 * L + 5, np.int64)
     pos = 0
     for li in range(L + 1):
         so[li] = pos
@@ -94,7 +119,8 @@ def slot_offsets(sizes, cap):
     so[2 * L + 2] = pos
     for li in range(L):
         pos += sizes[li + 1] * sizes[li] + sizes[li + 1]
-    so[2 * L + 3] = pos
+    so[2 * L + 4] = pos
+    so[2 * L + 3] = pos + scratch_size(sizes, cap)
     return so
 
 
@@ -183,3 +209,14 @@ def forward_views(net, base, lay, li, mc):
     o = base + (so[2 * L + 1] if li == L else so[li])
     z = net.work[o : o + mc * n_out]
     return ForwardViews(A, W, b, z.reshape((mc, n_out)), z)
+
+
+@jit
+def scratch(net, base, lay):
+    """``(first, rest)``: the first layer's ``Wᵀ`` (``n_0 × padded(n_1)``) and the rest of
+    the ``t`` scratch of the slot at ``work[base:]`` (:func:`scratch_size`)."""
+    L = lay.sizes.shape[0] - 1
+    n0 = lay.sizes[0]
+    cols = padded(lay.sizes[1])
+    t = net.work[base + lay.so[2 * L + 4] : base + lay.so[2 * L + 3]]
+    return t[: n0 * cols].reshape((n0, cols)), t[n0 * cols :]

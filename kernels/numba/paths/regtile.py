@@ -3,44 +3,63 @@
 
 One mini-batch (:func:`batch` in :func:`~kernels.numba.step_forms.summed_step`): no
 gathered copy of the inputs; the first layer's forward by
-:func:`~kernels.numba.blocks.dense.fwd_rows` (4 × 4 register tiles on the rows
-``X[order[pos + s]]``, the next rows prefetched), the others by
-:func:`~kernels.numba.blocks.dense.fwd_loops`; hidden activations and the sigmoid +
-cross-entropy output over whole blocks, vectorised (:mod:`kernels.numba.blocks.vector`);
-then layer by layer downwards: the deltas pushed down by the register tiles
-(:func:`~kernels.numba.blocks.vector.push_down`), the weight gradients by the
-register-tiled micro-kernels (:func:`~kernels.numba.blocks.grads.grad_tiles`, layer 1 on
-the inputs in place), the bias gradient; last, the summed gradient applied to every layer.
+:func:`~kernels.numba.blocks.dense.fwd_rows_cols` (on AVX-512, 6 × 32 register tiles on
+the transposed weights and the rows ``X[order[pos + s]]``; elsewhere
+:func:`~kernels.numba.blocks.dense.fwd_rows`' 4 × 4 dot-product tiles, the next rows
+prefetched), the others by :func:`~kernels.numba.blocks.dense.fwd_cols` (outer products
+on ``Wᵀ``); hidden activations and the sigmoid + cross-entropy output over whole blocks,
+vectorised (:mod:`kernels.numba.blocks.vector`); then layer by layer downwards: the deltas
+pushed down by the register tiles (:func:`~kernels.numba.blocks.vector.push_down`), the
+weight gradients by the register-tiled micro-kernels
+(:func:`~kernels.numba.blocks.grads.grad_tiles`, layer 1 on the inputs in place), the bias
+gradient; last, the summed gradient applied to every layer.
 Mini-batches above :data:`kernels.paths.GEMM_BLOCK` run in blocks of it
 (:func:`train_blocked`).
 """
 
 from __future__ import annotations
 
-from kernels.numba.blocks.dense import fwd_loops, fwd_rows
+from kernels.numba.blocks.dense import (
+    cols_first,
+    fwd_cols,
+    fwd_rows,
+    fwd_rows_cols,
+    transpose_into,
+)
 from kernels.numba.blocks.grads import bias_grad, grad_tiles
+from kernels.numba.blocks.microkernels import TILE_ROWS
 from kernels.numba.blocks.vector import act_block, output_block, push_down
 from kernels.numba.jit import inline_jit
 from kernels.numba.paths.gemm_blocked import blocked_of
-from kernels.numba.slots import delta_below, forward_views, layer_views, output_views
+from kernels.numba.slots import (
+    delta_below,
+    forward_views,
+    layer_views,
+    output_views,
+    scratch,
+)
 from kernels.numba.step_forms import blocked_step_of, summed_step_of
 from kernels.numba.steps import driver_of, loop_of
 
 
 @inline_jit
-def batch(data, net, lay, pos, mc, sc, hidden, output, one):
+def batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols):
     """Forward + backward of ``order[pos:pos+mc]`` by register tiles; returns the cost sum.
 
-    Leaves the summed gradient in the slot's g (weights ``Dᵀ·A``, biases ``Σ D``); the
-    weights in ``params`` are ``sc`` times the true ones."""
+    ``cols``: the first layer's ``Wᵀ`` is ready in the slot's scratch
+    (:func:`transpose_first`). Leaves the summed gradient in the slot's g (weights
+    ``Dᵀ·A``, biases ``Σ D``); the weights in ``params`` are ``sc`` times the true ones."""
     sizes = lay.sizes
     L = sizes.shape[0] - 1
+    WT, T = scratch(net, 0, lay)
     for li in range(1, L + 1):
         v = forward_views(net, 0, lay, li, mc)
-        if li == 1:
-            fwd_rows(data.X, data.order, pos, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
+        if li > 1:
+            fwd_cols(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li], T)
+        elif cols and mc >= TILE_ROWS:
+            fwd_rows_cols(data.X, data.order, pos, WT, T, v.b, v.Z, sc, mc, sizes[0], sizes[1])
         else:
-            fwd_loops(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li])
+            fwd_rows(data.X, data.order, pos, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
         if li < L:
             act_block(v.z, mc * sizes[li], hidden, one, True)
     z, a, d = output_views(net.work, 0, lay)
@@ -58,10 +77,44 @@ def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     return cost
 
 
-BLOCKED = blocked_of(batch, "regtile")
+@inline_jit
+def transpose_first(data, net, lay, m):
+    """Whether a mini-batch of ``m`` samples runs its first layer on ``Wᵀ``
+    (:func:`~kernels.numba.blocks.dense.cols_first`); if so, ``Wᵀ`` is written to the slot's
+    scratch, once for all the mini-batch's blocks (the weights change only after them)."""
+    cols = cols_first(data.X, m)
+    if cols:
+        v = forward_views(net, 0, lay, 1, 0)
+        transpose_into(v.W, scratch(net, 0, lay)[0], lay.sizes[0], lay.sizes[1])
+    return cols
+
+
+@inline_jit
+def batch(data, net, lay, pos, mc, sc, hidden, output, one):
+    """:func:`batch_on` of a whole mini-batch, ``Wᵀ`` made first where it serves."""
+    cols = transpose_first(data, net, lay, mc)
+    return batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols)
+
+
+@inline_jit
+def block(data, net, lay, pos, mc, sc, hidden, output, one):
+    """:func:`batch_on` of one block of a mini-batch (:func:`blocked`)."""
+    cols = cols_first(data.X, lay.ident.shape[0])
+    return batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols)
+
+
+BLOCKS = blocked_of(block, "regtile")
+
+
+@inline_jit
+def blocked(data, net, lay, pos, m, sc, hidden, output, one, total):
+    """A mini-batch above the block: ``Wᵀ`` made once (decided on the block's capacity,
+    as :func:`block` does), then its blocks."""
+    transpose_first(data, net, lay, lay.ident.shape[0])
+    return BLOCKS(data, net, lay, pos, m, sc, hidden, output, one, total)
 
 
 LOOP = loop_of(summed_step_of(batch, "regtile"))  # the step loops, whole and in blocks
-LOOP_BLOCKED = loop_of(blocked_step_of(BLOCKED, "regtile"))
-train = driver_of(LOOP, __name__)  # the drivers: a slot for the mini-batch, or for a block
+LOOP_BLOCKED = loop_of(blocked_step_of(blocked, "regtile"))
+train = driver_of(LOOP, __name__)  # a slot for the mini-batch, or for a block
 train_blocked = driver_of(LOOP_BLOCKED, __name__, blocked=True)
