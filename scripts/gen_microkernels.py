@@ -24,6 +24,8 @@ ROWS = (1, TILE_ROWS)  # 1: layers of fewer rows than one tile (every other heig
 # compile of its own, seconds each, for the few rows at a layer's end)
 PUSH_ROWS = (1, 4)  # samples per push-down tile: 4 share each W load; 1 finishes a batch
 COLS = 16  # columns of G per tile: one 64-byte line of float32, two of float64
+FWD_ROWS = (4, 6)  # samples per forward tile of 32 outputs: 4 in float64 (16 zmm sums),
+# 6 in float32 (12 zmm)
 WIDE_COLS = 32  # the float32 gradient tile: 6 × 32 sums are 12 zmm accumulators (6 × 16
 # are 6, too few to hide the FMA latency on two FMA pipes); float64 keeps 6 × 16 (12 zmm)
 
@@ -40,9 +42,9 @@ through the shuffled order, or a slot's activations with ``rows`` the identity):
 the same over ``{wide}`` columns, for float32 (:func:`kernels.numba.blocks.grads.grad_tiles`).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+{cols}]`` to
 ``D[s0:s0+R, :n]·W[:n, k0:k0+{cols}]`` (deltas pushed one layer down) the same way, and
-``fwd_tile_6x{wide}(A, rows, r0, WT, P, s0, j0, n)`` sets ``P[s0:s0+6, j0:j0+{wide}]`` to
-``A[rows[r0+s0:r0+s0+6], :n]·WT[:n, j0:j0+{wide}]`` (a first-layer forward on the transposed
-weights, AVX-512: :func:`kernels.numba.blocks.dense.fwd_rows_cols`).
+``fwd_tile_Rx{wide}(A, rows, r0, WT, P, s0, j0, n)`` sets ``P[s0:s0+R, j0:j0+{wide}]`` to
+``A[rows[r0+s0:r0+s0+R], :n]·WT[:n, j0:j0+{wide}]`` (a first-layer forward on the
+transposed weights, AVX-512: :func:`kernels.numba.blocks.dense.fwd_rows_cols`).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def source() -> str:
         + "".join(tile_source(r, COLS) for r in ROWS)
         + tile_source(TILE_ROWS, WIDE_COLS)
         + "".join(push_source(r, COLS) for r in PUSH_ROWS)
-        + fwd_source(TILE_ROWS, WIDE_COLS)
+        + "".join(fwd_source(r, WIDE_COLS) for r in FWD_ROWS)
     )
 
 

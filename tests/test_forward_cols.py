@@ -67,9 +67,10 @@ def _run_rows_cols(X: Any, order: Any, WT: Any, b: Any, pos: int, m: int) -> np.
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_out", [10, 30, 32, 40])
 def test_fwd_rows_cols_equals_the_rows_in_order_times_wt(dtype: Any, n_out: int) -> None:
-    """The 6-row tiles over the rows ``X[order[pos + s]]``, the last tile overlapping
-    (13 = 6 + 6 + 1), exactly full (12), one tile (6); one and two 32-column strips with
-    zero padding; ``transpose_into`` leaves no NaN in the padding."""
+    """The tiles (6 rows in float32, 4 in float64) over the rows ``X[order[pos + s]]``,
+    the last tile overlapping (13), exactly full (12), one or one and a half tiles (6);
+    one and two 32-column strips with zero padding; ``transpose_into`` leaves no NaN in
+    the padding."""
     rng = np.random.default_rng(n_out)
     X, order, W, b, WT = _first_layer(dtype, n_out, 13, 7, rng)
     assert not np.isnan(WT).any()

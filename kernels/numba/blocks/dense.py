@@ -19,8 +19,8 @@ from numba.extending import overload
 
 from kernels.numba.blocks.microkernels import (
     COLS,
-    TILE_ROWS,
     WIDE_COLS,
+    fwd_tile_4x32,
     fwd_tile_6x32,
     push_tile_1,
     push_tile_4,
@@ -275,8 +275,8 @@ def fwd_cols(A, W, b, Z, sc, m, n_in, n_out, T):
 def cols_first(X: Any, m: int) -> bool:
     """Whether a first-layer forward of ``m`` samples of ``X``'s dtype runs on the
     transposed weights (:func:`fwd_rows_cols`): on an AVX-512 target
-    (:func:`kernels.paths.isa_class`), whose 32 vector registers hold the 6 × 32 tile in
-    float64 too (24 zmm; AVX2 keeps :func:`fwd_rows`), and from ``COLS_MIN_BATCH``
+    (:func:`kernels.paths.isa_class`), whose 32 vector registers hold the tiles' 12
+    accumulators and their operands (AVX2 keeps :func:`fwd_rows`), and from ``COLS_MIN_BATCH``
     samples (by dtype), where the transpose of ``W`` each step (5 µs for [784 → 30] on
     Zen 5) costs less than the tiles save. Compile-time constants in compiled code but
     ``m``."""
@@ -291,22 +291,56 @@ def _cols_first_typed(X, m):
     return lambda X, m: False
 
 
+def _fwd_tile_for(dtype: Any) -> tuple[int, Any]:
+    """The rows (samples) and the forward tile of 32 outputs of ``dtype`` (numpy or
+    Numba): 6 × 32 for float32 (12 zmm sums), 4 × 32 for float64 (16 zmm). Measured on
+    Zen 5, one core, [784 → 30], float64: 6 × 32 106 GF/s, 4 × 32 102, 6 × 16 80 (two
+    strips: twice the broadcasts), 3 × 32 90; 4 × 32 compiles in 1.6–2.4 s against
+    2.1–3.2 s for 6 × 32."""
+    return (6, fwd_tile_6x32) if str(dtype) == "float32" else (4, fwd_tile_4x32)
+
+
+def fwd_rows_of(X: Any) -> int:
+    """Samples per tile of :func:`fwd_rows_cols` for ``X``'s dtype (:func:`_fwd_tile_for`;
+    a compile-time constant in compiled code)."""
+    return int(_fwd_tile_for(X.dtype)[0])
+
+
+def fwd_tile(A: Any, rows: Any, r0: int, WT: Any, P: Any, s0: int, j0: int, n: int) -> None:
+    """The forward tile of ``A``'s dtype (:func:`_fwd_tile_for`), chosen at compile time."""
+    _fwd_tile_for(A.dtype)[1](A, rows, r0, WT, P, s0, j0, n)
+
+
+@overload(fwd_rows_of)
+def _fwd_rows_typed(X):
+    rows = _fwd_tile_for(X.dtype)[0]
+    return lambda X: rows
+
+
+@overload(fwd_tile)
+def _fwd_tile_typed(A, rows, r0, WT, P, s0, j0, n):
+    tile = _fwd_tile_for(A.dtype)[1]
+    return lambda A, rows, r0, WT, P, s0, j0, n: tile(A, rows, r0, WT, P, s0, j0, n)
+
+
 @jit
 def fwd_rows_cols(X, order, pos, WT, T, b, Z, sc, m, n_in, n_out):
-    """:func:`fwd_rows` by outer products on ``WT`` (``Wᵀ`` padded to ``WIDE_COLS``
-    columns, made by the caller once per mini-batch): ``fwd_tile_6x32`` over 6 input rows
-    ``X[order[pos + s]]`` × 32 outputs, the last tile overlapping its neighbour (a row is
-    summed the same way in either); the products in the scratch ``T``. ``m ≥ TILE_ROWS``.
-    Layer 1 of [784, 30, 10], mini-batch 96, Zen 5, one core: 31 µs by :func:`fwd_rows`'
-    dot products, 21 µs by the tiles (float32; float64 72 → 42 µs)."""
+    """:func:`fwd_rows` by outer products on ``WT`` (``Wᵀ`` padded to ``T_COLS`` columns,
+    made by the caller once per mini-batch): the tiles of :func:`fwd_tile` over
+    :func:`fwd_rows_of` input rows ``X[order[pos + s]]`` × 32 outputs, the last tile
+    overlapping its neighbour (a row is summed the same way in either); the products in the
+    scratch ``T``. ``m`` is at least one tile (:data:`TILE_ROWS`). Layer 1 of
+    [784, 30, 10], mini-batch 96, Zen 5, one core: float32 31 µs by :func:`fwd_rows`' dot
+    products, 21 µs by the tiles; float64 72 and 44 µs."""
     cols = WT.shape[1]
     P = T[: m * cols].reshape((m, cols))
-    for j in range(0, cols, WIDE_COLS):
+    rows = fwd_rows_of(X)
+    for j in range(0, n_out, WIDE_COLS):
         s = 0
         while s < m:
-            s0 = min(s, m - TILE_ROWS)
-            fwd_tile_6x32(X, order, pos, WT, P, s0, j, n_in)
-            s += TILE_ROWS
+            s0 = min(s, m - rows)
+            fwd_tile(X, order, pos, WT, P, s0, j, n_in)
+            s += rows
     _bias_out(P, b, Z, sc, m, n_out)
 
 

@@ -11,9 +11,9 @@ through the shuffled order, or a slot's activations with ``rows`` the identity):
 the same over ``32`` columns, for float32 (:func:`kernels.numba.blocks.grads.grad_tiles`).
 ``push_tile_R(D, W, P, s0, k0, n)`` sets ``P[s0:s0+R, k0:k0+16]`` to
 ``D[s0:s0+R, :n]·W[:n, k0:k0+16]`` (deltas pushed one layer down) the same way, and
-``fwd_tile_6x32(A, rows, r0, WT, P, s0, j0, n)`` sets ``P[s0:s0+6, j0:j0+32]`` to
-``A[rows[r0+s0:r0+s0+6], :n]·WT[:n, j0:j0+32]`` (a first-layer forward on the transposed
-weights, AVX-512: :func:`kernels.numba.blocks.dense.fwd_rows_cols`).
+``fwd_tile_Rx32(A, rows, r0, WT, P, s0, j0, n)`` sets ``P[s0:s0+R, j0:j0+32]`` to
+``A[rows[r0+s0:r0+s0+R], :n]·WT[:n, j0:j0+32]`` (a first-layer forward on the
+transposed weights, AVX-512: :func:`kernels.numba.blocks.dense.fwd_rows_cols`).
 """
 
 from __future__ import annotations
@@ -161,6 +161,39 @@ def push_tile_4(D, W, P, s0, k0, n):
     q[0] = c2_0; q[1] = c2_1; q[2] = c2_2; q[3] = c2_3; q[4] = c2_4; q[5] = c2_5; q[6] = c2_6; q[7] = c2_7; q[8] = c2_8; q[9] = c2_9; q[10] = c2_10; q[11] = c2_11; q[12] = c2_12; q[13] = c2_13; q[14] = c2_14; q[15] = c2_15
     q = P[s0 + 3, k0 : k0 + 16]
     q[0] = c3_0; q[1] = c3_1; q[2] = c3_2; q[3] = c3_3; q[4] = c3_4; q[5] = c3_5; q[6] = c3_6; q[7] = c3_7; q[8] = c3_8; q[9] = c3_9; q[10] = c3_10; q[11] = c3_11; q[12] = c3_12; q[13] = c3_13; q[14] = c3_14; q[15] = c3_15
+
+
+@tile_jit
+def fwd_tile_4x32(A, rows, r0, WT, P, s0, j0, n):
+    """``P[s0:s0+4, j0:j0+32] = A[rows[r0+s0:r0+s0+4], :n]·WT[:n, j0:j0+32]``"""
+    zero = WT[0, 0] - WT[0, 0]
+    c0_0 = zero; c0_1 = zero; c0_2 = zero; c0_3 = zero; c0_4 = zero; c0_5 = zero; c0_6 = zero; c0_7 = zero; c0_8 = zero; c0_9 = zero; c0_10 = zero; c0_11 = zero; c0_12 = zero; c0_13 = zero; c0_14 = zero; c0_15 = zero; c0_16 = zero; c0_17 = zero; c0_18 = zero; c0_19 = zero; c0_20 = zero; c0_21 = zero; c0_22 = zero; c0_23 = zero; c0_24 = zero; c0_25 = zero; c0_26 = zero; c0_27 = zero; c0_28 = zero; c0_29 = zero; c0_30 = zero; c0_31 = zero
+    c1_0 = zero; c1_1 = zero; c1_2 = zero; c1_3 = zero; c1_4 = zero; c1_5 = zero; c1_6 = zero; c1_7 = zero; c1_8 = zero; c1_9 = zero; c1_10 = zero; c1_11 = zero; c1_12 = zero; c1_13 = zero; c1_14 = zero; c1_15 = zero; c1_16 = zero; c1_17 = zero; c1_18 = zero; c1_19 = zero; c1_20 = zero; c1_21 = zero; c1_22 = zero; c1_23 = zero; c1_24 = zero; c1_25 = zero; c1_26 = zero; c1_27 = zero; c1_28 = zero; c1_29 = zero; c1_30 = zero; c1_31 = zero
+    c2_0 = zero; c2_1 = zero; c2_2 = zero; c2_3 = zero; c2_4 = zero; c2_5 = zero; c2_6 = zero; c2_7 = zero; c2_8 = zero; c2_9 = zero; c2_10 = zero; c2_11 = zero; c2_12 = zero; c2_13 = zero; c2_14 = zero; c2_15 = zero; c2_16 = zero; c2_17 = zero; c2_18 = zero; c2_19 = zero; c2_20 = zero; c2_21 = zero; c2_22 = zero; c2_23 = zero; c2_24 = zero; c2_25 = zero; c2_26 = zero; c2_27 = zero; c2_28 = zero; c2_29 = zero; c2_30 = zero; c2_31 = zero
+    c3_0 = zero; c3_1 = zero; c3_2 = zero; c3_3 = zero; c3_4 = zero; c3_5 = zero; c3_6 = zero; c3_7 = zero; c3_8 = zero; c3_9 = zero; c3_10 = zero; c3_11 = zero; c3_12 = zero; c3_13 = zero; c3_14 = zero; c3_15 = zero; c3_16 = zero; c3_17 = zero; c3_18 = zero; c3_19 = zero; c3_20 = zero; c3_21 = zero; c3_22 = zero; c3_23 = zero; c3_24 = zero; c3_25 = zero; c3_26 = zero; c3_27 = zero; c3_28 = zero; c3_29 = zero; c3_30 = zero; c3_31 = zero
+    a0 = A[rows[r0 + s0 + 0]]
+    a1 = A[rows[r0 + s0 + 1]]
+    a2 = A[rows[r0 + s0 + 2]]
+    a3 = A[rows[r0 + s0 + 3]]
+    for k in range(n):
+        w = WT[k, j0 : j0 + 32]
+        x0 = w[0]; x1 = w[1]; x2 = w[2]; x3 = w[3]; x4 = w[4]; x5 = w[5]; x6 = w[6]; x7 = w[7]; x8 = w[8]; x9 = w[9]; x10 = w[10]; x11 = w[11]; x12 = w[12]; x13 = w[13]; x14 = w[14]; x15 = w[15]; x16 = w[16]; x17 = w[17]; x18 = w[18]; x19 = w[19]; x20 = w[20]; x21 = w[21]; x22 = w[22]; x23 = w[23]; x24 = w[24]; x25 = w[25]; x26 = w[26]; x27 = w[27]; x28 = w[28]; x29 = w[29]; x30 = w[30]; x31 = w[31]
+        p = a0[k]
+        c0_0 += p * x0; c0_1 += p * x1; c0_2 += p * x2; c0_3 += p * x3; c0_4 += p * x4; c0_5 += p * x5; c0_6 += p * x6; c0_7 += p * x7; c0_8 += p * x8; c0_9 += p * x9; c0_10 += p * x10; c0_11 += p * x11; c0_12 += p * x12; c0_13 += p * x13; c0_14 += p * x14; c0_15 += p * x15; c0_16 += p * x16; c0_17 += p * x17; c0_18 += p * x18; c0_19 += p * x19; c0_20 += p * x20; c0_21 += p * x21; c0_22 += p * x22; c0_23 += p * x23; c0_24 += p * x24; c0_25 += p * x25; c0_26 += p * x26; c0_27 += p * x27; c0_28 += p * x28; c0_29 += p * x29; c0_30 += p * x30; c0_31 += p * x31
+        p = a1[k]
+        c1_0 += p * x0; c1_1 += p * x1; c1_2 += p * x2; c1_3 += p * x3; c1_4 += p * x4; c1_5 += p * x5; c1_6 += p * x6; c1_7 += p * x7; c1_8 += p * x8; c1_9 += p * x9; c1_10 += p * x10; c1_11 += p * x11; c1_12 += p * x12; c1_13 += p * x13; c1_14 += p * x14; c1_15 += p * x15; c1_16 += p * x16; c1_17 += p * x17; c1_18 += p * x18; c1_19 += p * x19; c1_20 += p * x20; c1_21 += p * x21; c1_22 += p * x22; c1_23 += p * x23; c1_24 += p * x24; c1_25 += p * x25; c1_26 += p * x26; c1_27 += p * x27; c1_28 += p * x28; c1_29 += p * x29; c1_30 += p * x30; c1_31 += p * x31
+        p = a2[k]
+        c2_0 += p * x0; c2_1 += p * x1; c2_2 += p * x2; c2_3 += p * x3; c2_4 += p * x4; c2_5 += p * x5; c2_6 += p * x6; c2_7 += p * x7; c2_8 += p * x8; c2_9 += p * x9; c2_10 += p * x10; c2_11 += p * x11; c2_12 += p * x12; c2_13 += p * x13; c2_14 += p * x14; c2_15 += p * x15; c2_16 += p * x16; c2_17 += p * x17; c2_18 += p * x18; c2_19 += p * x19; c2_20 += p * x20; c2_21 += p * x21; c2_22 += p * x22; c2_23 += p * x23; c2_24 += p * x24; c2_25 += p * x25; c2_26 += p * x26; c2_27 += p * x27; c2_28 += p * x28; c2_29 += p * x29; c2_30 += p * x30; c2_31 += p * x31
+        p = a3[k]
+        c3_0 += p * x0; c3_1 += p * x1; c3_2 += p * x2; c3_3 += p * x3; c3_4 += p * x4; c3_5 += p * x5; c3_6 += p * x6; c3_7 += p * x7; c3_8 += p * x8; c3_9 += p * x9; c3_10 += p * x10; c3_11 += p * x11; c3_12 += p * x12; c3_13 += p * x13; c3_14 += p * x14; c3_15 += p * x15; c3_16 += p * x16; c3_17 += p * x17; c3_18 += p * x18; c3_19 += p * x19; c3_20 += p * x20; c3_21 += p * x21; c3_22 += p * x22; c3_23 += p * x23; c3_24 += p * x24; c3_25 += p * x25; c3_26 += p * x26; c3_27 += p * x27; c3_28 += p * x28; c3_29 += p * x29; c3_30 += p * x30; c3_31 += p * x31
+    q = P[s0 + 0, j0 : j0 + 32]
+    q[0] = c0_0; q[1] = c0_1; q[2] = c0_2; q[3] = c0_3; q[4] = c0_4; q[5] = c0_5; q[6] = c0_6; q[7] = c0_7; q[8] = c0_8; q[9] = c0_9; q[10] = c0_10; q[11] = c0_11; q[12] = c0_12; q[13] = c0_13; q[14] = c0_14; q[15] = c0_15; q[16] = c0_16; q[17] = c0_17; q[18] = c0_18; q[19] = c0_19; q[20] = c0_20; q[21] = c0_21; q[22] = c0_22; q[23] = c0_23; q[24] = c0_24; q[25] = c0_25; q[26] = c0_26; q[27] = c0_27; q[28] = c0_28; q[29] = c0_29; q[30] = c0_30; q[31] = c0_31
+    q = P[s0 + 1, j0 : j0 + 32]
+    q[0] = c1_0; q[1] = c1_1; q[2] = c1_2; q[3] = c1_3; q[4] = c1_4; q[5] = c1_5; q[6] = c1_6; q[7] = c1_7; q[8] = c1_8; q[9] = c1_9; q[10] = c1_10; q[11] = c1_11; q[12] = c1_12; q[13] = c1_13; q[14] = c1_14; q[15] = c1_15; q[16] = c1_16; q[17] = c1_17; q[18] = c1_18; q[19] = c1_19; q[20] = c1_20; q[21] = c1_21; q[22] = c1_22; q[23] = c1_23; q[24] = c1_24; q[25] = c1_25; q[26] = c1_26; q[27] = c1_27; q[28] = c1_28; q[29] = c1_29; q[30] = c1_30; q[31] = c1_31
+    q = P[s0 + 2, j0 : j0 + 32]
+    q[0] = c2_0; q[1] = c2_1; q[2] = c2_2; q[3] = c2_3; q[4] = c2_4; q[5] = c2_5; q[6] = c2_6; q[7] = c2_7; q[8] = c2_8; q[9] = c2_9; q[10] = c2_10; q[11] = c2_11; q[12] = c2_12; q[13] = c2_13; q[14] = c2_14; q[15] = c2_15; q[16] = c2_16; q[17] = c2_17; q[18] = c2_18; q[19] = c2_19; q[20] = c2_20; q[21] = c2_21; q[22] = c2_22; q[23] = c2_23; q[24] = c2_24; q[25] = c2_25; q[26] = c2_26; q[27] = c2_27; q[28] = c2_28; q[29] = c2_29; q[30] = c2_30; q[31] = c2_31
+    q = P[s0 + 3, j0 : j0 + 32]
+    q[0] = c3_0; q[1] = c3_1; q[2] = c3_2; q[3] = c3_3; q[4] = c3_4; q[5] = c3_5; q[6] = c3_6; q[7] = c3_7; q[8] = c3_8; q[9] = c3_9; q[10] = c3_10; q[11] = c3_11; q[12] = c3_12; q[13] = c3_13; q[14] = c3_14; q[15] = c3_15; q[16] = c3_16; q[17] = c3_17; q[18] = c3_18; q[19] = c3_19; q[20] = c3_20; q[21] = c3_21; q[22] = c3_22; q[23] = c3_23; q[24] = c3_24; q[25] = c3_25; q[26] = c3_26; q[27] = c3_27; q[28] = c3_28; q[29] = c3_29; q[30] = c3_30; q[31] = c3_31
 
 
 @tile_jit
