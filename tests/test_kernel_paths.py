@@ -18,6 +18,7 @@ from kernels.paths import (
     LOOPS,
     NUMPY,
     REGTILE,
+    SPLIT_REGTILE,
     candidates,
     check_path,
     default_path,
@@ -90,6 +91,8 @@ GRID = [
         if p == GEMM_BLOCKED
         else (6, 100, 130, 300)  # 100: the first layer on Wᵀ; 130: a last block of 2
         if p == REGTILE
+        else (6, 100, 300)  # chunks of 3, 50 (in place) and 150 (gathered, on Wᵀ)
+        if p == SPLIT_REGTILE
         else (6,)
     )
     for dt in (np.float64, np.float32)

@@ -43,64 +43,73 @@ from kernels.numba.steps import driver_of, loop_of
 
 
 @inline_jit
-def batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols):
-    """Forward + backward of ``order[pos:pos+mc]`` by register tiles; returns the cost sum.
+def batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols, base, src):
+    """Forward + backward of ``order[pos:pos+mc]`` by register tiles in the slot at
+    ``work[base:]``; returns the cost sum.
 
+    ``src``: ``(X, rows, r0)``, the inputs as rows ``X[rows[r0 + s]]`` (the training
+    inputs in place through the order, or a gathered copy with the identity rows).
     ``cols``: the first layer's ``Wᵀ`` is ready in the slot's scratch
     (:func:`transpose_first`). Leaves the summed gradient in the slot's g (weights
     ``Dᵀ·A``, biases ``Σ D``); the weights in ``params`` are ``sc`` times the true ones."""
     sizes = lay.sizes
     L = sizes.shape[0] - 1
-    WT, T = scratch(net, 0, lay)
+    WT, T = scratch(net, base, lay)
+    X, rows, r0 = src
     for li in range(1, L + 1):
-        v = forward_views(net, 0, lay, li, mc)
+        v = forward_views(net, base, lay, li, mc)
         if li > 1:
             fwd_cols(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li], T)
         elif cols and mc >= TILE_ROWS:
-            fwd_rows_cols(data.X, data.order, pos, WT, T, v.b, v.Z, sc, mc, sizes[0], sizes[1])
+            fwd_rows_cols(X, rows, r0, WT, T, v.b, v.Z, sc, mc, sizes[0], sizes[1])
         else:
-            fwd_rows(data.X, data.order, pos, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
+            fwd_rows(X, rows, r0, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
         if li < L:
             act_block(v.z, mc * sizes[li], hidden, one, True)
-    z, a, d = output_views(net.work, 0, lay)
+    z, a, d = output_views(net.work, base, lay)
     cost = output_block(z, a, d, data.y, data.order, pos, mc, sizes[L], output, one, True)
     for li in range(L, 0, -1):
         n_in, n_out = sizes[li - 1], sizes[li]
-        v = layer_views(net, 0, lay, li, mc)
+        v = layer_views(net, base, lay, li, mc)
         if li > 1:
-            Dp = delta_below(net, 0, lay, li, mc)
+            Dp = delta_below(net, base, lay, li, mc)
             push_down(v.D, v.W, Dp, v.A, sc, hidden, one, mc, n_in, n_out)
             grad_tiles(v.D, v.A, lay.ident, 0, v.G, mc, n_in, n_out)
         else:
-            grad_tiles(v.D, data.X, data.order, pos, v.G, mc, n_in, n_out)
+            grad_tiles(v.D, X, rows, r0, v.G, mc, n_in, n_out)
         bias_grad(v.D, v.gb, mc, n_out)
     return cost
 
 
 @inline_jit
-def transpose_first(data, net, lay, m):
+def transpose_first(data, net, lay, m, base):
     """Whether a mini-batch of ``m`` samples runs its first layer on ``Wᵀ``
-    (:func:`~kernels.numba.blocks.dense.cols_first`); if so, ``Wᵀ`` is written to the slot's
-    scratch, once for all the mini-batch's blocks (the weights change only after them)."""
+    (:func:`~kernels.numba.blocks.dense.cols_first`); if so, ``Wᵀ`` is written to the
+    scratch of the slot at ``work[base:]``, once for all the mini-batch's blocks (the
+    weights change only after them)."""
     cols = cols_first(data.X, m)
     if cols:
-        v = forward_views(net, 0, lay, 1, 0)
-        transpose_into(v.W, scratch(net, 0, lay)[0], lay.sizes[0], lay.sizes[1])
+        v = forward_views(net, base, lay, 1, 0)
+        transpose_into(v.W, scratch(net, base, lay)[0], lay.sizes[0], lay.sizes[1])
     return cols
 
 
 @inline_jit
 def batch(data, net, lay, pos, mc, sc, hidden, output, one):
     """:func:`batch_on` of a whole mini-batch, ``Wᵀ`` made first where it serves."""
-    cols = transpose_first(data, net, lay, mc)
-    return batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols)
+    cols = transpose_first(data, net, lay, mc, 0)
+    return batch_on(
+        data, net, lay, pos, mc, sc, hidden, output, one, cols, 0, (data.X, data.order, pos)
+    )
 
 
 @inline_jit
 def block(data, net, lay, pos, mc, sc, hidden, output, one):
     """:func:`batch_on` of one block of a mini-batch (:func:`blocked`)."""
     cols = cols_first(data.X, lay.ident.shape[0])
-    return batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols)
+    return batch_on(
+        data, net, lay, pos, mc, sc, hidden, output, one, cols, 0, (data.X, data.order, pos)
+    )
 
 
 BLOCKS = blocked_of(block, "regtile")
@@ -110,7 +119,7 @@ BLOCKS = blocked_of(block, "regtile")
 def blocked(data, net, lay, pos, m, sc, hidden, output, one, total):
     """A mini-batch above the block: ``Wᵀ`` made once (decided on the block's capacity,
     as :func:`block` does), then its blocks."""
-    transpose_first(data, net, lay, lay.ident.shape[0])
+    transpose_first(data, net, lay, lay.ident.shape[0], 0)
     return BLOCKS(data, net, lay, pos, m, sc, hidden, output, one, total)
 
 
