@@ -60,13 +60,13 @@ T_COLS = 32  # the transposed weights' rows are padded to a multiple of this
 
 
 @register_jitable
-def padded(n):
+def padded(n: int) -> int:
     """``n`` columns rounded up to a multiple of :data:`T_COLS`."""
     return (n + T_COLS - 1) // T_COLS * T_COLS
 
 
 @register_jitable
-def scratch_size(sizes, cap):
+def scratch_size(sizes: Any, cap: int) -> int:
     """Elements of a slot's ``t`` scratch for the forward products on transposed weights
     (:mod:`kernels.numba.blocks.dense`): the first layer's ``Wᵀ`` (``n_0`` rows of
     :func:`padded` ``n_1`` columns, kept for every block of a mini-batch), then room for
@@ -75,7 +75,7 @@ def scratch_size(sizes, cap):
     n = 0
     for li in range(1, len(sizes)):
         n = max(n, (sizes[li - 1] + cap) * padded(sizes[li]))
-    return sizes[0] * padded(sizes[1]) + n
+    return int(sizes[0] * padded(sizes[1]) + n)
 
 
 def slot_size(sizes: object, cap: int) -> int:

@@ -22,11 +22,9 @@ from kernels.numba.blocks.microkernels import (
     WIDE_COLS,
     fwd_tile_4x32,
     fwd_tile_6x32,
-    push_tile_1,
-    push_tile_4,
 )
 from kernels.numba.blocks.prefetch import prefetch_l2
-from kernels.numba.blocks.vector import act_block, output_block
+from kernels.numba.blocks.vector import act_block, output_block, push_strip
 from kernels.numba.jit import jit
 from kernels.numba.slots import forward_views, output_views, padded
 from kernels.paths import isa_class
@@ -250,7 +248,7 @@ def transpose_into(W, WT, n_in, n_out):
 @jit
 def fwd_cols(A, W, b, Z, sc, m, n_in, n_out, T):
     """``Z[s, j] = sc·(A[s]·W[j]) + b[j]`` by outer products on ``Wᵀ`` (made in the scratch
-    ``T``): the register tiles of the deltas pushed down (``push_tile_4``/``push_tile_1``),
+    ``T``): the register tiles of the deltas pushed down (:func:`push_strip`),
     4 samples × ``COLS`` outputs summed over ``k`` in registers, no horizontal sums.
 
     For the narrow inputs of the upper layers: there the dot products of
@@ -262,13 +260,7 @@ def fwd_cols(A, W, b, Z, sc, m, n_in, n_out, T):
     transpose_into(W, WT, n_in, n_out)
     P = T[n_in * cols : (n_in + m) * cols].reshape((m, cols))
     for j in range(0, n_out, COLS):  # strips of COLS: the padding past them is not summed
-        s = 0
-        while s + 3 < m:
-            push_tile_4(A, WT, P, s, j, n_in)
-            s += 4
-        while s < m:
-            push_tile_1(A, WT, P, s, j, n_in)
-            s += 1
+        push_strip(A, WT, P, m, j, n_in)
     _bias_out(P, b, Z, sc, m, n_out)
 
 

@@ -90,19 +90,25 @@ def push_down(D, W, Dp, A, sc, hidden, one, m, n_in, n_out):
     else:
         k0 = 0
         while k0 < n_in:
-            k = min(k0, n_in - COLS)
-            s = 0
-            while s + 3 < m:
-                push_tile_4(D, W, Dp, s, k, n_out)
-                s += 4
-            while s < m:
-                push_tile_1(D, W, Dp, s, k, n_out)
-                s += 1
+            push_strip(D, W, Dp, m, min(k0, n_in - COLS), n_out)
             k0 += COLS
     dp = Dp.reshape(m * n_in)
     a = A.reshape(m * n_in)
     for i in range(m * n_in):
         dp[i] = sc * dp[i] * dact(a[i], hidden, one)
+
+
+@jit
+def push_strip(D, W, P, m, k, n):
+    """``P[:m, k:k+COLS] = D[:m, :n]·W[:n, k:k+COLS]``: ``push_tile_4`` over 4 rows at a
+    time, ``push_tile_1`` for the rest."""
+    s = 0
+    while s + 3 < m:
+        push_tile_4(D, W, P, s, k, n)
+        s += 4
+    while s < m:
+        push_tile_1(D, W, P, s, k, n)
+        s += 1
 
 
 @jit
