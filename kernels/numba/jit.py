@@ -13,6 +13,7 @@ it); every Numba kernel module imports it.
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import types
 from collections.abc import Callable
@@ -68,6 +69,39 @@ def with_slp(dispatcher: Any) -> Any:
                 setattr(numba_config, "SLP_VECTORIZE", before)  # noqa: B010
 
     dispatcher.compile = compile_with_slp  # type: ignore[method-assign]
+    return dispatcher
+
+
+def without_gc_pauses(dispatcher: Any) -> Any:
+    """Compile ``dispatcher`` with Python's cyclic garbage collector paused; returns it.
+
+    Numba's typing and lowering allocate millions of objects (IR nodes, types, LLVM IR
+    text), and every 700 net allocations start a collection that traverses the young ones,
+    about every hundredth the whole heap: a cold ``regtile`` compile spent 2.2 s of about 16 in
+    1,779 collections (13 of them full, 1.9 s; 2-vCPU Zen 5), and a compile creates no
+    cyclic garbage to find (the collection after a paused ``regtile`` compile freed 0
+    objects). The outermost compile pauses the collector (``gc.disable``) and ends with
+    one collection of the young generations (every object it allocated, not the older
+    heap: 0.07 s), so nothing is left to a later collection that might fall into a timed
+    region; a compile nested in it, or one started while the collector is already off (by
+    the user), changes nothing. Compiling never overlaps a timing (the warm-ups compile
+    first), and the collector only frees memory: the compiled code is the same.
+    """
+    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
+        return dispatcher
+    compile_collecting = dispatcher.compile
+
+    def compile_paused(sig: Any) -> Any:
+        if not gc.isenabled():
+            return compile_collecting(sig)
+        gc.disable()
+        try:
+            return compile_collecting(sig)
+        finally:
+            gc.enable()
+            gc.collect(1)  # the young objects: all this compile allocated
+
+    dispatcher.compile = compile_paused  # type: ignore[method-assign]
     return dispatcher
 
 
@@ -131,7 +165,8 @@ class BuildingBlock(CPUDispatcher):
 
 def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> Any:
     """``fn`` compiled by ``njit(nogil=True, **options)``, with the SLP vectoriser
-    (:func:`with_slp`), plain integer arguments (:func:`plain_int_args`) and the
+    (:func:`with_slp`), the garbage collector paused while it compiles
+    (:func:`without_gc_pauses`), plain integer arguments (:func:`plain_int_args`) and the
     source-keyed on-disk cache (:mod:`kernels.numba.cache`).
 
     Only a kernel called from Python (``python``: a path's driver, the evaluation) gets
@@ -147,7 +182,7 @@ def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> 
     dispatcher = njit(nogil=True, **options)(fn)
     if not python and isinstance(dispatcher, CPUDispatcher):  # not under NUMBA_DISABLE_JIT
         dispatcher.__class__ = BuildingBlock
-    return cached(plain_int_args(with_slp(dispatcher)))
+    return cached(plain_int_args(without_gc_pauses(with_slp(dispatcher))))
 
 
 def from_python(kernel: Any) -> Any:
