@@ -11,35 +11,28 @@ from typing import Any
 import numpy as np
 import pytest
 from numba.core import event
-from numba.core.caching import NullCache
 
 from kernels.numba.jit import jit, python_entry
+from tests.uncached import uncached
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"
 )
 
 
-def _uncached(dispatcher: Any) -> Any:
-    """No on-disk cache: a kernel loaded from a cache written by an earlier run compiles
-    nothing, and these tests watch compiles."""
-    dispatcher._cache = NullCache()
-    return dispatcher
-
-
-@_uncached
+@uncached
 @jit
 def _block(a: Any, k: int) -> Any:
     return a[k] * 2.0
 
 
-@_uncached
+@uncached
 @python_entry(jit)
 def _entry(a: Any, k: int) -> Any:
     return _block(a, k) + 1.0
 
 
-@_uncached
+@uncached
 @python_entry(jit)
 def _broken(a: Any) -> Any:
     return a.no_such_attribute

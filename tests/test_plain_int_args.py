@@ -15,32 +15,22 @@ from typing import Any
 import numpy as np
 import pytest
 from numba.core import types
-from numba.core.caching import NullCache
-from numba.core.dispatcher import Dispatcher
 
 from kernels.numba.jit import LITERAL_PARAMS, jit, python_entry
+from tests.uncached import uncached
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"
 )
 
 
-def _uncached(dispatcher: Any) -> Any:
-    """No on-disk cache: a caller loaded from a cache written by an earlier run would
-    compile no callee, and the signatures these tests count would be empty."""
-    if not isinstance(dispatcher, Dispatcher):
-        return dispatcher
-    dispatcher._cache = NullCache()
-    return dispatcher
-
-
-@_uncached
+@uncached
 @jit
 def _callee(a: Any, k: int, hidden: int) -> Any:
     return a[k] + hidden
 
 
-@_uncached
+@uncached
 @python_entry(jit)
 def _caller(a: Any, n: int) -> Any:
     # the same callee with constant and variable offsets, and a constant code
@@ -57,13 +47,13 @@ def test_a_kernel_called_with_constant_offsets_is_compiled_once() -> None:
     assert "hidden" in LITERAL_PARAMS
 
 
-@_uncached
+@uncached
 @jit
 def _flagged(a: Any, ahead: bool, vec: bool) -> Any:
     return a[0] + (1.0 if ahead else 0.0) + (2.0 if vec else 0.0)
 
 
-@_uncached
+@uncached
 @python_entry(jit)
 def _flag_caller(a: Any) -> Any:
     # both values of a runtime flag (ahead) and of a compile-time switch (vec)

@@ -12,11 +12,13 @@ it); every Numba kernel module imports it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import inspect
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba calls, so threadpoolctl sees it)
@@ -55,20 +57,35 @@ def with_slp(dispatcher: Any) -> Any:
     after: a user's other Numba code in the process compiles as configured. The property
     tests compare every kernel path with the numpy reference.
     """
+    return around_compile(dispatcher, _slp_on)
+
+
+@contextlib.contextmanager
+def _slp_on() -> Iterator[None]:
+    """Numba's ``SLP_VECTORIZE`` on, under its compiler lock; restored after."""
+    with global_compiler_lock:
+        before = getattr(numba_config, "SLP_VECTORIZE", 0)
+        setattr(numba_config, "SLP_VECTORIZE", 1)  # noqa: B010 (not in numba's stubs)
+        try:
+            yield
+        finally:
+            setattr(numba_config, "SLP_VECTORIZE", before)  # noqa: B010
+
+
+def around_compile(dispatcher: Any, context: Callable[[], AbstractContextManager[Any]]) -> Any:
+    """Run every ``compile`` of ``dispatcher`` (compiling, or loading from the on-disk
+    cache) inside ``context()``; returns it. A plain function (``NUMBA_DISABLE_JIT``) is
+    returned as it is. The one way this module and :mod:`kernels.numba.specialise` change
+    how a kernel compiles (SLP on, the garbage collector paused, the seconds counted)."""
     if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
         return dispatcher
     compile_plain = dispatcher.compile
 
-    def compile_with_slp(sig: Any) -> Any:
-        with global_compiler_lock:
-            before = getattr(numba_config, "SLP_VECTORIZE", 0)
-            setattr(numba_config, "SLP_VECTORIZE", 1)  # noqa: B010 (not in numba's stubs)
-            try:
-                return compile_plain(sig)
-            finally:
-                setattr(numba_config, "SLP_VECTORIZE", before)  # noqa: B010
+    def compile_inside(sig: Any) -> Any:
+        with context():
+            return compile_plain(sig)
 
-    dispatcher.compile = compile_with_slp  # type: ignore[method-assign]
+    dispatcher.compile = compile_inside  # type: ignore[method-assign]
     return dispatcher
 
 
@@ -88,22 +105,22 @@ def without_gc_pauses(dispatcher: Any) -> Any:
     warm-ups compile first), and the collector only frees memory: the compiled code is the
     same.
     """
-    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT: a plain function
-        return dispatcher
-    compile_collecting = dispatcher.compile
+    return around_compile(dispatcher, _gc_paused)
 
-    def compile_paused(sig: Any) -> Any:
-        if not gc.isenabled():
-            return compile_collecting(sig)
-        gc.disable()
-        try:
-            return compile_collecting(sig)
-        finally:
-            gc.enable()
-            gc.collect(1)  # the young objects: all this compile allocated
 
-    dispatcher.compile = compile_paused  # type: ignore[method-assign]
-    return dispatcher
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The collector off, unless it already is; on again after, with the young
+    generations collected (see :func:`without_gc_pauses`)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(1)  # the young objects: all the compile allocated
 
 
 # The parameters whose integer constants are compile-time choices: the activation and cost

@@ -12,11 +12,12 @@ the on-disk cache directly.)
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from kernels.numba.jit import bind, python_entry
+from kernels.numba.jit import around_compile, bind, python_entry
 
 _MADE: dict[tuple[Any, ...], Any] = {}
 _SECONDS: dict[str, float] = {}  # name of a copy -> seconds its compiles (or loads) took
@@ -39,19 +40,17 @@ def specialised(template: Callable[..., Any], decorator: Callable[..., Any], hid
 def _timed(dispatcher: Any, name: str) -> Any:
     """Add the wall seconds of every ``compile`` of ``dispatcher`` (compiling, or loading
     from the on-disk cache, with every callee it needs) to :func:`compile_seconds`."""
-    compile_plain = getattr(dispatcher, "compile", None)
-    if compile_plain is None:  # NUMBA_DISABLE_JIT: a plain function
-        return dispatcher
+    return around_compile(dispatcher, lambda: _counted(name))
 
-    def compile_timed(sig: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return compile_plain(sig)
-        finally:
-            _SECONDS[name] = _SECONDS.get(name, 0.0) + time.perf_counter() - t0
 
-    dispatcher.compile = compile_timed
-    return dispatcher
+@contextlib.contextmanager
+def _counted(name: str) -> Iterator[None]:
+    """Add the wall seconds of the ``with`` body to ``name``'s in :func:`compile_seconds`."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        _SECONDS[name] = _SECONDS.get(name, 0.0) + time.perf_counter() - t0
 
 
 def compile_seconds() -> dict[str, float]:
