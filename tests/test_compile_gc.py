@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 from numba.core import event
+from uncached import uncached
 
 from kernels.numba.jit import jit, python_entry
-from tests.uncached import uncached
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"

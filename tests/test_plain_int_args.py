@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 from numba.core import types
+from uncached import uncached
 
 from kernels.numba.jit import LITERAL_PARAMS, jit, python_entry
-from tests.uncached import uncached
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="about compiled code (NUMBA_DISABLE_JIT=1)"
