@@ -1,4 +1,4 @@
-"""The regtile path's register-tiled gradient micro-kernels and the SLP switch they need."""
+"""The regtile path's register-tiled micro-kernels and the SLP switch of every kernel."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from typing import Any
 import fake_blas
 import numpy as np
 import pytest
+from numba import njit
 from numba.core import config as numba_config
 
+from kernels.numba.blocks import microkernels as mk
 from kernels.numba.blocks.grads import grad_tiles as grad_tiles_block
 from kernels.numba.blocks.grads import strip_cols, wide_tiles
 from kernels.numba.blocks.microkernels import COLS, grad_tile_6, grad_tile_6x32
-from kernels.numba.jit import from_python, tile_jit, with_slp
+from kernels.numba.jit import TILE_FASTMATH, from_python, jit, python_entry, with_slp
 from kernels.paths import isa_class
 
 grad_tiles = from_python(grad_tiles_block)  # a building block: called from Python this way
@@ -111,49 +113,100 @@ def test_wide_tiles_only_for_float32_where_there_are_32_vector_registers(
     assert not wide_tiles("float32") and not wide_tiles("float64")
 
 
-def test_generated_module_is_current() -> None:
-    """The committed kernels/numba/blocks/microkernels.py is what the generator writes."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_microkernels.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
 def _packed_fmas(asm: str) -> int:
     """Packed (vector) FMA instructions in x86 assembly text."""
     return sum(asm.count(op) for op in ("vfmadd231ps", "vfmadd231pd", "vfmadd213p", "vfmadd132p"))
 
 
+TILE_CASES = [  # (tile, kind, rows, cols)
+    (mk.grad_tile_1, "grad", 1, mk.COLS), (mk.grad_tile_6, "grad", 6, mk.COLS),
+    (mk.grad_tile_6x32, "grad", 6, mk.WIDE_COLS), (mk.push_tile_1, "push", 1, mk.COLS),
+    (mk.push_tile_4, "push", 4, mk.COLS), (mk.fwd_tile_4x32, "fwd", 4, mk.WIDE_COLS),
+    (mk.fwd_tile_6x32, "fwd", 6, mk.WIDE_COLS),
+]  # fmt: skip
+
+
+@njit(fastmath=TILE_FASTMATH)
+def _one_sum_per_lane(S, s_rows, s_col0, s_step, V, v_rows, v_col0, out, o_row0, o_col0,
+                      R, C, n, zero):  # fmt: skip
+    """What every tile computes, one lane at a time: ``out[o_row0+r, o_col0+c] =
+    Σ_t S[s_rows[...]]·V[v_rows[t], v_col0+c]`` summed in order, FMA-contracted only."""
+    for r in range(R):
+        for c in range(C):
+            acc = zero
+            for t in range(n):
+                p = S[s_rows[r], s_col0 + t] if s_step else S[t, s_col0 + r]
+                acc += p * V[v_rows[t], v_col0 + c]
+            out[o_row0 + r, o_col0 + c] = acc
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("tile", "kind", "R", "C"), TILE_CASES)
+def test_every_tile_is_one_fused_sum_per_lane_in_order(
+    tile: Any, kind: str, R: int, C: int, dtype: Any
+) -> None:
+    """Each lane of each tile has the bits of its own sum taken in order with FMA
+    contraction and no re-association (what the scalar tiles before computed): the same
+    data summed by another tile, or by a caller compiled with other fast-math flags, gives
+    the same bits. Offsets, a shuffled row order and a ragged count are all non-trivial."""
+    rng = np.random.default_rng(R * 100 + C)
+    zero = np.dtype(dtype).type(0)
+    n, r0, o0, c0 = 37, 3, 2, 5
+    order = rng.permutation(60).astype(np.int64)
+    ident = np.arange(60, dtype=np.int64)
+    out = np.full((12, 80), np.nan, dtype)
+    want = out.copy()
+    if kind == "grad":  # G[j0+r, k0+c] = Σ_s D[s, j0+r]·A[order[r0+s], k0+c]
+        D = rng.standard_normal((n, 12)).astype(dtype)
+        A = rng.standard_normal((60, 80)).astype(dtype)
+        from_python(tile)(D, A, order, r0, out, o0, c0, n)
+        _one_sum_per_lane(D, ident, o0, False, A, order[r0:], c0, want, o0, c0, R, C, n, zero)
+    elif kind == "push":  # P[s0+r, k0+c] = Σ_j D[s0+r, j]·W[j, k0+c]
+        D = rng.standard_normal((12, n)).astype(dtype)
+        W = rng.standard_normal((n, 80)).astype(dtype)
+        from_python(tile)(D, W, out, o0, c0, n)
+        _one_sum_per_lane(D, ident[o0:], 0, True, W, ident, c0, want, o0, c0, R, C, n, zero)
+    else:  # P[s0+r, j0+c] = Σ_k A[order[r0+s0+r], k]·WT[k, j0+c]
+        A = rng.standard_normal((60, n)).astype(dtype)
+        WT = rng.standard_normal((n, 80)).astype(dtype)
+        from_python(tile)(A, order, r0, WT, out, o0, c0, n)
+        _one_sum_per_lane(A, order[r0 + o0 :], 0, True, WT, ident, c0, want, o0, c0, R, C, n,
+                          zero)  # fmt: skip
+    assert out.tobytes() == want.tobytes()
+    assert np.isnan(out[o0 + R :]).all() and np.isnan(out[:, c0 + C :]).all()
+
+
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly only")
-def test_tiles_are_vectorised_only_with_slp(tmp_path: Path) -> None:
-    """A tile compiled the mlpbench way uses packed FMAs; the same source compiled without
-    the SLP switch has none (so the switch, not luck, makes the 10× difference)."""
+def test_tiles_are_packed_fmas_with_the_same_bits_whatever_the_caller(tmp_path: Path) -> None:
+    """A tile is vector code in any caller: inlined into a function compiled with no
+    fast-math flags and no SLP vectoriser it still runs packed FMAs, and gives the bits it
+    gives in a kernel compiled with mlpbench's flags (its own flags travel with it)."""
     code = f"""
 import numpy as np
 from numba import njit
-from kernels.numba.jit import TILE_FASTMATH
+from kernels.numba.jit import jit, python_entry
 from kernels.numba.blocks.microkernels import grad_tile_6
-from kernels.numba.jit import from_python
-D = np.ones((8, 6)); A = np.ones((8, {COLS})); G = np.zeros((6, {COLS}))
-rows = np.arange(8)
-from_python(grad_tile_6)(D, A, rows, 0, G, 0, 0, 8)
-plain = njit(fastmath=TILE_FASTMATH)(grad_tile_6.py_func)
-plain(D, A, rows, 0, G, 0, 0, 8)
-for f in (grad_tile_6, plain):
-    asm = "".join(f.inspect_asm().values())
-    print(sum(asm.count(op) for op in ("vfmadd231pd", "vfmadd213pd", "vfmadd132pd")))
+rng = np.random.default_rng(0)
+D = rng.standard_normal((40, 6)); A = rng.standard_normal((40, {mk.COLS}))
+rows = np.arange(40)
+def call(D, A, rows, G):
+    grad_tile_6(D, A, rows, 0, G, 0, 0, 40)
+plain = njit(call)
+ours = python_entry(jit)(call)
+G1 = np.zeros((6, {mk.COLS})); G2 = np.zeros((6, {mk.COLS}))
+plain(D, A, rows, G1); ours(D, A, rows, G2)
+asm = "".join(plain.inspect_asm().values())
+print(sum(asm.count(op) for op in ("vfmadd231pd", "vfmadd213pd", "vfmadd132pd")),
+      int(G1.tobytes() == G2.tobytes()))
 """
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, check=False
     )
     assert done.returncode == 0, done.stderr
-    with_switch, without = (int(v) for v in done.stdout.split())
-    assert with_switch > 0
-    assert without == 0
+    packed, same = (int(v) for v in done.stdout.split())
+    assert packed > 0
+    assert same == 1
 
 
 def test_slp_switch_is_restored_and_scoped() -> None:
@@ -164,7 +217,7 @@ def test_slp_switch_is_restored_and_scoped() -> None:
     def probe(x: float) -> float:
         return x + 1.0
 
-    kernel = tile_jit(probe, python=True)
+    kernel = python_entry(jit)(probe)
     original = kernel.compile
 
     def spy(sig: Any) -> Any:

@@ -3,7 +3,7 @@
 
 One place for the ``FASTMATH`` flags and for the on-disk cache of
 :mod:`kernels.numba.cache`: ``jit`` (serial kernels), ``pjit`` (``prange`` kernels),
-``tile_jit`` (register-tiled micro-kernels), ``vec_jit`` (whole-block kernels) and
+``vec_jit`` (whole-block kernels) and
 ``vecmath_jit`` (the vectorisable exp/log1p).
 
 Importing this module loads the BLAS that Numba's ``np.dot`` calls (so threadpoolctl sees
@@ -28,6 +28,7 @@ from numba.core import types as nb_types
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.dispatcher import Dispatcher
 from numba.core.registry import CPUDispatcher
+from numba.extending import _Intrinsic  # type: ignore[attr-defined]
 
 from kernels.numba.cache import cached
 
@@ -41,21 +42,26 @@ from kernels.numba.cache import cached
 # speed (scripts/fastmath_cost.py); "nsz" made no measurable difference. No nnan/ninf:
 # sigmoid/softplus rely on exp overflowing to inf.
 FASTMATH: set[str] = {"reassoc", "contract", "arcp"}
-TILE_FASTMATH: set[str] = {"contract"}  # the micro-kernels: see tile_jit
+# FMA contraction only: the register tiles (kernels.numba.blocks.microkernels) and the
+# vectorisable exp/log1p (vecmath_jit), whose sums must not be re-associated.
+TILE_FASTMATH: set[str] = {"contract"}
 
 
 def with_slp(dispatcher: Any) -> Any:
     """Compile ``dispatcher`` with LLVM's SLP vectoriser on; returns it.
 
     Numba turns the SLP vectoriser off by default (numba#8852: miscompilations seen with
-    older LLVMs); the register-tiled micro-kernels of :mod:`kernels.numba.blocks.microkernels` need
-    it (their sums are named scalars that only SLP packs into vector registers: 10× faster).
-    Every mlpbench kernel is compiled this way, never only some, so a helper that several
-    kernels call is optimised the same whichever compiles it first (cold and cached runs
-    give the same bits, issue 7). The switch is Numba's own ``config.SLP_VECTORIZE``, set
-    only while one of these dispatchers compiles, under Numba's compiler lock, and restored
-    after: a user's other Numba code in the process compiles as configured. The property
-    tests compare every kernel path with the numpy reference.
+    older LLVMs). The register tiles needed it while they were scalar code (named sums that
+    only SLP packed into vector registers: 10× faster); they are vector code now
+    (:mod:`kernels.numba.blocks.microkernels`). It stays on because every other kernel was
+    tuned, timed and published with it (turning it off would change their code and maybe
+    their bits, not measured). Every mlpbench kernel is compiled this way, never only
+    some, so a helper that several kernels call is optimised the same whichever compiles it
+    first (cold and cached runs give the same bits, issue 7). The switch is Numba's own
+    ``config.SLP_VECTORIZE``, set only while one of these dispatchers compiles, under
+    Numba's compiler lock, and restored after: a user's other Numba code in the process
+    compiles as configured. The property tests compare every kernel path with the numpy
+    reference.
     """
     return around_compile(dispatcher, _slp_on)
 
@@ -204,11 +210,11 @@ def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> 
 
 
 def from_python(kernel: Any) -> Any:
-    """A compiled function that calls the building block ``kernel`` with its arguments, so
-    that Python (a test, a notebook) can run it; ``kernel`` itself when it is a plain
+    """A compiled function that calls the building block (or intrinsic) ``kernel`` with its
+    arguments, so that Python (a test, a notebook) can run it; ``kernel`` itself when it is a plain
     function (``NUMBA_DISABLE_JIT``) or has a Python wrapper. Arguments are typed as
     Python passes them (no compile-time constants)."""
-    if not isinstance(kernel, BuildingBlock):
+    if not isinstance(kernel, BuildingBlock | _Intrinsic):
         return kernel
 
     def call(*args: Any) -> Any:
@@ -244,18 +250,6 @@ def inline_jit(fn: Callable[..., Any]) -> Any:
     instruction, only how often the tree below is compiled.
     """
     return njit(nogil=True, fastmath=FASTMATH, inline="always")(fn)
-
-
-def tile_jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
-    """The decorator of the register-tiled micro-kernels: as :func:`jit`, but FMA contraction
-    only (:data:`TILE_FASTMATH`).
-
-    Without ``reassoc`` the loop vectoriser cannot turn the sample loop of a tile into
-    gathers and horizontal sums; the SLP vectoriser then packs the tile's independent sums
-    into vector registers (re-association is not needed: each lane is one sum, in order).
-    The flags travel with the instructions, so they hold where the tile is inlined too.
-    """
-    return _kernel(fn, python=python, fastmath=TILE_FASTMATH)
 
 
 def vec_jit(fn: Callable[..., Any], *, python: bool = False) -> Any:
