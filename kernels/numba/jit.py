@@ -31,6 +31,9 @@ from numba.core.registry import CPUDispatcher
 from numba.extending import _Intrinsic  # type: ignore[attr-defined]
 
 from kernels.numba.cache import cached
+from kernels.numba.link_only import compiling_block, install
+
+install()  # building blocks get no machine code of their own (kernels.numba.link_only)
 
 # Only flags whose effect does not depend on where a function is compiled. A kernel calls
 # other @njit functions; Numba links a copy of each callee into the caller and optimises it
@@ -194,7 +197,9 @@ def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> 
     source-keyed on-disk cache (:mod:`kernels.numba.cache`).
 
     Only a kernel called from Python (``python``: a path's driver, the evaluation) gets
-    Numba's CPython wrapper; the others are :class:`BuildingBlock` s. No kernel gets a cfunc
+    Numba's CPython wrapper; the others are :class:`BuildingBlock` s, compiled to optimised
+    LLVM IR that their callers link, without machine code of their own
+    (:mod:`kernels.numba.link_only`). No kernel gets a cfunc
     wrapper (mlpbench passes no kernel as a first-class function). Each wrapper is extra
     code that every caller's compile links, optimises and emits again: without them a
     cold ``regtile`` compile took 17.2 s instead of 23.4 s (2-vCPU Zen 5, idle). The
@@ -206,6 +211,8 @@ def _kernel(fn: Callable[..., Any], *, python: bool = False, **options: Any) -> 
     dispatcher = njit(nogil=True, **options)(fn)
     if not python and isinstance(dispatcher, CPUDispatcher):  # not under NUMBA_DISABLE_JIT
         dispatcher.__class__ = BuildingBlock
+        name = dispatcher.py_func.__qualname__
+        around_compile(dispatcher, lambda: compiling_block(name))
     return cached(plain_int_args(without_gc_pauses(with_slp(dispatcher))))
 
 
