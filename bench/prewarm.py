@@ -38,15 +38,19 @@ from kernels.paths import GEMM_BLOCK
 log = logging.getLogger("mlpbench")
 
 PREWARM_ENV = "MLPBENCH_PREWARM"
-# Cold compile seconds on an idle 2-vCPU Zen 5 (Dec 2026), only used to share the work out
-# evenly: a path's driver and the evaluation as compiled in a sweep, after or beside kernels
-# that compiled some of the same blocks (alone: regtile 11.6, loops 10.8, blas 8.5,
-# gemm-blocked 5.8, fused-mb1 5.6, gemm 5.5, the evaluation 5.0); a worker's start (python,
-# numpy, numba and the kernel modules imported).
-WEIGHTS = {"regtile": 9.0, "split-regtile": 9.0, "loops": 8.5, "split-loops": 8.5,
-           "blas": 6.5, "split-blas": 6.5, "fused-mb1": 5.0, "gemm-blocked": 4.5}  # fmt: skip
-DEFAULT_WEIGHT = 3.0  # gemm: 2.6
-EVALUATE_WEIGHT = 2.0
+# Cold compile seconds on an idle 2-vCPU Zen 5 (3 Dec 2026), only used to share the work
+# out evenly: a path's driver and the evaluation as compiled in a sweep, after or beside
+# kernels that compiled some of the same blocks (alone, driver + evaluation: regtile 8.1 +
+# 2.3, loops 9.8 + 1.6, blas 7.2 + 1.3, gemm-blocked 5.4 + 2.7, fused-mb1 5.3 + 3.0, gemm
+# 5.1 + 3.2, split-regtile 15.7 + 5.6, split-loops 13.6 + 5.0, split-blas 13.6 + 5.3); a
+# worker's start (python, numpy, numba and the kernel modules imported).
+WEIGHTS = {"regtile": 8.0, "split-regtile": 13.0, "loops": 8.5, "split-loops": 11.5,
+           "blas": 6.0, "split-blas": 11.5, "fused-mb1": 5.0, "gemm-blocked": 4.5}  # fmt: skip
+DEFAULT_WEIGHT = 2.0  # gemm: 1.8-1.9 s after the others in a sweep
+# The evaluation: 2.1-2.3 s in a sweep, weighed 3.0 so that in the default sweep it goes to
+# the worker with fused-mb1 (whose forward blocks it shares) and gemm to regtile's process:
+# 9.6-9.7 s before the first trial, against 9.7-10.1 s the other way round.
+EVALUATE_WEIGHT = 3.0
 WORKER_START = 0.5
 
 

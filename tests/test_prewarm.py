@@ -43,8 +43,8 @@ def test_units_are_one_per_compiled_shape_heaviest_first() -> None:
     # η does not change the compiled code; numpy compiles nothing; one evaluation (the
     # same kernel whatever the path), planned with the first trial's spec
     assert [(u.spec.train.kernel_path, u.batches, u.evaluation) for u in units] == [
-        ("regtile", (100, 5), False),
         ("loops", (10, 5), False),
+        ("regtile", (100, 5), False),
         ("loops", (), True),
     ]
     float32 = replace(specs[0], train=replace(specs[0].train, dtype="float32"))
@@ -80,10 +80,10 @@ def test_work_is_shared_out_by_weight_the_workers_starting_late() -> None:
     units.append(Unit(_spec("gemm"), (), evaluation=True))
     groups = share_out(units, 2)
     names = [[u.spec.train.kernel_path + "/eval" * u.evaluation for u in g] for g in groups]
-    # weights 9, 5, 3, 2, heaviest first, each to the group that would finish first; the
-    # worker starts at 0.5: regtile -> 0 (9), fused-mb1 -> 1 (5.5), gemm -> 1 (8.5), the
-    # evaluation -> 1 (10.5)
-    assert names == [["regtile"], ["fused-mb1", "gemm", "gemm/eval"]]
+    # weights 8, 5, 3 (the evaluation), 2 (gemm), heaviest first, each to the group that
+    # would finish first; the worker starts at 0.5: regtile -> 0 (8), fused-mb1 -> 1 (5.5),
+    # the evaluation -> 1 (8.5), gemm -> 0 (10)
+    assert names == [["regtile", "gemm"], ["fused-mb1", "gemm/eval"]]
     assert share_out(units[:1], 2) == [[units[0]]]  # no empty group
 
 
