@@ -124,16 +124,22 @@ ISA_DEFAULTS: dict[str, dict[str, tuple[Band, ...]]] = {
     # within 1 % only in float64, and timing it would compile regtile (the slowest path to
     # compile, ~40 s cold) where gemm serves. Same run, regtile at 100 / 1000: float32 798 k /
     # 749 k (gemm 541 k / 553 k, blas 588 k at 1000), float64 428 k / 387 k (gemm 324 k / 330 k).
+    # Mini-batch 10 since the register tiles became vector code (3 Dec 2026, same Zen 5,
+    # `mlpbench kernels tune --repeats 5 --samples 20000`, every candidate interleaved):
+    # regtile is the fastest on one thread and on two, with numpy's OpenBLAS on SkylakeX
+    # kernels (float64 437 k vs gemm 421 k, float32 796 k vs 701 k; two threads 464 k vs
+    # 413 k, 754 k vs 693 k) and on Haswell kernels (401 k vs 183 k, 743 k vs 268 k): the
+    # default; gemm stays a runner-up (0.96x in float64 on one thread: within CLOSE).
     "avx512": {
         "serial": (
             (1, FUSED_MB1, ()),
-            (2, GEMM, ()),
+            (2, REGTILE, (GEMM,)),
             (32, REGTILE, ()),
             (316, REGTILE, ()),
         ),
         "split": (
             (1, FUSED_MB1, ()),
-            (2, GEMM, ()),
+            (2, REGTILE, (GEMM,)),
             (32, SPLIT_REGTILE, ()),
             (316, SPLIT_REGTILE, ()),
         ),
