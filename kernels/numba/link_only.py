@@ -12,9 +12,12 @@ libraries; 2-vCPU Zen 5).
 :class:`LinkOnlyLibrary` is Numba's JIT library with one difference: a library compiled
 inside :func:`compiling_block` for the block's own name is optimised as always but not
 added to the execution engine, so LLVM never emits it; the on-disk cache stores its IR
-with an empty object (and loads it back the same way). The IR callers link is the same
-bytes as before, so their machine code and results are the same (the 592-training hash,
-``scripts/train_hash.py``). Every other library (the paths' drivers, the evaluation,
+with an empty object (and loads it back the same way). Callers link the block's
+optimised IR as before, except that Numba used to clone it after LLVM had emitted it, and
+emitting rewrites a module in place (LLVM's code-generation passes): the drivers' machine
+code is not byte for byte the same, their results are (the 592-training hash,
+``scripts/train_hash.py``, cold and warm), and no path ran slower (six alternating rounds,
+``docs/kernels-layout.md``). Every other library (the paths' drivers, the evaluation,
 Numba's own helpers, a user's functions in the same process) is finalised exactly as
 Numba does. :func:`install` puts the class on Numba's CPU code generator.
 """
