@@ -49,13 +49,11 @@ WIDE_COLS = 32  # the float32 gradient tile on AVX-512: 6 × 32 sums are 12 zmm 
 TILE_ROWS = 6  # rows of G per gradient tile; a ragged last tile overlaps its neighbour
 TILE_FLAGS = tuple(sorted(TILE_FASTMATH))  # FMA contraction only, never re-association
 
-# Addresses: (row, column) of the vector operand, of each scalar and of each stored row.
-# ``t`` is the loop index, ``r`` the tile row, ``ix(i)`` the i-th row of the shuffled order.
 GRAD, PUSH, FWD = "grad", "push", "fwd"
 
 
-class _Matrix:
-    """A C-contiguous 2-D array argument of a tile, unpacked once."""
+class _Array:
+    """An array argument of a tile, unpacked once (before the tile's loop)."""
 
     def __init__(self, context: Any, builder: Any, ty: Any, value: Any) -> None:
         self.context, self.builder, self.ty = context, builder, ty
@@ -64,11 +62,16 @@ class _Matrix:
         self.shape = cgutils.unpack_tuple(builder, ary.shape)
         self.strides = cgutils.unpack_tuple(builder, ary.strides)
 
-    def at(self, i: Any, j: Any) -> Any:
-        """The element pointer of ``[i, j]``."""
+    def at(self, *index: Any) -> Any:
+        """The element pointer of ``[index]``."""
         return cgutils.get_item_pointer2(
-            self.context, self.builder, self.data, self.shape, self.strides, "C", [i, j]
-        )
+            self.context, self.builder, self.data, self.shape, self.strides, self.ty.layout,
+            list(index),
+        )  # fmt: skip
+
+    def row(self, i: Any) -> Any:
+        """Element ``i`` of this 1-D integer array (a row of the shuffled order), an intp."""
+        return _intp(self.context, self.builder, self.builder.load(self.at(i)), self.ty.dtype)
 
 
 def _typecheck(name: str, matrices: tuple[Any, ...], index: Any, ints: tuple[Any, ...]) -> Any:
@@ -88,7 +91,7 @@ def _typecheck(name: str, matrices: tuple[Any, ...], index: Any, ints: tuple[Any
     return dtype
 
 
-def _emit(context: Any, builder: Any, dtype: Any, n: Any, rows: int, cols: int,
+def _emit(context: Any, builder: Any, dtype: Any, rows: int, cols: int, n: Any,
           vector_at: Callable[[Any], Any], scalar_at: Callable[[Any, int], Any],
           out_at: Callable[[int], Any]) -> None:  # fmt: skip
     """The tile's loop: ``rows`` vector sums of ``cols`` lanes; step ``t`` of ``n`` adds
@@ -123,99 +126,96 @@ def _intp(context: Any, builder: Any, value: Any, ty: Any) -> Any:
     return context.cast(builder, value, ty, types.intp)
 
 
-def _row_of(context: Any, builder: Any, order_ty: Any, order: Any, i: Any) -> Any:
-    """``order[i]`` as an ``intp`` (a row of the shuffled order)."""
-    ary = context.make_array(order_ty)(context, builder, order)
-    ptr = cgutils.get_item_pointer2(
-        context, builder, ary.data, cgutils.unpack_tuple(builder, ary.shape),
-        cgutils.unpack_tuple(builder, ary.strides), order_ty.layout, [i],
-    )  # fmt: skip
-    return _intp(context, builder, builder.load(ptr), order_ty.dtype)
+# What a tile's loop reads and writes, from its arrays and integers (by argument position):
+# ``(n, vector_at, scalar_at, out_at)`` for :func:`_emit`.
+Addresses = Callable[[Any, dict[int, _Array], dict[int, Any]], tuple[Any, Any, Any, Any]]
+
+
+def _tile(name: str, rows: int, cols: int, matrices: tuple[int, ...], order: int | None,
+          ints: tuple[int, ...], addresses: Addresses) -> Callable[..., Any]:  # fmt: skip
+    """The typing of an intrinsic tile of ``rows × cols`` sums, ``(argument types) ->
+    (signature, codegen)``: the argument positions of its matrices, its row order (or None)
+    and its integers, and where its loop reads and writes. (Numba needs the intrinsic's
+    own parameters named, so each kind wraps this in a function of its own.)"""
+    arrays = (*matrices, *(() if order is None else (order,)))
+
+    def typer(*args: Any) -> Any:
+        order_ty = None if order is None else args[order]
+        dtype = _typecheck(name, tuple(args[i] for i in matrices), order_ty,
+                           tuple(args[i] for i in ints))  # fmt: skip
+
+        def codegen(context, builder, signature, values):
+            tys = signature.args
+            arr = {i: _Array(context, builder, tys[i], values[i]) for i in arrays}
+            num = {i: _intp(context, builder, values[i], tys[i]) for i in ints}
+            _emit(context, builder, dtype, rows, cols, *addresses(builder, arr, num))
+            return context.get_dummy_value()
+
+        return types.void(*args), codegen
+
+    return typer
+
+
+def _offsets(builder: Any, base: Any, rows: int) -> list[Any]:
+    """``base + r`` for each tile row ``r`` (computed once, before the loop)."""
+    return [builder.add(base, ir.Constant(base.type, r)) for r in range(rows)]
 
 
 def _grad_tile(rows: int, cols: int) -> Any:
-    """``grad_tile_<rows>[x<cols>]`` as an intrinsic (see the module docstring)."""
+    """``grad_tile_<rows>[x<cols>](D, A, order, r0, G, j0, k0, m)`` (module docstring)."""
+
+    def addresses(builder, a, i):
+        D, A, order, G = a[0], a[1], a[2], a[4]
+        r0, j0, k0, m = i[3], i[5], i[6], i[7]
+        js = _offsets(builder, j0, rows)
+        return (m, lambda t: A.at(order.row(builder.add(r0, t)), k0),
+                lambda t, r: builder.load(D.at(t, js[r])), lambda r: G.at(js[r], k0))  # fmt: skip
+
+    typer = _tile("grad_tile", rows, cols, (0, 1, 4), 2, (3, 5, 6, 7), addresses)
 
     @intrinsic
     def grad_tile(typingctx, D, A, order, r0, G, j0, k0, m):
-        dtype = _typecheck("grad_tile", (D, A, G), order, (r0, j0, k0, m))
-        sig = types.void(D, A, order, r0, G, j0, k0, m)
-
-        def codegen(context, builder, signature, args):
-            d, a, g = (_Matrix(context, builder, signature.args[i], args[i]) for i in (0, 1, 4))
-            r0_, j0_, k0_, m_ = (
-                _intp(context, builder, args[i], signature.args[i]) for i in (3, 5, 6, 7)
-            )
-
-            def vector_at(t):
-                row = _row_of(context, builder, signature.args[2], args[2], builder.add(r0_, t))
-                return a.at(row, k0_)
-
-            def scalar_at(t, r):
-                return builder.load(d.at(t, builder.add(j0_, ir.Constant(j0_.type, r))))
-
-            def out_at(r):
-                return g.at(builder.add(j0_, ir.Constant(j0_.type, r)), k0_)
-
-            _emit(context, builder, dtype, m_, rows, cols, vector_at, scalar_at, out_at)
-            return context.get_dummy_value()
-
-        return sig, codegen
+        return typer(D, A, order, r0, G, j0, k0, m)
 
     return grad_tile
 
 
 def _push_tile(rows: int, cols: int) -> Any:
-    """``push_tile_<rows>`` as an intrinsic (see the module docstring)."""
+    """``push_tile_<rows>(D, W, P, s0, k0, n)`` (module docstring)."""
+
+    def addresses(builder, a, i):
+        D, W, P = a[0], a[1], a[2]
+        s0, k0, n = i[3], i[4], i[5]
+        ss = _offsets(builder, s0, rows)
+        return (n, lambda t: W.at(t, k0), lambda t, r: builder.load(D.at(ss[r], t)),
+                lambda r: P.at(ss[r], k0))  # fmt: skip
+
+    typer = _tile("push_tile", rows, cols, (0, 1, 2), None, (3, 4, 5), addresses)
 
     @intrinsic
     def push_tile(typingctx, D, W, P, s0, k0, n):
-        dtype = _typecheck("push_tile", (D, W, P), None, (s0, k0, n))
-        sig = types.void(D, W, P, s0, k0, n)
-
-        def codegen(context, builder, signature, args):
-            d, w, p = (_Matrix(context, builder, signature.args[i], args[i]) for i in (0, 1, 2))
-            s0_, k0_, n_ = (_intp(context, builder, args[i], signature.args[i]) for i in (3, 4, 5))
-            srows = [builder.add(s0_, ir.Constant(s0_.type, r)) for r in range(rows)]
-
-            def scalar_at(t, r):
-                return builder.load(d.at(srows[r], t))
-
-            _emit(context, builder, dtype, n_, rows, cols, lambda t: w.at(t, k0_), scalar_at,
-                  lambda r: p.at(srows[r], k0_))  # fmt: skip
-            return context.get_dummy_value()
-
-        return sig, codegen
+        return typer(D, W, P, s0, k0, n)
 
     return push_tile
 
 
 def _fwd_tile(rows: int, cols: int) -> Any:
-    """``fwd_tile_<rows>x<cols>`` as an intrinsic (see the module docstring)."""
+    """``fwd_tile_<rows>x<cols>(A, order, r0, WT, P, s0, j0, n)`` (module docstring)."""
+
+    def addresses(builder, a, i):
+        A, order, WT, P = a[0], a[1], a[3], a[4]
+        r0, s0, j0, n = i[2], i[5], i[6], i[7]
+        ss = _offsets(builder, s0, rows)
+        zero = ir.Constant(s0.type, 0)
+        inputs = [A.at(order.row(builder.add(r0, s)), zero) for s in ss]  # rows, once
+        return (n, lambda t: WT.at(t, j0), lambda t, r: builder.load(builder.gep(inputs[r], [t])),
+                lambda r: P.at(ss[r], j0))  # fmt: skip
+
+    typer = _tile("fwd_tile", rows, cols, (0, 3, 4), 1, (2, 5, 6, 7), addresses)
 
     @intrinsic
     def fwd_tile(typingctx, A, order, r0, WT, P, s0, j0, n):
-        dtype = _typecheck("fwd_tile", (A, WT, P), order, (r0, s0, j0, n))
-        sig = types.void(A, order, r0, WT, P, s0, j0, n)
-
-        def codegen(context, builder, signature, args):
-            a, wt, p = (_Matrix(context, builder, signature.args[i], args[i]) for i in (0, 3, 4))
-            r0_, s0_, j0_, n_ = (
-                _intp(context, builder, args[i], signature.args[i]) for i in (2, 5, 6, 7)
-            )
-            srows = [builder.add(s0_, ir.Constant(s0_.type, r)) for r in range(rows)]
-            base = [builder.add(r0_, s) for s in srows]
-            inputs = [a.at(_row_of(context, builder, signature.args[1], args[1], b), ir.Constant(
-                base[0].type, 0)) for b in base]  # fmt: skip
-
-            def scalar_at(t, r):
-                return builder.load(builder.gep(inputs[r], [t]))
-
-            _emit(context, builder, dtype, n_, rows, cols, lambda t: wt.at(t, j0_), scalar_at,
-                  lambda r: p.at(srows[r], j0_))  # fmt: skip
-            return context.get_dummy_value()
-
-        return sig, codegen
+        return typer(A, order, r0, WT, P, s0, j0, n)
 
     return fwd_tile
 
