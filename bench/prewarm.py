@@ -31,6 +31,7 @@ from bench import strict_json
 from bench.config import TrialSpec
 from bench.data.dataset import Dataset
 from bench.kernel_tuning import paths_to_compile
+from bench.process_exit import leave, status_of
 from bench.train import compile_trial_kernels, trial_batches, trial_shape
 from kernels import backend_info
 from kernels.paths import GEMM_BLOCK
@@ -209,4 +210,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    leave(status_of(lambda: main(sys.argv[1:])))  # no teardown: the parent waits for it

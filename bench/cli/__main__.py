@@ -1,5 +1,5 @@
 """``python -m bench.cli``: the same as the ``mlpbench`` command."""
 
-from bench.cli.entry import main
+from bench.cli.entry import run
 
-raise SystemExit(main())
+run()

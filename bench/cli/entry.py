@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
+
+from bench.process_exit import leave, status_of
 
 
 def _fix_coretype() -> None:
@@ -69,5 +72,11 @@ def main() -> int:
     return cli_main()
 
 
+def run() -> NoReturn:
+    """The ``mlpbench`` console script: :func:`main`, then end the process at once with its
+    exit status (:func:`bench.process_exit.leave`: no interpreter teardown)."""
+    leave(status_of(main))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
