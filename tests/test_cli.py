@@ -17,7 +17,7 @@ BAD_INPUTS = [
     (["--sizes", "784,30,5"], "--sizes", "10 classes"),
     (["--sizes", "784"], "--sizes", "fewer than 2"),
     (["--sizes", "784,0,10"], "--sizes", "< 1"),
-    (["--batch-sizes", "0"], "--batch-size", "< 1"),
+    (["--batch-sizes", "0"], "--batch-sizes", "1 or more"),
     (["--batch-sizes", "10,301"], "--batch-size", "larger than the 300"),
     (["--eta", "0"], "--eta", "> 0"),
     (["--eta", "-1"], "--eta", "> 0"),

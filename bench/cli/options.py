@@ -33,8 +33,9 @@ from bench.runner import PlannedTrial
 RESULTS_DIR = "mlpbench-results"
 
 
-def int_list(option: str) -> Callable[[str], list[int]]:
-    """argparse type: comma-separated integers such as ``784,30,10``."""
+def int_list(option: str, minimum: int | None = None) -> Callable[[str], list[int]]:
+    """argparse type: comma-separated integers such as ``784,30,10`` (each at least
+    ``minimum``, where given)."""
 
     def parse(text: str) -> list[int]:
         try:
@@ -45,6 +46,10 @@ def int_list(option: str) -> Callable[[str], list[int]]:
             ) from None
         if not values:
             raise argparse.ArgumentTypeError(f"{option} needs at least one integer")
+        if minimum is not None and min(values) < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has a value below {minimum}; give integers of {minimum} or more"
+            )
         return values
 
     return parse
@@ -182,7 +187,7 @@ def add_batch_sizes_options(
 ) -> None:
     """``--batch-sizes 1,10,100`` and ``--eta-scaling``: commands comparing mini-batch sizes."""
     p.add_argument(
-        "--batch-sizes", type=int_list("--batch-sizes"), nargs="+", action=_Flatten,
+        "--batch-sizes", type=int_list("--batch-sizes", minimum=1), nargs="+", action=_Flatten,
         default=[1, 10, 100], help=f"{help_sizes}, or space-separated (default 1,10,100)",
     )  # fmt: skip
     p.add_argument(
