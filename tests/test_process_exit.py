@@ -107,4 +107,4 @@ def test_the_console_script_keeps_status_and_output(argv: list[str]) -> None:
         usual.stdout,
         usual.stderr,
     )
-    assert quick.stdout.count("\n") > 20 or "mlpbench: error:" in quick.stderr
+    assert quick.stdout.count("\n") > 20 or "error: argument --batch-sizes" in quick.stderr
