@@ -48,10 +48,14 @@ PREWARM_ENV = "MLPBENCH_PREWARM"
 WEIGHTS = {"regtile": 8.0, "split-regtile": 13.0, "loops": 8.5, "split-loops": 11.5,
            "blas": 6.0, "split-blas": 11.5, "fused-mb1": 5.0, "gemm-blocked": 4.5}  # fmt: skip
 DEFAULT_WEIGHT = 2.0  # gemm: 1.8-1.9 s after the others in a sweep
-# The evaluation: 2.1-2.3 s in a sweep, weighed 3.0 so that in the default sweep it goes to
-# the worker with fused-mb1 (whose forward blocks it shares) and gemm to regtile's process:
-# 9.6-9.7 s before the first trial, against 9.7-10.1 s the other way round.
+# The evaluation alone, and after a path whose building blocks it reuses (its forward and
+# output layer are the regtile paths' own: kernels.numba.evaluate), in the same process: on
+# the Zen 5 in a slow hour (regtile alone 11.6 s there, 8.1 s usually) 4.2 s after loops,
+# 2.0 s after regtile (3 Dec 2026), scaled to the usual speed. Untuned default sweeps time
+# regtile against the default in most bands, so regtile is there to share with.
 EVALUATE_WEIGHT = 3.0
+EVALUATION_SHARES = frozenset({"regtile", "split-regtile"})
+EVALUATE_AFTER_SHARED = 1.5
 WORKER_START = 0.5
 
 
@@ -128,14 +132,29 @@ def plan_units(specs: Sequence[TrialSpec], sets: Sequence[Dataset]) -> list[Unit
 def share_out(units: Sequence[Unit], processes: int) -> list[list[Unit]]:
     """``units`` in ``processes`` groups of about equal weight (greedy, heaviest first, each
     to the group that would finish first); group 0 is this process's, the others start
-    :data:`WORKER_START` seconds late."""
+    :data:`WORKER_START` seconds late. An evaluation goes with a path whose blocks it
+    reuses (:data:`EVALUATION_SHARES`), after it, where the plan has one of its shape."""
     groups: list[list[Unit]] = [[] for _ in range(processes)]
     load = [0.0] + [WORKER_START] * (processes - 1)
-    for unit in sorted(units, key=lambda u: -u.weight()):
+    for weight, bundle in sorted(_bundles(units), key=lambda b: -b[0]):
         i = min(range(processes), key=lambda g: load[g])
-        groups[i].append(unit)
-        load[i] += unit.weight()
+        groups[i].extend(bundle)
+        load[i] += weight
     return [g for g in groups if g]
+
+
+def _bundles(units: Sequence[Unit]) -> list[tuple[float, list[Unit]]]:
+    """``(weight, units)`` to place together: each evaluation after the first path unit of
+    its shape in :data:`EVALUATION_SHARES`, every other unit alone."""
+    bundles = {id(u): (u.weight(), [u]) for u in units}
+    for ev in (u for u in units if u.evaluation):
+        host = next((u for u in units if not u.evaluation and len(bundles[id(u)][1]) == 1
+                     and u.spec.train.kernel_path in EVALUATION_SHARES
+                     and u.key()[:5] == ev.key()[:5]), None)  # fmt: skip
+        if host is not None:
+            bundles[id(host)] = (host.weight() + EVALUATE_AFTER_SHARED, [host, ev])
+            del bundles[id(ev)]
+    return list(bundles.values())
 
 
 def compile_ahead(

@@ -80,11 +80,20 @@ def test_work_is_shared_out_by_weight_the_workers_starting_late() -> None:
     units.append(Unit(_spec("gemm"), (), evaluation=True))
     groups = share_out(units, 2)
     names = [[u.spec.train.kernel_path + "/eval" * u.evaluation for u in g] for g in groups]
-    # weights 8, 5, 3 (the evaluation), 2 (gemm), heaviest first, each to the group that
-    # would finish first; the worker starts at 0.5: regtile -> 0 (8), fused-mb1 -> 1 (5.5),
-    # the evaluation -> 1 (8.5), gemm -> 0 (10)
-    assert names == [["regtile", "gemm"], ["fused-mb1", "gemm/eval"]]
+    # the evaluation goes after regtile, whose blocks it reuses (8 + 1.5); then fused-mb1
+    # (5) and gemm (2), heaviest first, each to the group that would finish first; the
+    # worker starts at 0.5: regtile + evaluation -> 0 (9.5), fused-mb1 -> 1 (5.5), gemm -> 1
+    # (7.5)
+    assert names == [["regtile", "gemm/eval"], ["fused-mb1", "gemm"]]
     assert share_out(units[:1], 2) == [[units[0]]]  # no empty group
+    # no regtile of the evaluation's shape (that one runs on numba-parallel): it weighs 3
+    # alone. loops (8.5) -> 0, regtile (8) -> 1 (8.5), fused-mb1 (5) -> 0 (13.5), the
+    # evaluation -> 1 (11.5), gemm (2) -> 1 (13.5)
+    other = [units[0], Unit(_spec("loops"), (10,)), units[2],
+             Unit(_spec("regtile", backend="numba-parallel"), (10,)), units[3]]  # fmt: skip
+    names = [[u.spec.train.kernel_path + "/eval" * u.evaluation for u in g]
+             for g in share_out(other, 2)]  # fmt: skip
+    assert names == [["loops", "fused-mb1"], ["regtile", "gemm/eval", "gemm"]]
 
 
 def _sweep(tmp: Path, prewarm: str) -> dict[str, Any]:

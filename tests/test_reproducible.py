@@ -68,8 +68,8 @@ print(json.dumps({"cost": cost, "hits": sum(st.cache_hits.values()), "key": cach
 
 
 def test_editing_a_callee_module_invalidates_the_cache(tmp_path: Path) -> None:
-    """Edit ``output_row`` (kernels/numba/blocks/scalar.py, a callee of the evaluation) in a
-    copy."""
+    """Edit ``output_block`` (kernels/numba/blocks/vector.py, a callee of the evaluation)
+    in a copy."""
     pkg = tmp_path / "pkg"
     shutil.copytree(ROOT / "kernels", pkg / "kernels", ignore=shutil.ignore_patterns("__pycache__"))
     cache = tmp_path / "cache"
@@ -77,10 +77,11 @@ def test_editing_a_callee_module_invalidates_the_cache(tmp_path: Path) -> None:
     again = _run(["-c", EVAL], cache, pkg)
     assert again["hits"] == 1 and again["cost"] == first["cost"]
     assert Path(first["dir"]).parent == cache and first["key"] in first["dir"]
-    fwd = pkg / "kernels" / "numba" / "blocks" / "scalar.py"
+    fwd = pkg / "kernels" / "numba" / "blocks" / "vector.py"
     text = fwd.read_text()
-    assert text.count("    return cost\n") == 1
-    fwd.write_text(text.replace("    return cost\n", "    return cost + 1000.0\n"))
+    end = "        d[j] -= one\n    return cost\n"  # the sigmoid + cross-entropy block's
+    assert text.count(end) == 1
+    fwd.write_text(text.replace(end, end.replace("return cost", "return cost + 1000.0 * m")))
     edited = _run(["-c", EVAL], cache, pkg)
     assert edited["key"] != first["key"] and edited["hits"] == 0
     assert edited["cost"] == pytest.approx(first["cost"] + 40 * 1000.0)  # one per row

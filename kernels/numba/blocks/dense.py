@@ -4,7 +4,8 @@
 ``fwd_loops`` (4 samples × 4 rows register tiles, then pairs), ``fwd_rows`` (the same on
 the training inputs read in place through the sample order, with software prefetch),
 ``dots4`` (one sample's raw dot products, 4 rows at a time), the batch ``gather`` and
-``forward`` (the loops forward pass of one scratch slot).
+``forward`` (the loops forward pass of one scratch slot); ``forward_tiles`` (the register
+tiles' forward pass of the ``regtile`` paths and the evaluation) and ``first_on_wt``.
 
 Leaves out activations and costs (:mod:`kernels.numba.blocks.scalar`,
 :mod:`kernels.numba.blocks.vector`) and everything backward
@@ -19,14 +20,15 @@ from numba.extending import overload
 
 from kernels.numba.blocks.microkernels import (
     COLS,
+    TILE_ROWS,
     WIDE_COLS,
     fwd_tile_4x32,
     fwd_tile_6x32,
 )
 from kernels.numba.blocks.prefetch import prefetch_l2
 from kernels.numba.blocks.vector import act_block, output_block, push_strip
-from kernels.numba.jit import jit
-from kernels.numba.slots import forward_views, output_views, padded
+from kernels.numba.jit import inline_jit, jit
+from kernels.numba.slots import forward_views, output_views, padded, scratch
 from kernels.paths import isa_class
 
 COLS_MIN_BATCH = {4: 64, 8: 24}  # by element size: the smallest mini-batch whose first
@@ -383,3 +385,40 @@ def slot_forward(net, base, lay, data, pos, mc, sc, hidden, output, one, vec):
     forward(net, base, lay, mc, sc, hidden, one, vec)
     z, a, d = output_views(net.work, base, lay)
     return output_block(z, a, d, data.y, data.order, pos, mc, lay.sizes[L], output, one, vec)
+
+
+@inline_jit
+def first_on_wt(X, net, lay, m, base):
+    """Whether a forward of up to ``m`` rows of ``X`` runs its first layer on ``Wᵀ``
+    (:func:`cols_first`); if so, ``Wᵀ`` is written to the scratch of the slot at
+    ``work[base:]``, once for all the calls of :func:`forward_tiles` until the weights
+    change."""
+    cols = cols_first(X, m)
+    if cols:
+        v = forward_views(net, base, lay, 1, 0)
+        transpose_into(v.W, scratch(net, base, lay)[0], lay.sizes[0], lay.sizes[1])
+    return cols
+
+
+@inline_jit
+def forward_tiles(net, base, lay, mc, sc, hidden, one, cols, src):
+    """Forward pass of ``mc`` rows by register tiles in the slot at ``work[base:]``; leaves
+    the output pre-activations in z. ``src``: ``(X, rows, r0)``, the inputs as rows
+    ``X[rows[r0 + s]]``, read in place. The first layer by :func:`fwd_rows_cols` where
+    ``cols`` (``Wᵀ`` ready in the slot's scratch: :func:`first_on_wt`) and at least one
+    tile of rows, else :func:`fwd_rows`; the others by :func:`fwd_cols`; the hidden
+    activations vectorised (:func:`act_block`)."""
+    sizes = lay.sizes
+    L = sizes.shape[0] - 1
+    WT, T = scratch(net, base, lay)
+    X, rows, r0 = src
+    for li in range(1, L + 1):
+        v = forward_views(net, base, lay, li, mc)
+        if li > 1:
+            fwd_cols(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li], T)
+        elif cols and mc >= TILE_ROWS:
+            fwd_rows_cols(X, rows, r0, WT, T, v.b, v.Z, sc, mc, sizes[0], sizes[1])
+        else:
+            fwd_rows(X, rows, r0, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
+        if li < L:
+            act_block(v.z, mc * sizes[li], hidden, one, True)

@@ -19,25 +19,12 @@ Mini-batches above :data:`kernels.paths.GEMM_BLOCK` run in blocks of it
 
 from __future__ import annotations
 
-from kernels.numba.blocks.dense import (
-    cols_first,
-    fwd_cols,
-    fwd_rows,
-    fwd_rows_cols,
-    transpose_into,
-)
+from kernels.numba.blocks.dense import cols_first, first_on_wt, forward_tiles
 from kernels.numba.blocks.grads import bias_grad, grad_tiles
-from kernels.numba.blocks.microkernels import TILE_ROWS
-from kernels.numba.blocks.vector import act_block, output_block, push_down
+from kernels.numba.blocks.vector import output_block, push_down
 from kernels.numba.jit import inline_jit
 from kernels.numba.paths.gemm_blocked import blocked_of
-from kernels.numba.slots import (
-    delta_below,
-    forward_views,
-    layer_views,
-    output_views,
-    scratch,
-)
+from kernels.numba.slots import delta_below, layer_views, output_views
 from kernels.numba.step_forms import blocked_step_of, summed_step_of
 from kernels.numba.steps import driver_of, loop_of
 
@@ -54,18 +41,8 @@ def batch_on(data, net, lay, pos, mc, sc, hidden, output, one, cols, base, src):
     ``Dᵀ·A``, biases ``Σ D``); the weights in ``params`` are ``sc`` times the true ones."""
     sizes = lay.sizes
     L = sizes.shape[0] - 1
-    WT, T = scratch(net, base, lay)
+    forward_tiles(net, base, lay, mc, sc, hidden, one, cols, src)
     X, rows, r0 = src
-    for li in range(1, L + 1):
-        v = forward_views(net, base, lay, li, mc)
-        if li > 1:
-            fwd_cols(v.A, v.W, v.b, v.Z, sc, mc, sizes[li - 1], sizes[li], T)
-        elif cols and mc >= TILE_ROWS:
-            fwd_rows_cols(X, rows, r0, WT, T, v.b, v.Z, sc, mc, sizes[0], sizes[1])
-        else:
-            fwd_rows(X, rows, r0, v.W, v.b, v.Z, sc, mc, sizes[0], sizes[1])
-        if li < L:
-            act_block(v.z, mc * sizes[li], hidden, one, True)
     z, a, d = output_views(net.work, base, lay)
     cost = output_block(z, a, d, data.y, data.order, pos, mc, sizes[L], output, one, True)
     for li in range(L, 0, -1):
@@ -87,11 +64,7 @@ def transpose_first(data, net, lay, m, base):
     (:func:`~kernels.numba.blocks.dense.cols_first`); if so, ``Wᵀ`` is written to the
     scratch of the slot at ``work[base:]``, once for all the mini-batch's blocks (the
     weights change only after them)."""
-    cols = cols_first(data.X, m)
-    if cols:
-        v = forward_views(net, base, lay, 1, 0)
-        transpose_into(v.W, scratch(net, base, lay)[0], lay.sizes[0], lay.sizes[1])
-    return cols
+    return first_on_wt(data.X, net, lay, m, base)
 
 
 @inline_jit
