@@ -35,8 +35,9 @@ from bench.publish.significance import (
 from bench.results import Run, TrialResult, save_run
 from bench.train import run_trial
 
-SEEDS = tuple(range(6))  # two full rotations: each run takes each turn position twice, so
-# a slow spell of a shared VM (seen: one run 1.15x slower over three rounds) is diluted
+SEEDS = tuple(range(12))  # four full rotations: each run takes each turn position four
+# times, so a slow spell of a shared VM is diluted (seen: one run 1.15x slower over three
+# rounds; with two rotations, on 3 Dec 2026 in CI, A and B of the same code 0.88x apart)
 
 
 def _slowed(factor: float) -> Any:
